@@ -1,0 +1,61 @@
+// Package config reads a function's settings from its environment once, at
+// start-up. The same names are set by the CDK stacks in AWS and by the local
+// stack (make dev, make test), so one main.go runs in both.
+package config
+
+import (
+	"fmt"
+	"os"
+)
+
+// Environment variable names. AWS SDK v2 itself honours
+// AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_DYNAMODB_STREAMS and
+// AWS_ENDPOINT_URL_SESV2, which is how the local stack points the real
+// clients at DynamoDB Local and the local SES.
+const (
+	EnvTableName           = "TABLE_NAME"
+	EnvConnectionsEndpoint = "CONNECTIONS_ENDPOINT" // WebSocket @connections base URL, e.g. https://id.execute-api.r.amazonaws.com/prod
+	EnvMailFrom            = "MAIL_FROM"
+	EnvMailConfigSet       = "MAIL_CONFIGURATION_SET"
+	EnvTokenSecret         = "TOKEN_SECRET"     // signing key, local development only
+	EnvTokenSecretARN      = "TOKEN_SECRET_ARN" // Secrets Manager secret holding the signing key, in AWS
+	EnvPublicBaseURL       = "PUBLIC_BASE_URL"  // the deployment's own URL, for links in mails and derived URLs
+	EnvStage               = "PARLEY_STAGE"     // "local" or "aws": outbound-call rules differ (SPEC §4.9)
+)
+
+// Config is what every function may need. Fields a function does not use may
+// be empty.
+type Config struct {
+	TableName           string
+	ConnectionsEndpoint string
+	MailFrom            string
+	MailConfigSet       string
+	TokenSecret         string
+	TokenSecretARN      string
+	PublicBaseURL       string
+	Stage               string
+}
+
+// FromEnv reads the configuration. TABLE_NAME is required by every function.
+func FromEnv() (Config, error) {
+	c := Config{
+		TableName:           os.Getenv(EnvTableName),
+		ConnectionsEndpoint: os.Getenv(EnvConnectionsEndpoint),
+		MailFrom:            os.Getenv(EnvMailFrom),
+		MailConfigSet:       os.Getenv(EnvMailConfigSet),
+		TokenSecret:         os.Getenv(EnvTokenSecret),
+		TokenSecretARN:      os.Getenv(EnvTokenSecretARN),
+		PublicBaseURL:       os.Getenv(EnvPublicBaseURL),
+		Stage:               os.Getenv(EnvStage),
+	}
+	if c.TableName == "" {
+		return c, fmt.Errorf("config: %s is not set", EnvTableName)
+	}
+	if c.Stage == "" {
+		c.Stage = "aws"
+	}
+	return c, nil
+}
+
+// Local reports whether this is the local development stack.
+func (c Config) Local() bool { return c.Stage == "local" }

@@ -1,0 +1,130 @@
+// Package routes is the single table of what triggers which function: HTTP
+// routes, WebSocket routes, stream consumers and schedules. The CDK stacks in
+// infra/ and the local gateway in internal/local both read it, so what runs
+// locally is what is deployed.
+package routes
+
+// Role is what a signed-in person may do in an account. Visitors are not a
+// role: they never reach the HTTP API's authorised routes.
+type Role string
+
+// The roles of SPEC §1, from least to most powerful.
+const (
+	Operator      Role = "operator"
+	Supervisor    Role = "supervisor"
+	Administrator Role = "administrator"
+)
+
+// Staff is every signed-in role.
+var Staff = []Role{Operator, Supervisor, Administrator}
+
+// Admins is the administrator role alone.
+var Admins = []Role{Administrator}
+
+// Function is one Lambda function: one folder under functions/ and one
+// bootstrap binary built from it.
+type Function struct {
+	Name        string // folder under functions/, and the key used everywhere else
+	Description string
+	MemoryMB    int
+	TimeoutSec  int
+	// Stack says which CDK stack owns the function: "http" or "realtime".
+	Stack string
+}
+
+// HTTPRoute is one route of the HTTP API (payload format 2.0).
+type HTTPRoute struct {
+	Method string // GET, PUT, PATCH, POST, DELETE
+	Path   string // API Gateway path template, e.g. /v1/settings/{section}
+	// Roles that may call the route. Empty means public: no authorizer runs.
+	Roles    []Role
+	Function string
+}
+
+// RouteKey is the key API Gateway puts in requestContext.routeKey.
+func (r HTTPRoute) RouteKey() string { return r.Method + " " + r.Path }
+
+// Public reports whether the route runs without the authorizer.
+func (r HTTPRoute) Public() bool { return len(r.Roles) == 0 }
+
+// WSRoute is one route of the WebSocket API, selected by
+// $request.body.action.
+type WSRoute struct {
+	RouteKey string
+	Function string
+}
+
+// StreamConsumer is a function fed by the table's DynamoDB stream.
+type StreamConsumer struct {
+	Function  string
+	BatchSize int
+	// MaxRetries bounds redelivery of a failing batch before it goes to the
+	// on-failure queue; bisecting isolates the failing record first.
+	MaxRetries int
+}
+
+// Schedule is an EventBridge schedule that invokes a function.
+type Schedule struct {
+	Name       string
+	Expression string // rate(...) or cron(...), as EventBridge takes it
+	Function   string
+}
+
+// Function names.
+const (
+	FnAPI        = "api"
+	FnAuthorizer = "authorizer"
+	FnRealtime   = "realtime"
+	FnStream     = "stream"
+	FnSweeper    = "sweeper"
+)
+
+// Functions lists every Lambda function.
+var Functions = []Function{
+	{Name: FnAPI, Description: "HTTP API: console, operator and admin REST", MemoryMB: 256, TimeoutSec: 10, Stack: "http"},
+	{Name: FnAuthorizer, Description: "HTTP API Lambda authorizer: resolves account, person and role from the bearer token", MemoryMB: 128, TimeoutSec: 5, Stack: "http"},
+	{Name: FnRealtime, Description: "WebSocket API: $connect, $disconnect and every message route", MemoryMB: 256, TimeoutSec: 10, Stack: "realtime"},
+	{Name: FnStream, Description: "DynamoDB stream consumer: audit trail, outgoing mail, fan-out side effects", MemoryMB: 256, TimeoutSec: 60, Stack: "realtime"},
+	{Name: FnSweeper, Description: "Timer sweeper: every minute, ticks each second and fires due timers", MemoryMB: 128, TimeoutSec: 70, Stack: "realtime"},
+}
+
+// HTTP lists every HTTP API route.
+var HTTP = []HTTPRoute{
+	{Method: "GET", Path: "/v1/health", Function: FnAPI},
+	{Method: "POST", Path: "/v1/auth/login", Function: FnAPI},
+	{Method: "GET", Path: "/v1/widget/{accountId}/config", Function: FnAPI},
+	{Method: "GET", Path: "/v1/settings", Roles: Staff, Function: FnAPI},
+	{Method: "GET", Path: "/v1/settings/{section}", Roles: Staff, Function: FnAPI},
+	{Method: "PUT", Path: "/v1/settings/{section}", Roles: Admins, Function: FnAPI},
+	{Method: "PATCH", Path: "/v1/settings/{section}", Roles: Admins, Function: FnAPI},
+	{Method: "GET", Path: "/v1/audit", Roles: Admins, Function: FnAPI},
+}
+
+// WebSocket lists every WebSocket API route.
+var WebSocket = []WSRoute{
+	{RouteKey: "$connect", Function: FnRealtime},
+	{RouteKey: "$disconnect", Function: FnRealtime},
+	{RouteKey: "$default", Function: FnRealtime},
+	{RouteKey: "sendMessage", Function: FnRealtime},
+	{RouteKey: "ping", Function: FnRealtime},
+}
+
+// Streams lists the consumers of the table's stream.
+var Streams = []StreamConsumer{
+	{Function: FnStream, BatchSize: 100, MaxRetries: 5},
+}
+
+// Schedules lists every EventBridge schedule.
+var Schedules = []Schedule{
+	{Name: "timer-sweep", Expression: "rate(1 minute)", Function: FnSweeper},
+}
+
+// FunctionByName returns the function with that name.
+func FunctionByName(name string) (Function, bool) {
+	for _, f := range Functions {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return Function{}, false
+}
