@@ -1,0 +1,96 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"parley/internal/mail"
+)
+
+// mailRow is a queued mail: pk ACC#account, sk MAIL#id. Its INSERT on the
+// stream makes the consumer send it; status goes pending -> sent once.
+type mailRow struct {
+	Type      string    `dynamodbav:"type"`
+	AccountID string    `dynamodbav:"accountId"`
+	ID        string    `dynamodbav:"id"`
+	To        []string  `dynamodbav:"to"`
+	ReplyTo   []string  `dynamodbav:"replyTo,omitempty"`
+	Subject   string    `dynamodbav:"subject"`
+	Text      string    `dynamodbav:"text"`
+	Status    string    `dynamodbav:"status"`
+	CreatedAt time.Time `dynamodbav:"createdAt"`
+	ExpiresAt int64     `dynamodbav:"expiresAt"` // sent or not, a mail record is kept 30 days
+}
+
+// MailRow is the exported view of a queued mail for the stream consumer,
+// which decodes stream images with it.
+type MailRow = mailRow
+
+// ToMessage converts a stored mail to the domain message.
+func (r mailRow) ToMessage() mail.Message {
+	return mail.Message{AccountID: r.AccountID, ID: r.ID, To: r.To, ReplyTo: r.ReplyTo, Subject: r.Subject, Text: r.Text, CreatedAt: r.CreatedAt}
+}
+
+// Enqueue stores a mail to send. The same id twice stores it once.
+func (s *Store) Enqueue(ctx context.Context, m mail.Message) error {
+	if m.CreatedAt.IsZero() {
+		m.CreatedAt = s.Now().UTC()
+	}
+	row := mailRow{Type: "mail", AccountID: m.AccountID, ID: m.ID, To: m.To, ReplyTo: m.ReplyTo, Subject: m.Subject, Text: m.Text,
+		Status: "pending", CreatedAt: m.CreatedAt, ExpiresAt: m.CreatedAt.Add(30 * 24 * time.Hour).Unix()}
+	item, err := marshal(row, accountPK(m.AccountID), "MAIL#"+m.ID)
+	if err != nil {
+		return err
+	}
+	_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: item, ConditionExpression: notExists})
+	if err != nil && !isConditionFailed(err) {
+		return fmt.Errorf("dynamo: enqueue mail: %w", err)
+	}
+	return nil
+}
+
+// MarkSent moves a mail from pending to sent; false if it was not pending.
+func (s *Store) MarkSent(ctx context.Context, accountID, id string) (bool, error) {
+	_, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(s.Table),
+		Key:                      key(accountPK(accountID), "MAIL#"+id),
+		UpdateExpression:         aws.String("SET #st = :sent, sentAt = :now"),
+		ConditionExpression:      aws.String("#st = :pending"),
+		ExpressionAttributeNames: map[string]string{"#st": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":sent": &types.AttributeValueMemberS{Value: "sent"}, ":pending": &types.AttributeValueMemberS{Value: "pending"},
+			":now": &types.AttributeValueMemberS{Value: s.Now().UTC().Format(time.RFC3339Nano)},
+		},
+	})
+	if isConditionFailed(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("dynamo: mark mail sent: %w", err)
+	}
+	return true, nil
+}
+
+// MailStatus returns a queued mail's status (for tests and the console).
+func (s *Store) MailStatus(ctx context.Context, accountID, id string) (string, error) {
+	var r mailRow
+	if err := s.get(ctx, accountPK(accountID), "MAIL#"+id, &r, "mail"); err != nil {
+		return "", err
+	}
+	return r.Status, nil
+}
+
+// Sent reports whether a queued mail was sent; an unknown mail counts as
+// not sent.
+func (s *Store) Sent(ctx context.Context, accountID, id string) (bool, error) {
+	status, err := s.MailStatus(ctx, accountID, id)
+	if isNotFound(err) {
+		return false, nil
+	}
+	return status == "sent", err
+}

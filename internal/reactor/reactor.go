@@ -1,0 +1,88 @@
+// Package reactor is the DynamoDB stream consumer: it does what follows a
+// change (the audit trail of settings writes, sending queued mail) so that
+// requests stay fast and side effects are retried until they succeed. Every
+// reaction is idempotent, because Lambda delivers a record at least once.
+package reactor
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"parley/internal/dynamo"
+	"parley/internal/mail"
+)
+
+// Audit stores audit entries once per settings version.
+type Audit interface {
+	PutAudit(ctx context.Context, e dynamo.AuditEntry) (bool, error)
+}
+
+// Reactor handles stream batches.
+type Reactor struct {
+	Audit  Audit
+	Outbox mail.Outbox
+	Mailer mail.Sender
+	Log    *slog.Logger
+}
+
+// Handle processes a batch in order. On the first failing record it stops
+// and reports that record and every later one as failed: Lambda then
+// resumes from it, which keeps each item's changes in order.
+func (r *Reactor) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+	var resp events.DynamoDBEventResponse
+	for i, rec := range ev.Records {
+		if err := r.react(ctx, rec); err != nil {
+			r.Log.ErrorContext(ctx, "stream record failed", "eventID", rec.EventID, "sequence", rec.Change.SequenceNumber, "err", err)
+			for _, rest := range ev.Records[i:] {
+				resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: rest.Change.SequenceNumber})
+			}
+			return resp, nil
+		}
+	}
+	return resp, nil
+}
+
+func (r *Reactor) react(ctx context.Context, rec events.DynamoDBEventRecord) error {
+	img := rec.Change.NewImage
+	if rec.EventName == string(events.DynamoDBOperationTypeRemove) || img == nil {
+		return nil
+	}
+	typ, ok := img["type"]
+	if !ok || typ.DataType() != events.DataTypeString {
+		return nil
+	}
+	switch typ.String() {
+	case "settings":
+		return r.audit(ctx, img)
+	case "mail":
+		if rec.EventName == string(events.DynamoDBOperationTypeInsert) {
+			return r.sendMail(ctx, img)
+		}
+	}
+	return nil
+}
+
+func (r *Reactor) audit(ctx context.Context, img map[string]events.DynamoDBAttributeValue) error {
+	var s dynamo.SettingsRecord
+	if err := dynamo.UnmarshalStreamImage(img, &s); err != nil {
+		return err
+	}
+	if s.Changes == "" || s.Changes == "[]" || s.Changes == "null" {
+		return nil
+	}
+	_, err := r.Audit.PutAudit(ctx, dynamo.AuditEntry{AccountID: s.AccountID, Version: s.Version, At: s.UpdatedAt, By: s.UpdatedBy, Changes: s.Changes})
+	return err
+}
+
+func (r *Reactor) sendMail(ctx context.Context, img map[string]events.DynamoDBAttributeValue) error {
+	var m dynamo.MailRow
+	if err := dynamo.UnmarshalStreamImage(img, &m); err != nil {
+		return err
+	}
+	if m.Status != "pending" {
+		return nil
+	}
+	return mail.Deliver(ctx, r.Outbox, r.Mailer, m.ToMessage())
+}

@@ -1,0 +1,214 @@
+// Package realtime is the live side of Parley: who is connected over the
+// WebSocket API, and the frames they exchange. This is protocol v1's walking
+// skeleton: visitors talk to the account's online operators; the chat
+// lifecycle of SPEC §3 builds on it.
+package realtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"parley/internal/apperr"
+	"parley/internal/auth"
+)
+
+// ProtocolVersion is sent in the hello frame so clients can refuse a
+// server they do not understand.
+const ProtocolVersion = 1
+
+// MaxTextBytes bounds a message's text well under API Gateway's 32 KB frame.
+const MaxTextBytes = 16 * 1024
+
+// Connection is one open WebSocket of a visitor or an operator.
+type Connection struct {
+	ID          string
+	AccountID   string
+	Kind        auth.Kind // auth.Visitor or auth.Access (staff)
+	Subject     string    // visitor id or person id
+	Role        string
+	SourceIP    string
+	ConnectedAt time.Time
+}
+
+// Store declares what realtime needs from storage.
+type Store interface {
+	// PutConnection records a connection and its membership in the set the
+	// fan-out queries. It carries a TTL, since $disconnect is best-effort.
+	PutConnection(ctx context.Context, c Connection) error
+	// DeleteConnection forgets a connection; a missing one is not an error.
+	DeleteConnection(ctx context.Context, id string) error
+	// Connection returns one connection. Errors: apperr.NotFound.
+	Connection(ctx context.Context, id string) (Connection, error)
+	// StaffConnections lists an account's operator connections: one Query.
+	StaffConnections(ctx context.Context, accountID string) ([]Connection, error)
+	// VisitorConnections lists one visitor's connections: one Query.
+	VisitorConnections(ctx context.Context, accountID, visitorID string) ([]Connection, error)
+}
+
+// ErrGone is what a Poster returns when the connection no longer exists.
+var ErrGone = errors.New("realtime: connection gone")
+
+// Poster sends a frame to one connection (API Gateway's @connections).
+type Poster interface {
+	Post(ctx context.Context, connectionID string, frame []byte) error
+}
+
+// Hub handles connects, disconnects and frames.
+type Hub struct {
+	Store  Store
+	Poster Poster
+	Tokens *auth.Signer
+	Now    func() time.Time
+	Log    *slog.Logger
+}
+
+// Connect authenticates a new connection from its query string (browsers
+// cannot set headers on a WebSocket): `token` for staff, `visitorToken` for
+// visitors. Errors: apperr.Unauthorized.
+func (h *Hub) Connect(ctx context.Context, id string, query map[string]string, sourceIP string) (Connection, error) {
+	var p auth.Principal
+	var err error
+	switch {
+	case query["token"] != "":
+		p, err = h.Tokens.Verify(query["token"], auth.Access)
+	case query["visitorToken"] != "":
+		p, err = h.Tokens.Verify(query["visitorToken"], auth.Visitor)
+	default:
+		err = apperr.New(apperr.Unauthorized, "a token or visitorToken query parameter is required")
+	}
+	if err != nil {
+		return Connection{}, err
+	}
+	c := Connection{ID: id, AccountID: p.AccountID, Kind: p.Kind, Subject: p.Subject, Role: string(p.Role), SourceIP: sourceIP, ConnectedAt: h.Now().UTC()}
+	if err := h.Store.PutConnection(ctx, c); err != nil {
+		return Connection{}, err
+	}
+	return c, nil
+}
+
+// Disconnect forgets a connection.
+func (h *Hub) Disconnect(ctx context.Context, id string) error {
+	return h.Store.DeleteConnection(ctx, id)
+}
+
+// Inbound is a client frame; Action selects the route.
+type Inbound struct {
+	Action   string `json:"action"`
+	ClientID string `json:"clientId,omitempty"` // the sender's id for the message, echoed back
+	Text     string `json:"text,omitempty"`
+	To       string `json:"to,omitempty"` // staff only: the visitor to write to
+}
+
+// Outbound is a server frame.
+type Outbound struct {
+	Type     string    `json:"type"`
+	ClientID string    `json:"clientId,omitempty"`
+	From     *Party    `json:"from,omitempty"`
+	Text     string    `json:"text,omitempty"`
+	At       time.Time `json:"at,omitzero"`
+	Version  int       `json:"version,omitempty"`
+	Error    *Problem  `json:"error,omitempty"`
+}
+
+// Party names the sender of a message.
+type Party struct {
+	Kind string `json:"kind"` // visitor or operator
+	ID   string `json:"id"`
+}
+
+// Problem is the error frame's body: the same codes as the HTTP API.
+type Problem struct {
+	Code    apperr.Code `json:"code"`
+	Message string      `json:"message"`
+}
+
+// ErrorFrame encodes err for a client, hiding internal causes.
+func ErrorFrame(err error, clientID string) []byte {
+	e := apperr.Public(err)
+	b, _ := json.Marshal(Outbound{Type: "error", ClientID: clientID, Error: &Problem{Code: e.Code, Message: e.Message}})
+	return b
+}
+
+// Handle processes one frame from connection id and returns the reply to
+// send back on the same connection (nil for none).
+func (h *Hub) Handle(ctx context.Context, id string, frame []byte) ([]byte, error) {
+	var in Inbound
+	if err := json.Unmarshal(frame, &in); err != nil {
+		return ErrorFrame(apperr.New(apperr.Invalid, "a frame must be a JSON object with an action"), ""), nil
+	}
+	c, err := h.Store.Connection(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	switch in.Action {
+	case "ping":
+		return json.Marshal(Outbound{Type: "pong", Version: ProtocolVersion})
+	case "sendMessage":
+		if err := h.send(ctx, c, in); err != nil {
+			if apperr.CodeOf(err) == apperr.Internal {
+				return nil, err
+			}
+			return ErrorFrame(err, in.ClientID), nil
+		}
+		return json.Marshal(Outbound{Type: "sent", ClientID: in.ClientID, At: h.Now().UTC()})
+	default:
+		return ErrorFrame(apperr.New(apperr.Invalid, "unknown action %q", in.Action), in.ClientID), nil
+	}
+}
+
+func (h *Hub) send(ctx context.Context, from Connection, in Inbound) error {
+	text := strings.TrimSpace(in.Text)
+	if text == "" || !utf8.ValidString(text) {
+		return apperr.New(apperr.Invalid, "text must be non-empty UTF-8")
+	}
+	if len(text) > MaxTextBytes {
+		return apperr.New(apperr.TooLarge, "text is longer than %d bytes", MaxTextBytes)
+	}
+	var targets []Connection
+	var err error
+	party := &Party{ID: from.Subject}
+	if from.Kind == auth.Visitor {
+		party.Kind = "visitor"
+		targets, err = h.Store.StaffConnections(ctx, from.AccountID)
+	} else {
+		party.Kind = "operator"
+		if in.To == "" {
+			return apperr.New(apperr.Invalid, "to: the visitor to write to is required")
+		}
+		targets, err = h.Store.VisitorConnections(ctx, from.AccountID, in.To)
+	}
+	if err != nil {
+		return err
+	}
+	frame, err := json.Marshal(Outbound{Type: "message", ClientID: in.ClientID, From: party, Text: text, At: h.Now().UTC()})
+	if err != nil {
+		return err
+	}
+	for _, t := range targets {
+		if t.AccountID != from.AccountID {
+			continue // never cross tenants, whatever the store returned
+		}
+		h.deliver(ctx, t.ID, frame)
+	}
+	return nil
+}
+
+// deliver posts a frame; a gone connection is forgotten, other failures are
+// logged (the message is not lost: history keeps it once chats land).
+func (h *Hub) deliver(ctx context.Context, id string, frame []byte) {
+	err := h.Poster.Post(ctx, id, frame)
+	if errors.Is(err, ErrGone) {
+		if err := h.Store.DeleteConnection(ctx, id); err != nil {
+			h.Log.ErrorContext(ctx, "forget gone connection", "connection", id, "err", err)
+		}
+		return
+	}
+	if err != nil {
+		h.Log.ErrorContext(ctx, "post to connection", "connection", id, "err", err)
+	}
+}
