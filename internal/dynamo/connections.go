@@ -135,4 +135,3 @@ func (s *Store) connectionSet(ctx context.Context, pk string) ([]realtime.Connec
 	}
 	return out, nil
 }
-
