@@ -91,6 +91,7 @@ var Functions = []Function{
 // HTTP lists every HTTP API route.
 var HTTP = []HTTPRoute{
 	{Method: "GET", Path: "/v1/health", Function: FnAPI},
+	{Method: "POST", Path: "/v1/accounts", Function: FnAPI},
 	{Method: "POST", Path: "/v1/auth/login", Function: FnAPI},
 	{Method: "GET", Path: "/v1/widget/{accountId}/config", Function: FnAPI},
 	{Method: "GET", Path: "/v1/settings", Roles: Staff, Function: FnAPI},

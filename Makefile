@@ -1,0 +1,49 @@
+# Parley: make dev runs it locally, make test runs every test. Both install
+# what they need into ignored folders (node_modules/, .local/, bin/).
+
+FUNCTIONS := $(notdir $(wildcard functions/*))
+GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -ldflags='-s -w'
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+
+.PHONY: dev test build synth bench fuzz deps clean unit
+
+## deps: npm packages (DynamoDB Local, local SES, browser driver) and Go modules
+deps: node_modules/.installed
+	@go mod download
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+## build: every function as an arm64 bootstrap for provided.al2023
+build: $(FUNCTIONS:%=bin/%/bootstrap)
+
+bin/%/bootstrap: FORCE
+	@mkdir -p $(dir $@)
+	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build $(GOFLAGS_LAMBDA) -o $@ ./functions/$*
+
+FORCE:
+
+## dev: the whole stack on this machine (Ctrl-C stops everything it started)
+dev: deps
+	go run ./cmd/dev
+
+## test: unit, store, handler, gateway, infra and end-to-end tests, then fuzz
+test: deps
+	go run ./cmd/withlocal -- go test -count=1 -timeout 20m ./...
+	./scripts/fuzz.sh 3s
+
+## unit: the tests alone, with whatever local parts are already running
+unit:
+	go test ./...
+
+## fuzz: every fuzz target for FUZZTIME each
+fuzz:
+	./scripts/fuzz.sh $(or $(FUZZTIME),10s)
+
+## synth: the CloudFormation templates into cdk.out/ (offline)
+synth: build
+	go run ./infra
+
+clean:
+	rm -rf bin cdk.out .local/test

@@ -1,0 +1,116 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"parley/internal/account"
+	"parley/internal/apperr"
+	"parley/internal/auth"
+	"parley/internal/dynamo"
+)
+
+// Deps are what the HTTP handlers call.
+type Deps struct {
+	Accounts *account.Service
+	Store    *dynamo.Store
+	Tokens   *auth.Signer
+	Now      func() time.Time
+	Public   string // the deployment's own base URL
+}
+
+// Register adds every handler of the HTTP API.
+func Register(api *API, d Deps) {
+	h := handlers{d}
+	api.Handle("GET /v1/health", h.health)
+	api.Handle("POST /v1/accounts", h.createAccount)
+	api.Handle("POST /v1/auth/login", h.login)
+	api.Handle("GET /v1/audit", h.audit)
+	registerSettings(api, d)
+}
+
+type handlers struct{ Deps }
+
+// health proves the function reaches its table: one GetItem.
+func (h handlers) health(ctx context.Context, r Request) (Response, error) {
+	_, err := h.Store.Account(ctx, "health-probe")
+	if err != nil && apperr.CodeOf(err) != apperr.NotFound {
+		return Response{}, err
+	}
+	return OK(map[string]any{"status": "ok", "time": h.Now().UTC()}), nil
+}
+
+type personView struct {
+	ID        string `json:"id"`
+	AccountID string `json:"accountId"`
+	Email     string `json:"email"`
+	Name      string `json:"name"`
+	Role      string `json:"role"`
+}
+
+func viewPerson(p account.Person) personView {
+	return personView{ID: p.ID, AccountID: p.AccountID, Email: p.Email, Name: p.Name, Role: string(p.Role)}
+}
+
+func (h handlers) createAccount(ctx context.Context, r Request) (Response, error) {
+	var in account.SignUp
+	if err := DecodeJSON(r.Body, &in); err != nil {
+		return Response{}, err
+	}
+	a, admin, err := h.Accounts.Create(ctx, in)
+	if err != nil {
+		return Response{}, err
+	}
+	if err := createSettings(ctx, h.Deps, a, admin.ID); err != nil {
+		return Response{}, err
+	}
+	token, _, err := h.Accounts.Login(ctx, in.Email, in.Password)
+	if err != nil {
+		return Response{}, err
+	}
+	return Response{Status: http.StatusCreated, JSON: map[string]any{
+		"account": map[string]any{"id": a.ID, "name": a.Name, "plan": a.Plan, "language": a.Language},
+		"user":    viewPerson(admin), "token": token,
+	}}, nil
+}
+
+func (h handlers) login(ctx context.Context, r Request) (Response, error) {
+	var in struct {
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	}
+	if err := DecodeJSON(r.Body, &in); err != nil {
+		return Response{}, err
+	}
+	token, p, err := h.Accounts.Login(ctx, in.Email, in.Password)
+	if err != nil {
+		return Response{}, err
+	}
+	return OK(map[string]any{"token": token, "expiresIn": int(auth.AccessTTL.Seconds()), "user": viewPerson(p)}), nil
+}
+
+func (h handlers) audit(ctx context.Context, r Request) (Response, error) {
+	var before int64
+	if s := r.Query["before"]; s != "" {
+		v, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || v < 1 {
+			return Response{}, &apperr.Error{Code: apperr.Invalid, Message: "before must be a positive version number", Fields: map[string]string{"before": "must be a positive integer"}}
+		}
+		before = v
+	}
+	entries, err := h.Store.Audit(ctx, r.Caller.AccountID, before, 50)
+	if err != nil {
+		return Response{}, err
+	}
+	items := make([]map[string]any, 0, len(entries))
+	for _, e := range entries {
+		items = append(items, map[string]any{"version": e.Version, "at": e.At, "by": e.By, "changes": rawJSON(e.Changes)})
+	}
+	out := map[string]any{"items": items}
+	if len(entries) == 50 {
+		out["next"] = strconv.FormatInt(entries[len(entries)-1].Version, 10)
+	}
+	return OK(out), nil
+}

@@ -1,0 +1,172 @@
+// Package lambdas builds every function's handler from its configuration.
+// functions/<name>/main.go calls it and lambda.Start; the local stack calls
+// it too and invokes the same handlers through the Lambda contract, so both
+// wire the same way.
+package lambdas
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+
+	"parley/internal/account"
+	"parley/internal/apigw"
+	"parley/internal/auth"
+	"parley/internal/config"
+	"parley/internal/dynamo"
+	"parley/internal/httpapi"
+	"parley/internal/reactor"
+	"parley/internal/realtime"
+	"parley/internal/routes"
+	"parley/internal/sesmail"
+	"parley/internal/timers"
+	"parley/internal/wsapi"
+)
+
+// Deps are the clients and settings every handler is built from.
+type Deps struct {
+	Config config.Config
+	AWS    aws.Config
+	Log    *slog.Logger
+	Now    func() time.Time
+	// TokenKey is the signing key; Load fetches it from Secrets Manager
+	// when the config names a secret.
+	TokenKey []byte
+	// SweepWindow overrides how long one sweeper run ticks (tests).
+	SweepWindow time.Duration
+}
+
+// Load fills the token key from the environment or Secrets Manager.
+func Load(ctx context.Context, cfg config.Config, awsCfg aws.Config, log *slog.Logger) (Deps, error) {
+	d := Deps{Config: cfg, AWS: awsCfg, Log: log, Now: time.Now, SweepWindow: time.Minute}
+	switch {
+	case cfg.TokenSecret != "":
+		d.TokenKey = []byte(cfg.TokenSecret)
+	case cfg.TokenSecretARN != "":
+		out, err := secretsmanager.NewFromConfig(awsCfg).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(cfg.TokenSecretARN)})
+		if err != nil {
+			return d, fmt.Errorf("lambdas: read token secret: %w", err)
+		}
+		d.TokenKey = []byte(aws.ToString(out.SecretString))
+	}
+	return d, nil
+}
+
+func (d Deps) store() *dynamo.Store {
+	s := dynamo.New(dynamodb.NewFromConfig(d.AWS), d.Config.TableName)
+	s.Now = d.Now
+	return s
+}
+
+func (d Deps) signer() (*auth.Signer, error) {
+	s, err := auth.NewSigner(d.TokenKey)
+	if err != nil {
+		return nil, err
+	}
+	s.Now = d.Now
+	return s, nil
+}
+
+// Handler returns the Lambda handler of function fn, ready for lambda.Start
+// or lambda.NewHandler.
+func Handler(fn string, d Deps) (any, error) {
+	store := d.store()
+	switch fn {
+	case routes.FnAPI:
+		signer, err := d.signer()
+		if err != nil {
+			return nil, err
+		}
+		api := httpapi.NewAPI(d.Log)
+		httpapi.Register(api, httpapi.Deps{
+			Accounts: &account.Service{Store: store, Signer: signer, Now: d.Now, OnCreated: welcomeMail(store, d.Now)},
+			Store:    store,
+			Tokens:   signer,
+			Now:      d.Now,
+			Public:   d.Config.PublicBaseURL,
+		})
+		return api.Serve, nil
+	case routes.FnAuthorizer:
+		signer, err := d.signer()
+		if err != nil {
+			return nil, err
+		}
+		return httpapi.NewAuthorizer(signer, routes.HTTP).Authorize, nil
+	case routes.FnRealtime:
+		signer, err := d.signer()
+		if err != nil {
+			return nil, err
+		}
+		hub := &realtime.Hub{Store: store, Poster: apigw.NewPoster(d.AWS, d.Config.ConnectionsEndpoint), Tokens: signer, Now: d.Now, Log: d.Log}
+		return (&wsapi.Handler{Hub: hub, Log: d.Log}).Serve, nil
+	case routes.FnStream:
+		mailer := &sesmail.Sender{Client: sesv2.NewFromConfig(d.AWS), From: d.Config.MailFrom, ConfigurationSet: d.Config.MailConfigSet}
+		return (&reactor.Reactor{Audit: store, Outbox: store, Mailer: mailer, Log: d.Log}).Handle, nil
+	case routes.FnSweeper:
+		sw := &timers.Sweeper{Store: store, Now: d.Now, Sleep: timers.SleepContext, Window: d.SweepWindow, Lookback: time.Minute}
+		return func(ctx context.Context, ev events.EventBridgeEvent) (SweepResult, error) {
+			n, err := sw.Run(ctx)
+			return SweepResult{Fired: n}, err
+		}, nil
+	}
+	return nil, fmt.Errorf("lambdas: no function %q", fn)
+}
+
+// SweepResult is what the sweeper returns: how many timers it fired.
+type SweepResult struct {
+	Fired int `json:"fired"`
+}
+
+// Invokers builds every function's handler wrapped in the Lambda contract
+// (JSON in, JSON out), keyed by function name, for the local stack.
+func Invokers(d Deps) (map[string]lambda.Handler, error) {
+	out := map[string]lambda.Handler{}
+	for _, f := range routes.Functions {
+		h, err := Handler(f.Name, d)
+		if err != nil {
+			return nil, err
+		}
+		out[f.Name] = lambda.NewHandler(h)
+	}
+	return out, nil
+}
+
+// Main is the whole of a function's main: read the environment once, build
+// the clients once, and start the Lambda loop. A start-up failure exits, so
+// Lambda reports an init error instead of serving half-wired.
+func Main(fn string) {
+	log := lambdacontext.NewLogger()
+	ctx := context.Background()
+	cfg, err := config.FromEnv()
+	if err != nil {
+		log.Error("configuration", "err", err)
+		os.Exit(1)
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		log.Error("aws configuration", "err", err)
+		os.Exit(1)
+	}
+	deps, err := Load(ctx, cfg, awsCfg, log)
+	if err != nil {
+		log.Error("dependencies", "err", err)
+		os.Exit(1)
+	}
+	h, err := Handler(fn, deps)
+	if err != nil {
+		log.Error("handler", "function", fn, "err", err)
+		os.Exit(1)
+	}
+	lambda.Start(h)
+}
