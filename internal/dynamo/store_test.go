@@ -18,7 +18,6 @@ import (
 	"parley/internal/timers"
 )
 
-
 func newStore(t *testing.T) *dynamo.Store {
 	t.Helper()
 	db, table := testenv.DynamoDB(t)
