@@ -10,6 +10,7 @@ import (
 	"parley/internal/apperr"
 	"parley/internal/auth"
 	"parley/internal/dynamo"
+	"parley/internal/settings"
 )
 
 // Deps are what the HTTP handlers call.
@@ -28,6 +29,7 @@ func Register(api *API, d Deps) {
 	api.Handle("POST /v1/accounts", h.createAccount)
 	api.Handle("POST /v1/auth/login", h.login)
 	api.Handle("GET /v1/audit", h.audit)
+	api.Handle("GET /v1/widget/{accountId}/config", h.widgetConfig)
 	registerSettings(api, d)
 }
 
@@ -113,4 +115,49 @@ func (h handlers) audit(ctx context.Context, r Request) (Response, error) {
 		out["next"] = strconv.FormatInt(entries[len(entries)-1].Version, 10)
 	}
 	return OK(out), nil
+}
+
+// widgetConfig is what the widget loads before showing the button (no
+// token): the button state from operators' presence, the language, the
+// greeting, and the visitor's token — the one it sent if still valid, so a
+// returning visitor is recognised, else a new one.
+func (h handlers) widgetConfig(ctx context.Context, r Request) (Response, error) {
+	accountID := r.Path["accountId"]
+	acc, err := h.Store.Account(ctx, accountID)
+	if err != nil {
+		return Response{}, err
+	}
+	rec, err := h.Store.Settings(ctx, acc.ID)
+	if err != nil {
+		return Response{}, err
+	}
+	doc, err := settings.Load([]byte(rec.Doc))
+	if err != nil {
+		return Response{}, err
+	}
+	staff, err := h.Store.StaffConnections(ctx, acc.ID)
+	if err != nil {
+		return Response{}, err
+	}
+	button := "offline"
+	if len(staff) > 0 {
+		button = "online"
+	}
+	visitor, err := h.Tokens.Verify(r.Query["visitorToken"], auth.Visitor)
+	token := r.Query["visitorToken"]
+	if err != nil || visitor.AccountID != acc.ID {
+		visitor = auth.Principal{Kind: auth.Visitor, AccountID: acc.ID, Subject: account.NewID()}
+		if token, err = h.Tokens.Issue(visitor, auth.VisitorTTL); err != nil {
+			return Response{}, err
+		}
+	}
+	return OK(map[string]any{
+		"accountId":    acc.ID,
+		"button":       button,
+		"language":     doc.Company.Language,
+		"greeting":     doc.AutoMessages.Greeting,
+		"logoUrl":      nil,
+		"visitorId":    visitor.Subject,
+		"visitorToken": token,
+	}), nil
 }

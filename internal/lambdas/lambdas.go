@@ -45,6 +45,12 @@ type Deps struct {
 	TokenKey []byte
 	// SweepWindow overrides how long one sweeper run ticks (tests).
 	SweepWindow time.Duration
+	// DynamoDBEndpoint and SESEndpoint point the clients at local
+	// emulators when the local stack runs the handlers in its own process;
+	// empty in AWS (and under the emulator, where the SDK reads
+	// AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_SESV2 itself).
+	DynamoDBEndpoint string
+	SESEndpoint      string
 }
 
 // Load fills the token key from the environment or Secrets Manager.
@@ -64,7 +70,11 @@ func Load(ctx context.Context, cfg config.Config, awsCfg aws.Config, log *slog.L
 }
 
 func (d Deps) store() *dynamo.Store {
-	s := dynamo.New(dynamodb.NewFromConfig(d.AWS), d.Config.TableName)
+	s := dynamo.New(dynamodb.NewFromConfig(d.AWS, func(o *dynamodb.Options) {
+		if d.DynamoDBEndpoint != "" {
+			o.BaseEndpoint = aws.String(d.DynamoDBEndpoint)
+		}
+	}), d.Config.TableName)
 	s.Now = d.Now
 	return s
 }
@@ -111,7 +121,12 @@ func Handler(fn string, d Deps) (any, error) {
 		hub := &realtime.Hub{Store: store, Poster: apigw.NewPoster(d.AWS, d.Config.ConnectionsEndpoint), Tokens: signer, Now: d.Now, Log: d.Log}
 		return (&wsapi.Handler{Hub: hub, Log: d.Log}).Serve, nil
 	case routes.FnStream:
-		mailer := &sesmail.Sender{Client: sesv2.NewFromConfig(d.AWS), From: d.Config.MailFrom, ConfigurationSet: d.Config.MailConfigSet}
+		ses := sesv2.NewFromConfig(d.AWS, func(o *sesv2.Options) {
+			if d.SESEndpoint != "" {
+				o.BaseEndpoint = aws.String(d.SESEndpoint)
+			}
+		})
+		mailer := &sesmail.Sender{Client: ses, From: d.Config.MailFrom, ConfigurationSet: d.Config.MailConfigSet}
 		return (&reactor.Reactor{Audit: store, Outbox: store, Mailer: mailer, Log: d.Log}).Handle, nil
 	case routes.FnSweeper:
 		sw := &timers.Sweeper{Store: store, Now: d.Now, Sleep: timers.SleepContext, Window: d.SweepWindow, Lookback: time.Minute}
