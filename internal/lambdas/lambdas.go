@@ -143,20 +143,6 @@ type SweepResult struct {
 	Fired int `json:"fired"`
 }
 
-// Invokers builds every function's handler wrapped in the Lambda contract
-// (JSON in, JSON out), keyed by function name, for the local stack.
-func Invokers(d Deps) (map[string]lambda.Handler, error) {
-	out := map[string]lambda.Handler{}
-	for _, f := range routes.Functions {
-		h, err := Handler(f.Name, d)
-		if err != nil {
-			return nil, err
-		}
-		out[f.Name] = lambda.NewHandler(h)
-	}
-	return out, nil
-}
-
 // Main is the whole of a function's main: read the environment once, build
 // the clients once, and start the Lambda loop. A start-up failure exits, so
 // Lambda reports an init error instead of serving half-wired.
