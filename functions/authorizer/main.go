@@ -1,10 +1,7 @@
-// Command authorizer is the authorizer Lambda function; see internal/routes for what
-// triggers it and internal/lambdas for how it is wired.
+// Command authorizer is the authorizer Lambda function; internal/routes says what
+// triggers it and internal/lambdas how it is wired.
 package main
 
-import (
-	"parley/internal/lambdas"
-	"parley/internal/routes"
-)
+import "parley/internal/lambdas"
 
-func main() { lambdas.Main(routes.FnAuthorizer) }
+func main() { lambdas.Main(lambdas.Authorizer) }

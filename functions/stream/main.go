@@ -1,10 +1,7 @@
-// Command stream is the stream Lambda function; see internal/routes for what
-// triggers it and internal/lambdas for how it is wired.
+// Command stream is the stream Lambda function; internal/routes says what
+// triggers it and internal/lambdas how it is wired.
 package main
 
-import (
-	"parley/internal/lambdas"
-	"parley/internal/routes"
-)
+import "parley/internal/lambdas"
 
-func main() { lambdas.Main(routes.FnStream) }
+func main() { lambdas.Main(lambdas.Stream) }

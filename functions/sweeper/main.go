@@ -1,10 +1,7 @@
-// Command sweeper is the sweeper Lambda function; see internal/routes for what
-// triggers it and internal/lambdas for how it is wired.
+// Command sweeper is the sweeper Lambda function; internal/routes says what
+// triggers it and internal/lambdas how it is wired.
 package main
 
-import (
-	"parley/internal/lambdas"
-	"parley/internal/routes"
-)
+import "parley/internal/lambdas"
 
-func main() { lambdas.Main(routes.FnSweeper) }
+func main() { lambdas.Main(lambdas.Sweeper) }

@@ -6,6 +6,7 @@ package config
 import (
 	"fmt"
 	"os"
+	"time"
 )
 
 // Environment variable names. AWS SDK v2 itself honours
@@ -20,7 +21,9 @@ const (
 	EnvTokenSecret         = "TOKEN_SECRET"     // signing key, local development only
 	EnvTokenSecretARN      = "TOKEN_SECRET_ARN" // Secrets Manager secret holding the signing key, in AWS
 	EnvPublicBaseURL       = "PUBLIC_BASE_URL"  // the deployment's own URL, for links in mails and derived URLs
+	EnvWebSocketURL        = "WEBSOCKET_URL"    // wss:// URL the widget and workplace connect to, told to clients by the API
 	EnvStage               = "PARLEY_STAGE"     // "local" or "aws": outbound-call rules differ (SPEC §4.9)
+	EnvSweepWindow         = "SWEEP_WINDOW"     // how long one sweeper run ticks, a Go duration; default 1m to meet the next scheduled run
 )
 
 // Config is what every function may need. Fields a function does not use may
@@ -33,7 +36,9 @@ type Config struct {
 	TokenSecret         string
 	TokenSecretARN      string
 	PublicBaseURL       string
+	WebSocketURL        string
 	Stage               string
+	SweepWindow         time.Duration
 }
 
 // FromEnv reads the configuration. TABLE_NAME is required by every function.
@@ -46,10 +51,19 @@ func FromEnv() (Config, error) {
 		TokenSecret:         os.Getenv(EnvTokenSecret),
 		TokenSecretARN:      os.Getenv(EnvTokenSecretARN),
 		PublicBaseURL:       os.Getenv(EnvPublicBaseURL),
+		WebSocketURL:        os.Getenv(EnvWebSocketURL),
 		Stage:               os.Getenv(EnvStage),
 	}
 	if c.TableName == "" {
 		return c, fmt.Errorf("config: %s is not set", EnvTableName)
+	}
+	c.SweepWindow = time.Minute
+	if w := os.Getenv(EnvSweepWindow); w != "" {
+		d, err := time.ParseDuration(w)
+		if err != nil || d < 0 || d > 15*time.Minute {
+			return c, fmt.Errorf("config: %s must be a duration from 0 to 15m, got %q", EnvSweepWindow, w)
+		}
+		c.SweepWindow = d
 	}
 	if c.Stage == "" {
 		c.Stage = "aws"

@@ -20,6 +20,9 @@ type Deps struct {
 	Tokens   *auth.Signer
 	Now      func() time.Time
 	Public   string // the deployment's own base URL
+	// WebSocketURL is where clients open the WebSocket; the widget config
+	// tells them, so no client needs it built in.
+	WebSocketURL string
 }
 
 // Register adds every handler of the HTTP API.
@@ -159,5 +162,6 @@ func (h handlers) widgetConfig(ctx context.Context, r Request) (Response, error)
 		"logoUrl":      nil,
 		"visitorId":    visitor.Subject,
 		"visitorToken": token,
+		"websocketUrl": h.WebSocketURL,
 	}), nil
 }

@@ -55,7 +55,7 @@ type Deps struct {
 
 // Load fills the token key from the environment or Secrets Manager.
 func Load(ctx context.Context, cfg config.Config, awsCfg aws.Config, log *slog.Logger) (Deps, error) {
-	d := Deps{Config: cfg, AWS: awsCfg, Log: log, Now: time.Now, SweepWindow: time.Minute}
+	d := Deps{Config: cfg, AWS: awsCfg, Log: log, Now: time.Now, SweepWindow: cfg.SweepWindow}
 	switch {
 	case cfg.TokenSecret != "":
 		d.TokenKey = []byte(cfg.TokenSecret)
@@ -88,54 +88,86 @@ func (d Deps) signer() (*auth.Signer, error) {
 	return s, nil
 }
 
-// Handler returns the Lambda handler of function fn, ready for lambda.Start
-// or lambda.NewHandler.
+// Constructor builds one function's handler from its dependencies. Each
+// functions/<name>/main.go names its own, so the linker keeps only what
+// that function uses.
+type Constructor func(d Deps) (any, error)
+
+// Handler returns the Lambda handler of function fn, for the local stack and
+// tests that run every function in one process.
 func Handler(fn string, d Deps) (any, error) {
-	store := d.store()
 	switch fn {
 	case routes.FnAPI:
-		signer, err := d.signer()
-		if err != nil {
-			return nil, err
-		}
-		api := httpapi.NewAPI(d.Log)
-		httpapi.Register(api, httpapi.Deps{
-			Accounts: &account.Service{Store: store, Signer: signer, Now: d.Now, OnCreated: welcomeMail(store, d.Now)},
-			Store:    store,
-			Tokens:   signer,
-			Now:      d.Now,
-			Public:   d.Config.PublicBaseURL,
-		})
-		return api.Serve, nil
+		return API(d)
 	case routes.FnAuthorizer:
-		signer, err := d.signer()
-		if err != nil {
-			return nil, err
-		}
-		return httpapi.NewAuthorizer(signer, routes.HTTP).Authorize, nil
+		return Authorizer(d)
 	case routes.FnRealtime:
-		signer, err := d.signer()
-		if err != nil {
-			return nil, err
-		}
-		hub := &realtime.Hub{Store: store, Poster: apigw.NewPoster(d.AWS, d.Config.ConnectionsEndpoint), Tokens: signer, Now: d.Now, Log: d.Log}
-		return (&wsapi.Handler{Hub: hub, Log: d.Log}).Serve, nil
+		return Realtime(d)
 	case routes.FnStream:
-		ses := sesv2.NewFromConfig(d.AWS, func(o *sesv2.Options) {
-			if d.SESEndpoint != "" {
-				o.BaseEndpoint = aws.String(d.SESEndpoint)
-			}
-		})
-		mailer := &sesmail.Sender{Client: ses, From: d.Config.MailFrom, ConfigurationSet: d.Config.MailConfigSet}
-		return (&reactor.Reactor{Audit: store, Outbox: store, Mailer: mailer, Log: d.Log}).Handle, nil
+		return Stream(d)
 	case routes.FnSweeper:
-		sw := &timers.Sweeper{Store: store, Now: d.Now, Sleep: timers.SleepContext, Window: d.SweepWindow, Lookback: time.Minute}
-		return func(ctx context.Context, ev events.EventBridgeEvent) (SweepResult, error) {
-			n, err := sw.Run(ctx)
-			return SweepResult{Fired: n}, err
-		}, nil
+		return Sweeper(d)
 	}
 	return nil, fmt.Errorf("lambdas: no function %q", fn)
+}
+
+// API builds the HTTP API function.
+func API(d Deps) (any, error) {
+	signer, err := d.signer()
+	if err != nil {
+		return nil, err
+	}
+	store := d.store()
+	api := httpapi.NewAPI(d.Log)
+	httpapi.Register(api, httpapi.Deps{
+		Accounts:     &account.Service{Store: store, Signer: signer, Now: d.Now, OnCreated: welcomeMail(store, d.Now)},
+		Store:        store,
+		Tokens:       signer,
+		Now:          d.Now,
+		Public:       d.Config.PublicBaseURL,
+		WebSocketURL: d.Config.WebSocketURL,
+	})
+	return api.Serve, nil
+}
+
+// Authorizer builds the HTTP API's Lambda authorizer.
+func Authorizer(d Deps) (any, error) {
+	signer, err := d.signer()
+	if err != nil {
+		return nil, err
+	}
+	return httpapi.NewAuthorizer(signer, routes.HTTP).Authorize, nil
+}
+
+// Realtime builds the WebSocket API function.
+func Realtime(d Deps) (any, error) {
+	signer, err := d.signer()
+	if err != nil {
+		return nil, err
+	}
+	hub := &realtime.Hub{Store: d.store(), Poster: apigw.NewPoster(d.AWS, d.Config.ConnectionsEndpoint), Tokens: signer, Now: d.Now, Log: d.Log}
+	return (&wsapi.Handler{Hub: hub, Log: d.Log}).Serve, nil
+}
+
+// Stream builds the stream consumer.
+func Stream(d Deps) (any, error) {
+	ses := sesv2.NewFromConfig(d.AWS, func(o *sesv2.Options) {
+		if d.SESEndpoint != "" {
+			o.BaseEndpoint = aws.String(d.SESEndpoint)
+		}
+	})
+	store := d.store()
+	mailer := &sesmail.Sender{Client: ses, From: d.Config.MailFrom, ConfigurationSet: d.Config.MailConfigSet}
+	return (&reactor.Reactor{Audit: store, Outbox: store, Mailer: mailer, Log: d.Log}).Handle, nil
+}
+
+// Sweeper builds the timer sweeper.
+func Sweeper(d Deps) (any, error) {
+	sw := &timers.Sweeper{Store: d.store(), Now: d.Now, Sleep: timers.SleepContext, Window: d.SweepWindow, Lookback: time.Minute}
+	return func(ctx context.Context, ev events.EventBridgeEvent) (SweepResult, error) {
+		n, err := sw.Run(ctx)
+		return SweepResult{Fired: n}, err
+	}, nil
 }
 
 // SweepResult is what the sweeper returns: how many timers it fired.
@@ -146,7 +178,7 @@ type SweepResult struct {
 // Main is the whole of a function's main: read the environment once, build
 // the clients once, and start the Lambda loop. A start-up failure exits, so
 // Lambda reports an init error instead of serving half-wired.
-func Main(fn string) {
+func Main(build Constructor) {
 	log := lambdacontext.NewLogger()
 	ctx := context.Background()
 	cfg, err := config.FromEnv()
@@ -164,9 +196,9 @@ func Main(fn string) {
 		log.Error("dependencies", "err", err)
 		os.Exit(1)
 	}
-	h, err := Handler(fn, deps)
+	h, err := build(deps)
 	if err != nil {
-		log.Error("handler", "function", fn, "err", err)
+		log.Error("handler", "err", err)
 		os.Exit(1)
 	}
 	lambda.Start(h)

@@ -188,7 +188,10 @@ func TestWalkingSkeleton(t *testing.T) {
 		t.Fatalf("widget config with an operator online: %+v", widget)
 	}
 	visitorID := widget.Body["visitorId"].(string)
-	vis, _, err := websocket.Dial(ctx, s.WebSocketURL+"?visitorToken="+widget.Body["visitorToken"].(string), nil)
+	if widget.Body["websocketUrl"] != s.WebSocketURL {
+		t.Fatalf("widget config names WebSocket %v, want %s", widget.Body["websocketUrl"], s.WebSocketURL)
+	}
+	vis, _, err := websocket.Dial(ctx, widget.Body["websocketUrl"].(string)+"?visitorToken="+widget.Body["visitorToken"].(string), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
