@@ -20,7 +20,7 @@
     localStorage.setItem(key, w.visitorToken);
     state.textContent = w.button === 'online' ? 'Operators are online' : 'No operator online: leave a message';
     if (w.greeting) line('system', w.greeting);
-    const ws = new WebSocket(cfg.websocketUrl + '?visitorToken=' + encodeURIComponent(w.visitorToken));
+    const ws = new WebSocket(w.websocketUrl + '?visitorToken=' + encodeURIComponent(w.visitorToken));
     ws.onmessage = (ev) => {
       const f = JSON.parse(ev.data);
       if (f.type === 'message') line(f.from.kind, f.text);
