@@ -41,7 +41,7 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "withlocal:", err)
 		return 1
 	}
-	db, err := dynamolocal.Start(ctx, dynamolocal.Options{Root: root})
+	db, err := dynamolocal.Start(ctx, dynamolocal.Options{Root: root, QuickStart: true})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "withlocal: DynamoDB Local:", err)
 		return 1

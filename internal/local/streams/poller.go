@@ -148,10 +148,12 @@ func (p *Poller) Run(ctx context.Context) error {
 		return err
 	}
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	// Deferred in this order so that the readers are told to stop before
+	// Run waits for them, whichever way it returns.
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	finished := make(chan string)
 	known := map[string]*shard{}
 	order := []string{} // shards in the order DescribeStream listed them
@@ -208,8 +210,8 @@ func (p *Poller) Run(ctx context.Context) error {
 		}
 		launch(id, it, pos)
 	}
-	// Children of shards skipped as closed may start right away.
-	startReady()
+	// The shards left (children of unfinished parents) start as their
+	// parents finish, below.
 	p.Ready() // makes p.ready
 	close(p.ready)
 

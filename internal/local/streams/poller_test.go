@@ -338,3 +338,26 @@ func TestPoisonRecord(t *testing.T) {
 		t.Errorf("poison record invoked alone %d times, want 1 + MaxRetries = 3 (batches: %v)", poisoned, c.sortKeys())
 	}
 }
+
+// A table without a stream is a configuration error, reported at once.
+func TestNoStream(t *testing.T) {
+	ctx := context.Background()
+	db := localaws.NewDynamoDBClient(testenv.DynamoDBEndpoint(t))
+	table := testenv.TableName(t)
+	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String(table),
+		BillingMode:          types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(table)})
+	p := &streams.Poller{DynamoDB: db, Streams: localaws.NewStreamsClient(testenv.DynamoDBEndpoint(t)), Table: table, Consumer: lambda.NewHandler(func() error { return nil })}
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	if err := p.Run(ctx); err == nil || !strings.Contains(err.Error(), "no stream") {
+		t.Errorf("Run = %v, want a no-stream error", err)
+	}
+}

@@ -85,7 +85,7 @@ func (l *lazy) get(env string, start func(ctx context.Context, root string) (end
 func DynamoDBEndpoint(t testing.TB) string {
 	t.Helper()
 	ep, err := dynamoServer.get(EnvDynamoDBEndpoint, func(ctx context.Context, root string) (string, func() error, error) {
-		s, err := dynamolocal.Start(ctx, dynamolocal.Options{Root: root})
+		s, err := dynamolocal.Start(ctx, dynamolocal.Options{Root: root, QuickStart: true})
 		if err != nil {
 			return "", nil, err
 		}
@@ -170,6 +170,7 @@ func unavailable(t testing.TB, what, env string, err, notInstalled error) {
 	}
 	if (errors.Is(err, notInstalled) || errors.Is(err, errNoRoot)) && !Required() {
 		t.Skipf("testenv: %s unavailable, skipping (set %s, or run npm install at the repository root; %s=1 makes this a failure): %v", what, env, EnvRequireLocal, err)
+		return
 	}
 	t.Fatalf("testenv: %s unavailable: %v", what, err)
 }
