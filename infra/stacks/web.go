@@ -5,6 +5,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudfront"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudfrontorigins"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3assets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3deployment"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -59,7 +60,9 @@ func NewWebStack(scope constructs.Construct, id string, props *WebStackProps) *W
 
 	awss3deployment.NewBucketDeployment(stack, jsii.String("SiteContent"), &awss3deployment.BucketDeploymentProps{
 		Sources: &[]awss3deployment.ISource{
-			awss3deployment.Source_Asset(jsii.String(props.Settings.WebDir), nil),
+			// The browser tests live beside the pages they test; they are
+			// not part of the site.
+			awss3deployment.Source_Asset(jsii.String(props.Settings.WebDir), &awss3assets.AssetOptions{Exclude: jsii.Strings("tests", "tests/**")}),
 			awss3deployment.Source_JsonData(jsii.String(ConsoleConfigKey), map[string]any{
 				"apiUrl":       props.HTTP.URL,
 				"websocketUrl": props.Realtime.WebSocketStage.Url(),

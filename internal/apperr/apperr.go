@@ -53,7 +53,7 @@ func Fields(fields map[string]string) error {
 	if len(fields) == 0 {
 		return nil
 	}
-	return &Error{Code: Invalid, Message: "some values are not valid", Fields: fields}
+	return &Error{Code: Invalid, Message: "Some values are not valid.", Fields: fields}
 }
 
 // CodeOf returns the code of err, Internal for anything that is not an *Error.

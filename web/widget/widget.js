@@ -9,8 +9,24 @@
   const state = document.getElementById('state');
   function line(cls, text) { const p = document.createElement('p'); p.className = cls; p.textContent = text; log.appendChild(p); log.scrollTop = log.scrollHeight; }
 
+  const form = document.getElementById('send');
+  const sendButton = form.querySelector('button');
+  // Nothing can be sent until the socket is open: send() would throw.
+  sendButton.disabled = true;
+
+  // config.json exists only where the page is served apart from the API
+  // (CloudFront); elsewhere it is a 404 page, not JSON, and the API is on
+  // the same origin.
+  async function loadConfig() {
+    try {
+      const r = await fetch('../config.json', { cache: 'no-store' });
+      if (r.ok) return await r.json();
+    } catch (e) { /* same origin */ }
+    return {};
+  }
+
   async function start() {
-    const cfg = await (await fetch('../config.json', { cache: 'no-store' }).catch(() => null))?.json?.() || {};
+    const cfg = await loadConfig();
     const apiBase = (cfg.apiUrl || '').replace(/\/$/, '');
     const key = 'parley.visitor.' + account;
     const old = localStorage.getItem(key) || '';
@@ -26,11 +42,12 @@
       if (f.type === 'message') line(f.from.kind, f.text);
       if (f.type === 'error') line('system', f.error.message);
     };
-    ws.onclose = () => { state.textContent = 'Disconnected'; };
-    document.getElementById('send').addEventListener('submit', (ev) => {
+    ws.onopen = () => { sendButton.disabled = false; };
+    ws.onclose = () => { state.textContent = 'Disconnected'; sendButton.disabled = true; };
+    form.addEventListener('submit', (ev) => {
       ev.preventDefault();
       const t = document.getElementById('text');
-      if (!t.value.trim()) return;
+      if (!t.value.trim() || ws.readyState !== WebSocket.OPEN) return;
       ws.send(JSON.stringify({ action: 'sendMessage', clientId: crypto.randomUUID(), text: t.value }));
       line('visitor', t.value);
       t.value = '';

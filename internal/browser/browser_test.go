@@ -1,0 +1,135 @@
+package browser_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"parley/internal/local/stack"
+	"parley/internal/local/streams"
+	"parley/internal/local/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// envChromium points the tests at another chromium binary; by default they
+// use Debian's, which scripts/browser-deps.sh installs. Playwright's own
+// browser downloads are never used.
+const envChromium = "PARLEY_CHROMIUM"
+
+// tools finds node, chromium and playwright-core. A missing one skips the
+// test on a developer's machine but fails it under make test and in CI,
+// where a skip would let the browser tests pass by not running.
+func tools(t *testing.T, root string) (node string) {
+	t.Helper()
+	missing := func(format string, args ...any) {
+		t.Helper()
+		msg := fmt.Sprintf(format, args...)
+		if testenv.Required() {
+			t.Fatal(msg)
+		}
+		t.Skip(msg + " (skipping; " + testenv.EnvRequireLocal + "=1 makes this a failure)")
+	}
+	chromium := os.Getenv(envChromium)
+	if chromium == "" {
+		chromium = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(chromium); err != nil {
+		missing("no chromium at %s: run scripts/browser-deps.sh", chromium)
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		missing("node is not on PATH")
+	}
+	if _, err := os.Stat(filepath.Join(root, "node_modules", "playwright-core", "package.json")); err != nil {
+		missing("playwright-core is not installed: run make deps")
+	}
+	return node
+}
+
+// TestBrowser runs web/tests/*.test.mjs under node's test runner against a
+// local stack of its own, with an administrator account made through the
+// public sign-up route as a customer would.
+func TestBrowser(t *testing.T) {
+	root, err := testenv.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	node := tools(t, root)
+	files, err := filepath.Glob(filepath.Join(root, "web", "tests", "*.test.mjs"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no browser tests in web/tests: %v", err)
+	}
+
+	dbEndpoint, sesEndpoint := testenv.Endpoints(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	s, err := stack.Start(ctx, stack.Options{Root: root, DynamoDBEndpoint: dbEndpoint, SESEndpoint: sesEndpoint,
+		Table: testenv.TableName(t), TokenSecret: strings.Repeat("b", 32), StreamStart: streams.TrimHorizon})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+
+	email := fmt.Sprintf("browser-%d@example.com", time.Now().UnixNano())
+	const password = "correct horse battery staple"
+	accountID, token := signUp(t, s.HTTPURL, email, password)
+
+	// Screenshots go to an ignored folder that make clean empties, to be
+	// looked at after a run.
+	artifacts := filepath.Join(root, ".local", "test", "browser")
+	args := append([]string{"--test", "--test-reporter=spec"}, files...)
+	cmd := exec.CommandContext(ctx, node, args...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(),
+		"PARLEY_HTTP_URL="+s.HTTPURL,
+		"PARLEY_WEBSOCKET_URL="+s.WebSocketURL,
+		"PARLEY_ACCOUNT_ID="+accountID,
+		"PARLEY_EMAIL="+email,
+		"PARLEY_PASSWORD="+password,
+		"PARLEY_TOKEN="+token,
+		"PARLEY_ARTIFACTS="+artifacts,
+		"NO_COLOR=1",
+	)
+	cmd.Stdout = t.Output()
+	cmd.Stderr = t.Output()
+	// On timeout node gets SIGINT first: playwright then closes chromium,
+	// which a SIGKILL to node would leave running.
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 15 * time.Second
+	started := time.Now()
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("node --test %s: %v", strings.Join(files, " "), err)
+	}
+	t.Logf("browser tests passed in %s; screenshots in %s", time.Since(started).Round(100*time.Millisecond), artifacts)
+}
+
+// signUp creates an account through POST /v1/accounts and returns its id
+// and the administrator's token.
+func signUp(t *testing.T, httpURL, email, password string) (accountID, token string) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"companyName": "Acme", "email": email, "password": password, "plan": "basic", "language": "en"})
+	resp, err := http.Post(httpURL+"/v1/accounts", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Account struct {
+			ID string `json:"id"`
+		} `json:"account"`
+		Token string `json:"token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusCreated || out.Account.ID == "" || out.Token == "" {
+		t.Fatalf("sign-up: status %d, %+v, %v", resp.StatusCode, out, err)
+	}
+	return out.Account.ID, out.Token
+}

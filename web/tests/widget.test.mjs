@@ -1,0 +1,95 @@
+// The widget in a real browser: a visitor on the demo page and an operator
+// on the WebSocket API exchange messages, and a returning visitor keeps its
+// identity through the token the widget keeps in localStorage.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { env, launch, pageErrors } from './browser.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+const demoURL = `${env.httpURL}/widget/demo.html?account=${encodeURIComponent(env.accountId)}`;
+const configPath = `/v1/widget/${env.accountId}/config`;
+
+// openWidget loads the demo page and returns the widget config the page
+// received, once the widget's socket is open (its Send button enabled).
+async function openWidget(page, reload) {
+  const config = page.waitForResponse((r) => new URL(r.url()).pathname === configPath);
+  await (reload ? page.reload() : page.goto(demoURL));
+  const r = await config;
+  assert.equal(r.status(), 200);
+  await page.locator('#send button:enabled').waitFor();
+  return { body: await r.json(), sentToken: new URL(r.url()).searchParams.get('visitorToken') };
+}
+
+// The operator is a second page of the same browser with a bare WebSocket,
+// as the workplace will open it: staff token in the query string.
+async function connectOperator(page) {
+  await page.evaluate(async (url) => {
+    window.received = [];
+    window.operator = new WebSocket(url);
+    window.operator.onmessage = (ev) => window.received.push(JSON.parse(ev.data));
+    await new Promise((resolve, reject) => {
+      window.operator.onopen = resolve;
+      window.operator.onerror = () => reject(new Error('the operator socket failed to open'));
+    });
+  }, `${env.webSocketURL}?token=${encodeURIComponent(env.token)}`);
+}
+
+async function operatorReceives(page, text) {
+  const frame = await page.waitForFunction(
+    (text) => window.received.find((f) => f.type === 'message' && f.text === text),
+    text,
+  );
+  return frame.jsonValue();
+}
+
+test('widget: visitor and operator exchange messages; a returning visitor keeps its id', async () => {
+  const context = await browser.newContext();
+  context.setDefaultTimeout(10_000);
+  const operator = await context.newPage();
+  await connectOperator(operator);
+
+  const visitor = await context.newPage();
+  const errors = pageErrors(visitor);
+  const first = await openWidget(visitor, false);
+  assert.equal(first.body.button, 'online', 'an operator is connected');
+  assert.equal(first.body.websocketUrl, env.webSocketURL);
+  await visitor.locator('#state', { hasText: 'Operators are online' }).waitFor();
+
+  // The visitor writes through the widget's form; the operator gets it.
+  await visitor.locator('#text').fill('Hello from a real browser');
+  await visitor.locator('#send button').click();
+  await visitor.locator('#log p.visitor', { hasText: 'Hello from a real browser' }).waitFor();
+  const got = await operatorReceives(operator, 'Hello from a real browser');
+  assert.equal(got.from.kind, 'visitor');
+  assert.equal(got.from.id, first.body.visitorId);
+
+  // The operator's reply shows in the widget's log.
+  await operator.evaluate((to) => window.operator.send(JSON.stringify(
+    { action: 'sendMessage', clientId: 'op-1', to, text: 'Hello, how can I help?' })), first.body.visitorId);
+  await visitor.locator('#log p.operator', { hasText: 'Hello, how can I help?' }).waitFor();
+  await visitor.screenshot({ path: join(env.artifacts, 'widget.png') });
+
+  // The widget keeps the visitor's token; a reload sends it back and is
+  // the same visitor, to the operator as well.
+  const key = `parley.visitor.${env.accountId}`;
+  assert.equal(await visitor.evaluate((k) => localStorage.getItem(k), key), first.body.visitorToken);
+  const again = await openWidget(visitor, true);
+  assert.equal(again.sentToken, first.body.visitorToken, 'the reload sent the stored token');
+  assert.equal(again.body.visitorId, first.body.visitorId, 'a returning visitor keeps its id');
+  await visitor.locator('#text').fill('Back again');
+  await visitor.locator('#send button').click();
+  assert.equal((await operatorReceives(operator, 'Back again')).from.id, first.body.visitorId);
+
+  // Without the stored token (another browser profile) it is someone else.
+  const stranger = await browser.newContext();
+  const other = await openWidget(await stranger.newPage(), false);
+  assert.notEqual(other.body.visitorId, first.body.visitorId);
+  await stranger.close();
+
+  assert.deepEqual(errors, [], 'the widget ran without errors');
+  await context.close();
+});
