@@ -40,24 +40,37 @@ func (s *Store) Settings(ctx context.Context, accountID string) (SettingsRecord,
 // no document yet) and stores it as version expected+1. Errors:
 // apperr.PreconditionFailed when another write came first.
 func (s *Store) SaveSettings(ctx context.Context, rec SettingsRecord, expected int64) (SettingsRecord, error) {
-	rec.Type = "settings"
-	rec.Version = expected + 1
-	item, err := marshal(rec, accountPK(rec.AccountID), settingsSK)
+	put, rec, err := s.settingsPut(rec, expected)
 	if err != nil {
 		return rec, err
 	}
-	in := &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: item}
-	if expected == 0 {
-		in.ConditionExpression = notExists
-	} else {
-		in.ConditionExpression = aws.String("version = :v")
-		in.ExpressionAttributeValues = map[string]types.AttributeValue{":v": &types.AttributeValueMemberN{Value: strconv.FormatInt(expected, 10)}}
-	}
+	in := &dynamodb.PutItemInput{TableName: put.TableName, Item: put.Item, ConditionExpression: put.ConditionExpression, ExpressionAttributeValues: put.ExpressionAttributeValues}
 	if _, err := s.DB.PutItem(ctx, in); err != nil {
 		if isConditionFailed(err) {
-			return rec, apperr.New(apperr.PreconditionFailed, "the settings were changed by someone else; reload them and try again")
+			return rec, errSettingsChanged
 		}
 		return rec, fmt.Errorf("dynamo: save settings: %w", err)
 	}
 	return rec, nil
+}
+
+var errSettingsChanged = apperr.New(apperr.PreconditionFailed, "the settings were changed by someone else; reload them and try again")
+
+// settingsPut is the conditional put of SaveSettings, also used inside
+// transactions that change the settings with another item.
+func (s *Store) settingsPut(rec SettingsRecord, expected int64) (*types.Put, SettingsRecord, error) {
+	rec.Type = "settings"
+	rec.Version = expected + 1
+	item, err := marshal(rec, accountPK(rec.AccountID), settingsSK)
+	if err != nil {
+		return nil, rec, err
+	}
+	put := &types.Put{TableName: aws.String(s.Table), Item: item}
+	if expected == 0 {
+		put.ConditionExpression = notExists
+	} else {
+		put.ConditionExpression = aws.String("version = :v")
+		put.ExpressionAttributeValues = map[string]types.AttributeValue{":v": &types.AttributeValueMemberN{Value: strconv.FormatInt(expected, 10)}}
+	}
+	return put, rec, nil
 }

@@ -9,8 +9,11 @@ import (
 	"parley/internal/account"
 	"parley/internal/apperr"
 	"parley/internal/auth"
+	"parley/internal/chat"
 	"parley/internal/dynamo"
 	"parley/internal/settings"
+	"parley/internal/templates"
+	"parley/internal/visitor"
 )
 
 // Deps are what the HTTP handlers call.
@@ -23,6 +26,12 @@ type Deps struct {
 	// WebSocketURL is where clients open the WebSocket; the widget config
 	// tells them, so no client needs it built in.
 	WebSocketURL string
+	// Templates are the canned answers of SPEC §2.4.
+	Templates *templates.Service
+	// Visitors identifies visitors signed by their site (SPEC §4.11).
+	Visitors *visitor.Service
+	// Chats is the chat history (GET /v1/chats).
+	Chats *chat.Service
 }
 
 // Register adds every handler of the HTTP API.
@@ -30,10 +39,15 @@ func Register(api *API, d Deps) {
 	h := handlers{d}
 	api.Handle("GET /v1/health", h.health)
 	api.Handle("POST /v1/accounts", h.createAccount)
-	api.Handle("POST /v1/auth/login", h.login)
 	api.Handle("GET /v1/audit", h.audit)
 	api.Handle("GET /v1/widget/{accountId}/config", h.widgetConfig)
 	registerSettings(api, d)
+	registerTemplates(api, d)
+	registerAccess(api, d)
+	registerPeople(api, d)
+	registerDepartments(api, d)
+	registerVisitors(api, d)
+	registerChats(api, d)
 }
 
 type handlers struct{ Deps }
@@ -71,29 +85,15 @@ func (h handlers) createAccount(ctx context.Context, r Request) (Response, error
 	if err := createSettings(ctx, h.Deps, a, admin.ID); err != nil {
 		return Response{}, err
 	}
-	token, _, err := h.Accounts.Login(ctx, in.Email, in.Password)
+	signIn, err := h.Accounts.StartSession(ctx, admin)
 	if err != nil {
 		return Response{}, err
 	}
 	return Response{Status: http.StatusCreated, JSON: map[string]any{
 		"account": map[string]any{"id": a.ID, "name": a.Name, "plan": a.Plan, "language": a.Language},
-		"user":    viewPerson(admin), "token": token,
+		"user":    viewPerson(admin), "token": signIn.AccessToken, "refreshToken": signIn.RefreshToken,
+		"expiresIn": int(signIn.ExpiresIn.Seconds()),
 	}}, nil
-}
-
-func (h handlers) login(ctx context.Context, r Request) (Response, error) {
-	var in struct {
-		Email    string `json:"email"`
-		Password string `json:"password"`
-	}
-	if err := DecodeJSON(r.Body, &in); err != nil {
-		return Response{}, err
-	}
-	token, p, err := h.Accounts.Login(ctx, in.Email, in.Password)
-	if err != nil {
-		return Response{}, err
-	}
-	return OK(map[string]any{"token": token, "expiresIn": int(auth.AccessTTL.Seconds()), "user": viewPerson(p)}), nil
 }
 
 func (h handlers) audit(ctx context.Context, r Request) (Response, error) {
@@ -138,14 +138,7 @@ func (h handlers) widgetConfig(ctx context.Context, r Request) (Response, error)
 	if err != nil {
 		return Response{}, err
 	}
-	staff, err := h.Store.StaffConnections(ctx, acc.ID)
-	if err != nil {
-		return Response{}, err
-	}
-	button := "offline"
-	if len(staff) > 0 {
-		button = "online"
-	}
+	logoURL, inviteAvatarURL := widgetImageURLs(h.Deps, doc, acc.ID)
 	visitor, err := h.Tokens.Verify(r.Query["visitorToken"], auth.Visitor)
 	token := r.Query["visitorToken"]
 	if err != nil || visitor.AccountID != acc.ID {
@@ -154,14 +147,19 @@ func (h handlers) widgetConfig(ctx context.Context, r Request) (Response, error)
 			return Response{}, err
 		}
 	}
+	button, err := widgetButton(ctx, h.Deps, doc, acc.ID, visitor.Subject)
+	if err != nil {
+		return Response{}, err
+	}
 	return OK(map[string]any{
-		"accountId":    acc.ID,
-		"button":       button,
-		"language":     doc.Company.Language,
-		"greeting":     doc.AutoMessages.Greeting,
-		"logoUrl":      nil,
-		"visitorId":    visitor.Subject,
-		"visitorToken": token,
-		"websocketUrl": h.WebSocketURL,
+		"accountId":       acc.ID,
+		"button":          button,
+		"language":        doc.Company.Language,
+		"greeting":        doc.AutoMessages.Greeting,
+		"logoUrl":         logoURL,
+		"inviteAvatarUrl": inviteAvatarURL,
+		"visitorId":       visitor.Subject,
+		"visitorToken":    token,
+		"websocketUrl":    h.WebSocketURL,
 	}), nil
 }

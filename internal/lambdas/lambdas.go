@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/smithy-go/middleware"
 
 	"parley/internal/account"
 	"parley/internal/apigw"
@@ -30,7 +31,9 @@ import (
 	"parley/internal/realtime"
 	"parley/internal/routes"
 	"parley/internal/sesmail"
+	"parley/internal/templates"
 	"parley/internal/timers"
+	"parley/internal/visitor"
 	"parley/internal/wsapi"
 )
 
@@ -51,6 +54,10 @@ type Deps struct {
 	// AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_SESV2 itself).
 	DynamoDBEndpoint string
 	SESEndpoint      string
+	// DynamoDBAPIOptions are added to the DynamoDB client's middleware, so
+	// make bench can count every request the handlers make and the
+	// capacity each consumes; nil in AWS.
+	DynamoDBAPIOptions []func(*middleware.Stack) error
 }
 
 // Load fills the token key from the environment or Secrets Manager.
@@ -74,6 +81,7 @@ func (d Deps) store() *dynamo.Store {
 		if d.DynamoDBEndpoint != "" {
 			o.BaseEndpoint = aws.String(d.DynamoDBEndpoint)
 		}
+		o.APIOptions = append(o.APIOptions, d.DynamoDBAPIOptions...)
 	}), d.Config.TableName)
 	s.Now = d.Now
 	return s
@@ -120,12 +128,17 @@ func API(d Deps) (any, error) {
 	store := d.store()
 	api := httpapi.NewAPI(d.Log)
 	httpapi.Register(api, httpapi.Deps{
-		Accounts:     &account.Service{Store: store, Signer: signer, Now: d.Now, OnCreated: welcomeMail(store, d.Now)},
+		Accounts:     d.accounts(store, signer),
+		Visitors:     &visitor.Service{Store: store, Now: d.Now},
+		Chats:        store.ChatService(d.Now),
 		Store:        store,
 		Tokens:       signer,
 		Now:          d.Now,
 		Public:       d.Config.PublicBaseURL,
 		WebSocketURL: d.Config.WebSocketURL,
+		// Members stays nil until the store answers department questions:
+		// department templates are then refused with 403.
+		Templates: &templates.Service{Store: store, Members: store, Now: d.Now, NewID: account.NewID},
 	})
 	return api.Serve, nil
 }
@@ -136,7 +149,9 @@ func Authorizer(d Deps) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return httpapi.NewAuthorizer(signer, routes.HTTP).Authorize, nil
+	az := httpapi.NewAuthorizer(signer, routes.HTTP)
+	az.Guard, az.Log = d.guard(d.store()), d.Log
+	return az.Authorize, nil
 }
 
 // Realtime builds the WebSocket API function.
@@ -145,7 +160,10 @@ func Realtime(d Deps) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	hub := &realtime.Hub{Store: d.store(), Poster: apigw.NewPoster(d.AWS, d.Config.ConnectionsEndpoint), Tokens: signer, Now: d.Now, Log: d.Log}
+	store := d.store()
+	hub := &realtime.Hub{Store: store, Poster: apigw.NewPoster(d.AWS, d.Config.ConnectionsEndpoint), Tokens: signer, Now: d.Now, Log: d.Log,
+		Staff: d.guard(store)}
+	hub.Chats = &realtime.Chats{Service: store.ChatService(d.Now), Store: store, Settings: store.SettingsDocument, People: store}
 	return (&wsapi.Handler{Hub: hub, Log: d.Log}).Serve, nil
 }
 

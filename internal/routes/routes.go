@@ -21,6 +21,10 @@ var Staff = []Role{Operator, Supervisor, Administrator}
 // Admins is the administrator role alone.
 var Admins = []Role{Administrator}
 
+// Managers are the roles that manage people's assignments (departments,
+// chat limits): supervisors and administrators.
+var Managers = []Role{Supervisor, Administrator}
+
 // Function is one Lambda function: one folder under functions/ and one
 // bootstrap binary built from it.
 type Function struct {
@@ -99,6 +103,50 @@ var HTTP = []HTTPRoute{
 	{Method: "PUT", Path: "/v1/settings/{section}", Roles: Admins, Function: FnAPI},
 	{Method: "PATCH", Path: "/v1/settings/{section}", Roles: Admins, Function: FnAPI},
 	{Method: "GET", Path: "/v1/audit", Roles: Admins, Function: FnAPI},
+	{Method: "PUT", Path: "/v1/settings/company/logo", Roles: Admins, Function: FnAPI},
+	{Method: "DELETE", Path: "/v1/settings/company/logo", Roles: Admins, Function: FnAPI},
+	{Method: "PUT", Path: "/v1/settings/leads/invite-avatar", Roles: Admins, Function: FnAPI},
+	{Method: "DELETE", Path: "/v1/settings/leads/invite-avatar", Roles: Admins, Function: FnAPI},
+	{Method: "POST", Path: "/v1/settings/integration/private-key/regenerate", Roles: Admins, Function: FnAPI},
+	{Method: "POST", Path: "/v1/settings/integration/vk/secret-key/regenerate", Roles: Admins, Function: FnAPI},
+	{Method: "GET", Path: "/v1/widget/{accountId}/logo", Function: FnAPI},
+	{Method: "GET", Path: "/v1/widget/{accountId}/invite-avatar", Function: FnAPI},
+	// Templates: every role; the templates package decides per level.
+	{Method: "GET", Path: "/v1/templates", Roles: Staff, Function: FnAPI},
+	{Method: "POST", Path: "/v1/templates", Roles: Staff, Function: FnAPI},
+	{Method: "GET", Path: "/v1/templates/{id}", Roles: Staff, Function: FnAPI},
+	{Method: "PUT", Path: "/v1/templates/{id}", Roles: Staff, Function: FnAPI},
+	{Method: "DELETE", Path: "/v1/templates/{id}", Roles: Staff, Function: FnAPI},
+	// Sessions and passwords: public, each proves itself with a secret
+	// (password, refresh token, mailed link).
+	{Method: "POST", Path: "/v1/auth/refresh", Function: FnAPI},
+	{Method: "POST", Path: "/v1/auth/logout", Function: FnAPI},
+	{Method: "POST", Path: "/v1/auth/password-reset", Function: FnAPI},
+	{Method: "POST", Path: "/v1/auth/password", Function: FnAPI},
+	{Method: "GET", Path: "/v1/account", Roles: Staff, Function: FnAPI},
+	// People: the account package adds what depends on data (hidden
+	// profiles, whose profile a supervisor may edit).
+	{Method: "GET", Path: "/v1/people", Roles: Staff, Function: FnAPI},
+	{Method: "POST", Path: "/v1/people", Roles: Admins, Function: FnAPI},
+	{Method: "GET", Path: "/v1/people/{personId}", Roles: Staff, Function: FnAPI},
+	{Method: "PATCH", Path: "/v1/people/{personId}", Roles: Staff, Function: FnAPI},
+	{Method: "DELETE", Path: "/v1/people/{personId}", Roles: Admins, Function: FnAPI},
+	{Method: "POST", Path: "/v1/people/{personId}/invitation", Roles: Admins, Function: FnAPI},
+	{Method: "PUT", Path: "/v1/people/{personId}/photo", Roles: Staff, Function: FnAPI},
+	{Method: "DELETE", Path: "/v1/people/{personId}/photo", Roles: Staff, Function: FnAPI},
+	{Method: "GET", Path: "/v1/widget/{accountId}/people/{personId}/photo", Function: FnAPI},
+	{Method: "GET", Path: "/v1/departments", Roles: Staff, Function: FnAPI},
+	{Method: "POST", Path: "/v1/departments", Roles: Admins, Function: FnAPI},
+	{Method: "GET", Path: "/v1/departments/{departmentId}", Roles: Staff, Function: FnAPI},
+	{Method: "PATCH", Path: "/v1/departments/{departmentId}", Roles: Admins, Function: FnAPI},
+	{Method: "DELETE", Path: "/v1/departments/{departmentId}", Roles: Admins, Function: FnAPI},
+	{Method: "PUT", Path: "/v1/departments/{departmentId}/members/{personId}", Roles: Managers, Function: FnAPI},
+	{Method: "DELETE", Path: "/v1/departments/{departmentId}/members/{personId}", Roles: Managers, Function: FnAPI},
+	// Visitors: the widget, with a visitor token in the body.
+	{Method: "POST", Path: "/v1/widget/{accountId}/identify", Function: FnAPI},
+	// Chats: the history; the chat package narrows what operators see.
+	{Method: "GET", Path: "/v1/chats", Roles: Staff, Function: FnAPI},
+	{Method: "GET", Path: "/v1/chats/{chatId}", Roles: Staff, Function: FnAPI},
 }
 
 // WebSocket lists every WebSocket API route.
@@ -108,6 +156,23 @@ var WebSocket = []WSRoute{
 	{RouteKey: "$default", Function: FnRealtime},
 	{RouteKey: "sendMessage", Function: FnRealtime},
 	{RouteKey: "ping", Function: FnRealtime},
+	// Protocol v2 (docs/websocket.md): every chat action has its route,
+	// so API Gateway's metrics and throttles are per action.
+	{RouteKey: "hello", Function: FnRealtime},
+	{RouteKey: "startChat", Function: FnRealtime},
+	{RouteKey: "typing", Function: FnRealtime},
+	{RouteKey: "read", Function: FnRealtime},
+	{RouteKey: "closeChat", Function: FnRealtime},
+	{RouteKey: "rate", Function: FnRealtime},
+	{RouteKey: "leaveMessage", Function: FnRealtime},
+	{RouteKey: "sendTranscript", Function: FnRealtime},
+	{RouteKey: "page", Function: FnRealtime},
+	{RouteKey: "history", Function: FnRealtime},
+	{RouteKey: "take", Function: FnRealtime},
+	{RouteKey: "setCategory", Function: FnRealtime},
+	{RouteKey: "teleport", Function: FnRealtime},
+	{RouteKey: "redirect", Function: FnRealtime},
+	{RouteKey: "setPresence", Function: FnRealtime},
 }
 
 // Streams lists the consumers of the table's stream.

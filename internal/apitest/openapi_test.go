@@ -1,0 +1,158 @@
+package apitest_test
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"parley/internal/openapi"
+	"parley/internal/routes"
+	"parley/internal/settings"
+)
+
+// ownPrefixes and ownPaths are the routes this document describes (the
+// settings issue); other issues document theirs.
+var (
+	ownPrefixes = []string{"/v1/settings", "/v1/templates", "/v1/audit"}
+	ownPaths    = []string{"/v1/widget/{accountId}/config", "/v1/widget/{accountId}/logo", "/v1/widget/{accountId}/invite-avatar"}
+)
+
+func own(path string) bool {
+	return slices.Contains(ownPaths, path) || slices.ContainsFunc(ownPrefixes, func(p string) bool { return strings.HasPrefix(path, p) })
+}
+
+// instanceOf reports whether a documented path is the route's path, or
+// fills some of its parameters (/v1/settings/company for
+// /v1/settings/{section}).
+func instanceOf(doc, route string) bool {
+	d, r := strings.Split(doc, "/"), strings.Split(route, "/")
+	if len(d) != len(r) {
+		return false
+	}
+	for i := range d {
+		if d[i] != r[i] && !strings.HasPrefix(r[i], "{") {
+			return false
+		}
+	}
+	return true
+}
+
+// The document and the routes table agree: every route of this issue is
+// documented, every documented operation is a route, and an operation is
+// public in the document exactly when the route has no roles.
+func TestDocumentMatchesRoutes(t *testing.T) {
+	spec := loadSpec(t)
+	ops := spec.Operations()
+	for _, r := range routes.HTTP {
+		if !own(r.Path) {
+			continue
+		}
+		if !slices.ContainsFunc(ops, func(o openapi.Operation) bool { return o.Method == r.Method && instanceOf(o.Path, r.Path) }) {
+			t.Errorf("route %s is not documented", r.RouteKey())
+		}
+	}
+	for _, o := range ops {
+		i := slices.IndexFunc(routes.HTTP, func(r routes.HTTPRoute) bool { return r.Method == o.Method && instanceOf(o.Path, r.Path) })
+		if i < 0 {
+			t.Errorf("documented %s is not in the routes table", o.Key())
+			continue
+		}
+		if o.Public != routes.HTTP[i].Public() {
+			t.Errorf("%s: public in the document = %v, in the routes table = %v", o.Key(), o.Public, routes.HTTP[i].Public())
+		}
+	}
+	for _, s := range settings.Sections {
+		if _, ok := spec.Match("/v1/settings/" + s); !ok || !slices.ContainsFunc(ops, func(o openapi.Operation) bool { return o.Path == "/v1/settings/"+s }) {
+			t.Errorf("section %s has no path of its own", s)
+		}
+	}
+}
+
+// Every documented operation is called at least once, and every response
+// is checked against the document (by the client, as in every test here).
+func TestEveryOperationAsDocumented(t *testing.T) {
+	e := newEnv(t)
+	a := e.signUp("corporate")
+	op, _ := e.staff(a, routes.Operator)
+	adm := func(method, path string, body any, status int) reply {
+		t.Helper()
+		return expect(t, method+" "+path, e.do(req{Method: method, Path: path, Token: a.Admin, Body: body, ContentType: imageTypeFor(body)}), status)
+	}
+
+	// Settings, every section: read, replace, merge.
+	all := adm("GET", "/v1/settings", nil, 200)
+	for _, s := range settings.Sections {
+		path := "/v1/settings/" + s
+		sec := adm("GET", path, nil, 200)
+		if !jsonEqual(sec.Body, all.Body[s]) {
+			t.Errorf("GET %s differs from that section of GET /v1/settings", path)
+		}
+		body := json.RawMessage(resets[s].body)
+		if s == settings.SectionIntegration {
+			body = json.RawMessage(`{"telegram":{"botToken":"` + botToken + `"},"vk":{"accessKey":"0123456789abcdef0123"}}`)
+		}
+		adm("PUT", path, body, 200)
+		adm("PATCH", path, body, 200)
+	}
+	adm("PATCH", "/v1/settings/classification", map[string]any{"categories": "Sales\n Retail\n Wholesale\nSupport", "required": true}, 200)
+	adm("PATCH", "/v1/settings/misc", map[string]any{"onlineQueueLimit": 10, "offlineQueueLimit": nil}, 200)
+	adm("PATCH", "/v1/settings/features", map[string]any{"priorityPages": []string{"https://acme.example/pricing"}}, 200)
+	adm("PATCH", "/v1/settings/integration", map[string]any{"webhooks": map[string]any{"chatStart": "https://u:p@hooks.acme.example/start"},
+		"zoho": map[string]any{"email": "crm@acme.example", "password": "pw"}}, 200)
+	for _, m := range []string{"GET", "PUT", "PATCH"} {
+		var body any
+		if m != "GET" {
+			body = map[string]any{}
+		}
+		adm(m, "/v1/settings/general", body, 404)
+	}
+	adm("PATCH", "/v1/settings/company", map[string]any{"website": "nope"}, 422)
+	expect(t, "no token", e.do(req{Method: "GET", Path: "/v1/settings"}), 401)
+	expect(t, "operator writes", e.do(req{Method: "PATCH", Path: "/v1/settings/company", Token: op, Body: map[string]any{}}), 403)
+
+	// Images, secrets, the widget.
+	adm("PUT", "/v1/settings/company/logo", pngImage(t, 20, 20), 200)
+	av := adm("PUT", "/v1/settings/leads/invite-avatar", pngImage(t, 30, 30), 200)
+	adm("PUT", "/v1/settings/leads/invite-avatar", pngImage(t, 300, 30), 422)
+	adm("POST", "/v1/settings/integration/private-key/regenerate", nil, 200)
+	adm("POST", "/v1/settings/integration/vk/secret-key/regenerate", nil, 200)
+	cfg := expect(t, "widget config", e.do(req{Method: "GET", Path: "/v1/widget/" + a.ID + "/config"}), 200)
+	expect(t, "widget config, unknown account", e.do(req{Method: "GET", Path: "/v1/widget/nope/config"}), 404)
+	logo := expect(t, "widget logo", e.do(req{Method: "GET", Path: cfg.Body["logoUrl"].(string)}), 200)
+	expect(t, "widget logo, cached", e.do(req{Method: "GET", Path: cfg.Body["logoUrl"].(string), Headers: map[string]string{"If-None-Match": logo.ETag()}}), 304)
+	expect(t, "widget avatar", e.do(req{Method: "GET", Path: av.Body["inviteAvatarUrl"].(string)}), 200)
+	adm("DELETE", "/v1/settings/company/logo", nil, 200)
+	adm("DELETE", "/v1/settings/leads/invite-avatar", nil, 200)
+	expect(t, "widget avatar, none", e.do(req{Method: "GET", Path: "/v1/widget/" + a.ID + "/invite-avatar"}), 404)
+
+	// Templates.
+	tp := adm("POST", "/v1/templates", map[string]any{"level": "global", "language": "ru", "text": "Добрый день!"}, 201)
+	id := tp.Body["id"].(string)
+	adm("GET", "/v1/templates?language=ru&level=global", nil, 200)
+	adm("GET", "/v1/templates/"+id, nil, 200)
+	adm("PUT", "/v1/templates/"+id, map[string]any{"language": "ru", "section": "Start", "title": "Hello", "text": "Добрый вечер!"}, 200)
+	adm("POST", "/v1/templates", map[string]any{"level": "global", "language": "ru", "text": ""}, 422)
+	adm("DELETE", "/v1/templates/"+id, nil, 204)
+
+	// The audit trail, written by the stream consumer.
+	eventually(t, "the audit entries", func() bool {
+		r := adm("GET", "/v1/audit", nil, 200)
+		items, _ := r.Body["items"].([]any)
+		return len(items) >= 12
+	})
+	adm("GET", "/v1/audit?before=x", nil, 422)
+	expect(t, "operator reads the audit", e.do(req{Method: "GET", Path: "/v1/audit", Token: op}), 403)
+
+	for _, o := range e.spec.Operations() {
+		if !e.seen[o.Key()] {
+			t.Errorf("%s was never called", o.Key())
+		}
+	}
+}
+
+func jsonEqual(a, b any) bool {
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return string(x) == string(y)
+}
