@@ -303,19 +303,30 @@ func checkMessage(t *testing.T, h *harness, raw []byte) {
 	if resp.StatusCode != 200 || json.Unmarshal([]byte(resp.Body), &reply) != nil || reply.Type != "sent" || reply.ClientID != in.ClientID {
 		t.Fatalf("sendMessage: %d %s, want 200 and a sent frame for %q", resp.StatusCode, resp.Body, in.ClientID)
 	}
-	// A visitor's message goes to the account's staff: the demo admin's
-	// one connection, through @connections.
-	posts := h.conns.Posts()
-	if len(posts) != 1 || posts[0].ConnectionID != e2e.DemoStaffConnection {
-		t.Fatalf("posts %v, want one to %s", posts, e2e.DemoStaffConnection)
+	// The visitor's first message starts a chat (protocol v2): every
+	// operator who may take it hears of the waiting chat and gets the
+	// message, here the demo admin's one connection, through @connections.
+	var got *realtime.ChatFrame
+	var chatFrames int
+	for _, p := range h.conns.Posts() {
+		var f realtime.ChatFrame
+		if err := json.Unmarshal(p.Body, &f); err != nil {
+			t.Fatal(err)
+		}
+		if p.ConnectionID == e2e.DemoStaffConnection && f.Type == "chat" && f.Chat != nil && f.Chat.Status == "waiting" {
+			chatFrames++
+		}
+		if p.ConnectionID == e2e.DemoStaffConnection && f.Type == "message" {
+			got = &f
+		}
 	}
-	var got realtime.Outbound
-	if err := json.Unmarshal(posts[0].Body, &got); err != nil {
-		t.Fatal(err)
+	if got == nil || chatFrames != 1 {
+		t.Fatalf("posts %v, want a waiting chat and the message to %s", h.conns.Posts(), e2e.DemoStaffConnection)
 	}
-	want := realtime.Outbound{Type: "message", ClientID: in.ClientID, From: &realtime.Party{Kind: "visitor", ID: e2e.DemoVisitor}, Text: in.Text}
+	want := realtime.ChatFrame{Type: "message", ClientID: in.ClientID, From: &realtime.Party{Kind: "visitor", ID: e2e.DemoVisitor}, Text: in.Text,
+		ChatID: got.ChatID, Seq: 2} // the greeting is message 1
 	got.At = time.Time{}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := cmp.Diff(want, *got); diff != "" {
 		t.Errorf("delivered frame (-want +got):\n%s", diff)
 	}
 }

@@ -146,7 +146,8 @@ func seed(ctx context.Context, s *stack.Stack) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	op := account.Person{AccountID: accountID, ID: account.NewID(), Email: demoOperator, Name: "Demo Operator", Role: routes.Operator, PasswordHash: hash, CreatedAt: time.Now().UTC()}
+	op := account.Person{AccountID: accountID, ID: account.NewID(), Email: demoOperator, Name: "Demo Operator", Role: routes.Operator, PasswordHash: hash,
+		Status: account.StatusActive, InterfaceLanguage: "en", Languages: []string{"en"}, Version: 1, CreatedAt: time.Now().UTC()}
 	if err := s.Store.AddPerson(ctx, op); err != nil && !errors.Is(err, context.Canceled) {
 		return "", err
 	}

@@ -36,6 +36,7 @@ type tableAccess int
 
 const (
 	tableNone tableAccess = iota
+	tableGet              // GetItem alone: reads items it can name, lists nothing
 	tableRead
 	tableReadWrite
 )
@@ -45,8 +46,10 @@ const (
 var accessByFunction = map[string]access{
 	// Signs people in (signs tokens), creates accounts, changes settings.
 	routes.FnAPI: {table: tableReadWrite, tokenKey: true, links: true},
-	// Decides from the token alone: role and account travel in it.
-	routes.FnAuthorizer: {table: tableNone, tokenKey: true},
+	// Role and account travel in the token; it reads the token's session
+	// (revocation) and the account's settings (IP allowlist), one GetItem
+	// each, and nothing else.
+	routes.FnAuthorizer: {table: tableGet, tokenKey: true},
 	// Verifies $connect tokens and answers on the socket.
 	routes.FnRealtime: {table: tableReadWrite, tokenKey: true, connections: true},
 	// Does what follows a change: fan-out, mail, audit trail.
@@ -60,6 +63,7 @@ var accessByFunction = map[string]access{
 // path may use (DESIGN §3), so the grant names the item and query actions
 // only. Transactions are authorised by these same actions.
 var (
+	tableGetActions   = *jsii.Strings("dynamodb:GetItem")
 	tableReadActions  = *jsii.Strings("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query")
 	tableWriteActions = *jsii.Strings("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query",
 		"dynamodb:ConditionCheckItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
@@ -141,6 +145,8 @@ func newFunction(scope awscdk.Stack, def routes.Function, acc access, deps funct
 		deps.data.Table.Grant(fn, tableWriteActions...)
 	case tableRead:
 		deps.data.Table.Grant(fn, tableReadActions...)
+	case tableGet:
+		deps.data.Table.Grant(fn, tableGetActions...)
 	}
 	if acc.tokenKey {
 		deps.data.TokenKey.GrantRead(fn, nil)

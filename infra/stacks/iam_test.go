@@ -142,7 +142,7 @@ func functionStatements(t *testing.T, fn routes.Function) []statement {
 // services is, per function, the AWS services its role may call.
 var services = map[string][]string{
 	routes.FnAPI:        {"dynamodb", "secretsmanager"},
-	routes.FnAuthorizer: {"secretsmanager"},
+	routes.FnAuthorizer: {"dynamodb", "secretsmanager"},
 	routes.FnRealtime:   {"dynamodb", "execute-api", "secretsmanager"},
 	routes.FnStream:     {"dynamodb", "execute-api", "ses", "sqs"},
 	routes.FnSweeper:    {"dynamodb"},
@@ -163,5 +163,22 @@ func TestFunctionsReachOnlyTheServicesTheyUse(t *testing.T) {
 		if !slices.Equal(got, services[fn.Name]) {
 			t.Errorf("%s may call %v, want %v", fn.Name, got, services[fn.Name])
 		}
+	}
+}
+
+// The authorizer runs on every request: it may read the items it can name
+// (the token's session, the account's settings) and nothing more.
+func TestTheAuthorizerOnlyGetsItems(t *testing.T) {
+	fn, _ := routes.FunctionByName(routes.FnAuthorizer)
+	var got []string
+	for _, s := range functionStatements(t, fn) {
+		for _, a := range s.actions {
+			if strings.HasPrefix(a, "dynamodb:") {
+				got = append(got, a)
+			}
+		}
+	}
+	if !slices.Equal(got, []string{"dynamodb:GetItem"}) {
+		t.Errorf("the authorizer may call %v on the table, want only dynamodb:GetItem", got)
 	}
 }

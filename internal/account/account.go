@@ -6,13 +6,15 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"net/mail"
+	netmail "net/mail"
 	"strings"
 	"time"
 
 	"parley/internal/apperr"
 	"parley/internal/auth"
+	"parley/internal/mail"
 	"parley/internal/routes"
+	"parley/internal/settings"
 )
 
 // Plans an account may have. Some settings need a plan (SPEC §2.3).
@@ -37,26 +39,61 @@ type Person struct {
 	Email        string // lower-cased
 	Name         string
 	Role         routes.Role
-	PasswordHash string
-	CreatedAt    time.Time
+	PasswordHash string // empty until an invited person sets a password
+	Status       Status
+	// InterfaceLanguage is the console's language for this person;
+	// Languages are those they answer chats in (SPEC §4.3). Both default
+	// to the account's language.
+	InterfaceLanguage string
+	Languages         []string
+	// Departments are the ids of the departments the person belongs to,
+	// sorted. The department member items mirror them (see the store).
+	Departments []string
+	// ChatLimit overrides features.maxChatsPerOperator for this person;
+	// nil uses the account's.
+	ChatLimit *int
+	// Photo describes the uploaded photo; the store keeps the bytes.
+	Photo *settings.Image
+	// LinkHash is the hash of the one outstanding invitation or reset
+	// link: issuing a new link replaces it, so only the latest one works.
+	LinkHash  string
+	Version   int64 // increases on every write; writes are conditional on it
+	CreatedAt time.Time
 }
 
-// Store declares what this package needs from storage.
+// Status is where a person is in their life in the account.
+type Status string
+
+// Statuses of a person.
+const (
+	// StatusInvited: invited by e-mail, no password yet, cannot sign in.
+	StatusInvited Status = "invited"
+	// StatusActive: has a password and may sign in.
+	StatusActive Status = "active"
+)
+
+// Store declares what this package needs from storage. Every method that
+// reads or writes an account's items takes the account id from the caller
+// (the token), never from a request body.
 type Store interface {
 	// CreateAccount stores the account and its first person atomically.
 	// Returns apperr.Conflict if the e-mail is taken.
 	CreateAccount(ctx context.Context, a Account, first Person) error
-	// AddPerson stores a person of an existing account. Returns
-	// apperr.Conflict if the e-mail is taken.
-	AddPerson(ctx context.Context, p Person) error
 	// PersonByEmail finds a person by lower-cased e-mail. Returns
 	// apperr.NotFound.
 	PersonByEmail(ctx context.Context, email string) (Person, error)
 	// Account returns an account. Returns apperr.NotFound.
 	Account(ctx context.Context, id string) (Account, error)
+
+	PeopleStore
+	SessionStore
+	LinkStore
+	DepartmentStore
+	ThrottleStore
 }
 
-// Service creates accounts and people and signs people in.
+// Service creates accounts and people, signs people in and manages their
+// sessions, invitations, departments and profiles.
 type Service struct {
 	Store  Store
 	Signer *auth.Signer
@@ -64,6 +101,21 @@ type Service struct {
 	// OnCreated runs after an account is stored, to queue its welcome mail.
 	// It is part of the same request, so its failure is reported.
 	OnCreated func(ctx context.Context, a Account, admin Person) error
+	// Mail queues the invitation and reset mails; the stream consumer sends
+	// them.
+	Mail mail.Outbox
+	// Branding signs an account's mails (company name and website, SPEC
+	// §4.10). Nil signs with the account's name.
+	Branding func(ctx context.Context, a Account) mail.Signer
+	// LinkURL turns a one-time link secret into the URL mailed to the
+	// person.
+	LinkURL func(secret string) string
+	// Access decides whether an account lets an address in (SPEC §2.9);
+	// nil lets every address in.
+	Access *Guard
+	// Sleep slows repeated failed sign-ins; nil is a real sleep. Tests
+	// record the delays instead.
+	Sleep func(ctx context.Context, d time.Duration)
 }
 
 // SignUp is the input of POST /v1/accounts.
@@ -91,7 +143,7 @@ func NewID() string {
 // NormalizeEmail validates an addr-spec and lower-cases it.
 func NormalizeEmail(s string) (string, bool) {
 	s = strings.TrimSpace(s)
-	a, err := mail.ParseAddress(s)
+	a, err := netmail.ParseAddress(s)
 	if err != nil || a.Address != s || a.Name != "" || len(s) > 254 {
 		return "", false
 	}
@@ -141,7 +193,8 @@ func (s *Service) Create(ctx context.Context, in SignUp) (Account, Person, error
 	if personName == "" {
 		personName = email
 	}
-	admin := Person{AccountID: a.ID, ID: NewID(), Email: email, Name: personName, Role: routes.Administrator, PasswordHash: hash, CreatedAt: now}
+	admin := Person{AccountID: a.ID, ID: NewID(), Email: email, Name: personName, Role: routes.Administrator, PasswordHash: hash,
+		Status: StatusActive, InterfaceLanguage: lang, Languages: []string{lang}, Version: 1, CreatedAt: now}
 	if err := s.Store.CreateAccount(ctx, a, admin); err != nil {
 		return Account{}, Person{}, err
 	}
@@ -151,34 +204,6 @@ func (s *Service) Create(ctx context.Context, in SignUp) (Account, Person, error
 		}
 	}
 	return a, admin, nil
-}
-
-// Login checks an e-mail and password and returns an access token. Every
-// failure is the same apperr.Unauthorized, so a caller cannot learn which
-// e-mails exist.
-func (s *Service) Login(ctx context.Context, email, password string) (string, Person, error) {
-	fail := apperr.New(apperr.Unauthorized, "wrong e-mail or password")
-	norm, ok := NormalizeEmail(email)
-	if !ok {
-		return "", Person{}, fail
-	}
-	p, err := s.Store.PersonByEmail(ctx, norm)
-	if apperr.CodeOf(err) == apperr.NotFound {
-		// Hash anyway so an unknown e-mail takes as long as a known one.
-		auth.CheckPassword(dummyHash, password)
-		return "", Person{}, fail
-	}
-	if err != nil {
-		return "", Person{}, err
-	}
-	if !auth.CheckPassword(p.PasswordHash, password) {
-		return "", Person{}, fail
-	}
-	token, err := s.Signer.Issue(auth.Principal{Kind: auth.Access, AccountID: p.AccountID, Subject: p.ID, Role: p.Role}, auth.AccessTTL)
-	if err != nil {
-		return "", Person{}, err
-	}
-	return token, p, nil
 }
 
 // dummyHash is a valid argon2id hash of a random password, checked when the

@@ -33,8 +33,12 @@ type Principal struct {
 	AccountID string      `json:"acc"`
 	Subject   string      `json:"sub"` // person id, or visitor id
 	Role      routes.Role `json:"role,omitempty"`
-	IssuedAt  int64       `json:"iat"`
-	ExpiresAt int64       `json:"exp"`
+	// Session names the sign-in an access token belongs to, so signing out
+	// (or an administrator revoking a person) ends every token of it at
+	// once: the authorizer checks that the session still exists.
+	Session   string `json:"sid,omitempty"`
+	IssuedAt  int64  `json:"iat"`
+	ExpiresAt int64  `json:"exp"`
 }
 
 // Signer issues and verifies tokens with one HMAC-SHA256 key.

@@ -12,6 +12,7 @@ import (
 	"parley/internal/account"
 	"parley/internal/apperr"
 	"parley/internal/routes"
+	"parley/internal/settings"
 )
 
 // accountRow is the stored form of an account: pk ACC#id, sk ACCOUNT.
@@ -22,18 +23,29 @@ type accountRow struct {
 	Plan      string    `dynamodbav:"plan"`
 	Language  string    `dynamodbav:"language"`
 	CreatedAt time.Time `dynamodbav:"createdAt"`
+	// AdminCount counts the account's administrators, so that removing or
+	// demoting one is a conditional update that can never leave none.
+	AdminCount int `dynamodbav:"adminCount"`
 }
 
 // personRow is the stored form of a person: pk ACC#account, sk PERSON#id.
 type personRow struct {
-	Type         string    `dynamodbav:"type"`
-	AccountID    string    `dynamodbav:"accountId"`
-	ID           string    `dynamodbav:"id"`
-	Email        string    `dynamodbav:"email"`
-	Name         string    `dynamodbav:"name"`
-	Role         string    `dynamodbav:"role"`
-	PasswordHash string    `dynamodbav:"passwordHash"`
-	CreatedAt    time.Time `dynamodbav:"createdAt"`
+	Type              string          `dynamodbav:"type"`
+	AccountID         string          `dynamodbav:"accountId"`
+	ID                string          `dynamodbav:"id"`
+	Email             string          `dynamodbav:"email"`
+	Name              string          `dynamodbav:"name"`
+	Role              string          `dynamodbav:"role"`
+	PasswordHash      string          `dynamodbav:"passwordHash"`
+	Status            string          `dynamodbav:"status,omitempty"`
+	InterfaceLanguage string          `dynamodbav:"interfaceLanguage,omitempty"`
+	Languages         []string        `dynamodbav:"languages,omitempty"`
+	Departments       []string        `dynamodbav:"departments,omitempty"`
+	ChatLimit         *int            `dynamodbav:"chatLimit,omitempty"`
+	Photo             *settings.Image `dynamodbav:"photo,omitempty"`
+	LinkHash          string          `dynamodbav:"linkHash,omitempty"`
+	Version           int64           `dynamodbav:"version"`
+	CreatedAt         time.Time       `dynamodbav:"createdAt"`
 }
 
 // emailRow reserves an e-mail across all accounts: pk EMAIL#address, sk
@@ -54,15 +66,30 @@ func fromAccountRow(r accountRow) account.Account {
 }
 
 func toPersonRow(p account.Person) personRow {
-	return personRow{Type: "person", AccountID: p.AccountID, ID: p.ID, Email: p.Email, Name: p.Name, Role: string(p.Role), PasswordHash: p.PasswordHash, CreatedAt: p.CreatedAt}
+	return personRow{Type: "person", AccountID: p.AccountID, ID: p.ID, Email: p.Email, Name: p.Name, Role: string(p.Role), PasswordHash: p.PasswordHash,
+		Status: string(p.Status), InterfaceLanguage: p.InterfaceLanguage, Languages: p.Languages, Departments: p.Departments, ChatLimit: p.ChatLimit,
+		Photo: p.Photo, LinkHash: p.LinkHash, Version: p.Version, CreatedAt: p.CreatedAt}
 }
 
 func fromPersonRow(r personRow) account.Person {
-	return account.Person{AccountID: r.AccountID, ID: r.ID, Email: r.Email, Name: r.Name, Role: routes.Role(r.Role), PasswordHash: r.PasswordHash, CreatedAt: r.CreatedAt}
+	p := account.Person{AccountID: r.AccountID, ID: r.ID, Email: r.Email, Name: r.Name, Role: routes.Role(r.Role), PasswordHash: r.PasswordHash,
+		Status: account.Status(r.Status), InterfaceLanguage: r.InterfaceLanguage, Languages: r.Languages, Departments: r.Departments, ChatLimit: r.ChatLimit,
+		Photo: r.Photo, LinkHash: r.LinkHash, Version: r.Version, CreatedAt: r.CreatedAt}
+	if p.Status == "" {
+		p.Status = account.StatusActive // stored before invitations existed
+	}
+	return p
 }
 
+// personPuts writes a new person: the e-mail reservation first (the
+// callers read a failed condition at index 0 as "e-mail taken"), the person,
+// then one member item per department, each with a check that the
+// department exists.
 func (s *Store) personPuts(p account.Person) ([]types.TransactWriteItem, error) {
-	person, err := marshal(toPersonRow(p), accountPK(p.AccountID), "PERSON#"+p.ID)
+	if p.Version == 0 {
+		p.Version = 1
+	}
+	person, err := marshal(toPersonRow(p), accountPK(p.AccountID), personSK(p.ID))
 	if err != nil {
 		return nil, err
 	}
@@ -70,16 +97,28 @@ func (s *Store) personPuts(p account.Person) ([]types.TransactWriteItem, error) 
 	if err != nil {
 		return nil, err
 	}
-	return []types.TransactWriteItem{
+	items := []types.TransactWriteItem{
 		{Put: &types.Put{TableName: aws.String(s.Table), Item: email, ConditionExpression: notExists}},
 		{Put: &types.Put{TableName: aws.String(s.Table), Item: person, ConditionExpression: notExists}},
-	}, nil
+	}
+	for _, d := range p.Departments {
+		add, err := s.memberPut(p.AccountID, d, p.ID)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, add...)
+	}
+	return items, nil
 }
 
 // CreateAccount stores an account and its first person in one transaction.
 // Errors: apperr.Conflict when the e-mail is taken.
 func (s *Store) CreateAccount(ctx context.Context, a account.Account, first account.Person) error {
-	acc, err := marshal(toAccountRow(a), accountPK(a.ID), "ACCOUNT")
+	row := toAccountRow(a)
+	if first.Role == routes.Administrator {
+		row.AdminCount = 1
+	}
+	acc, err := marshal(row, accountPK(a.ID), "ACCOUNT")
 	if err != nil {
 		return err
 	}
@@ -107,6 +146,11 @@ func (s *Store) transactPeople(ctx context.Context, items []types.TransactWriteI
 		if reasons[0] == "ConditionalCheckFailed" {
 			return &apperr.Error{Code: apperr.Conflict, Message: "this e-mail is already registered", Fields: map[string]string{"email": "is already registered"}}
 		}
+		for i, r := range reasons {
+			if r == "ConditionalCheckFailed" && i >= 2 && isDeptCheck(items[i]) {
+				return errNoDepartment
+			}
+		}
 		return fmt.Errorf("dynamo: create person: %w", err)
 	}
 	if err != nil {
@@ -128,7 +172,7 @@ func (s *Store) PersonByEmail(ctx context.Context, email string) (account.Person
 // Person returns one person of an account. Errors: apperr.NotFound.
 func (s *Store) Person(ctx context.Context, accountID, personID string) (account.Person, error) {
 	var r personRow
-	if err := s.get(ctx, accountPK(accountID), "PERSON#"+personID, &r, "person"); err != nil {
+	if err := s.get(ctx, accountPK(accountID), personSK(personID), &r, "person"); err != nil {
 		return account.Person{}, err
 	}
 	return fromPersonRow(r), nil

@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -33,6 +34,9 @@ type connectionRow struct {
 	ConnectedAt time.Time `dynamodbav:"connectedAt"`
 	SetPK       string    `dynamodbav:"setPk"`
 	ExpiresAt   int64     `dynamodbav:"expiresAt"`
+	// Chats lists "account/chat" of the chats the connection is subscribed
+	// to (chatconns.go), so deleting it deletes those copies too.
+	Chats []string `dynamodbav:"chats,stringset,omitempty"`
 }
 
 func connectionPK(id string) string { return "CONN#" + id }
@@ -76,7 +80,7 @@ func (s *Store) Connection(ctx context.Context, id string) (realtime.Connection,
 }
 
 func fromConnectionRow(r connectionRow) realtime.Connection {
-	return realtime.Connection{ID: r.ID, AccountID: r.AccountID, Kind: auth.Kind(r.Kind), Subject: r.Subject, Role: r.Role, SourceIP: r.SourceIP, ConnectedAt: r.ConnectedAt}
+	return realtime.Connection{ID: r.ID, AccountID: r.AccountID, Kind: auth.Kind(r.Kind), Subject: r.Subject, Role: r.Role, SourceIP: r.SourceIP, ConnectedAt: r.ConnectedAt, Chats: r.Chats}
 }
 
 // DeleteConnection removes both items of a connection; an unknown id is fine.
@@ -94,6 +98,12 @@ func (s *Store) DeleteConnection(ctx context.Context, id string) error {
 	}
 	if _, err := s.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.Table), Key: key(r.SetPK, "CONN#"+id)}); err != nil {
 		return fmt.Errorf("dynamo: delete connection membership: %w", err)
+	}
+	for _, c := range r.Chats {
+		acc, chatID, _ := strings.Cut(c, "/")
+		if err := s.unsubscribe(ctx, acc, chatID, id); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -29,6 +29,9 @@ const (
 	DemoAdmin      = "demo-admin"
 	DemoAdminEmail = "demo-admin@example.com"
 	DemoVisitor    = "demo-visitor"
+	// DemoSession is the session the samples' access token names: the
+	// authorizer and $connect refuse a token whose session is gone.
+	DemoSession = "demo-session"
 	// DemoStaffConnection is the connection apigw-ws-connect.json opens
 	// (as demo-admin) and apigw-ws-disconnect.json closes.
 	DemoStaffConnection = "T7x4QdVnoAMCJOA="
@@ -69,6 +72,12 @@ func SeedDemo(ctx context.Context, s *dynamo.Store, now time.Time) error {
 	}
 	if _, err := s.SaveSettings(ctx, dynamo.SettingsRecord{AccountID: DemoAccount, Doc: string(raw), UpdatedBy: DemoAdmin, UpdatedAt: now}, 0); err != nil {
 		return fmt.Errorf("e2e: seed settings: %w", err)
+	}
+	// The session of the samples' token lasts as long as the token.
+	sess := account.Session{AccountID: DemoAccount, PersonID: DemoAdmin, ID: DemoSession, RefreshHash: auth.HashSecret("demo-refresh-secret"),
+		CreatedAt: now, ExpiresAt: time.Unix(4102444800, 0).UTC()}
+	if err := s.PutSession(ctx, sess); err != nil {
+		return fmt.Errorf("e2e: seed session: %w", err)
 	}
 	conns := []realtime.Connection{
 		{ID: DemoStaffConnection, AccountID: DemoAccount, Kind: auth.Access, Subject: DemoAdmin, Role: string(routes.Administrator), SourceIP: "203.0.113.10", ConnectedAt: now},

@@ -2,10 +2,12 @@ package httpapi
 
 import (
 	"context"
+	"log/slog"
 	"slices"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"parley/internal/apperr"
 	"parley/internal/auth"
 	"parley/internal/routes"
 )
@@ -16,7 +18,17 @@ import (
 // routes table.
 type Authorizer struct {
 	Tokens *auth.Signer
-	roles  map[string][]routes.Role
+	// Guard checks what the token alone cannot prove: that its session was
+	// not ended and that the account's IP allowlist admits the source
+	// address API Gateway reports. lambdas.Authorizer always sets it.
+	Guard StaffGuard
+	Log   *slog.Logger
+	roles map[string][]routes.Role
+}
+
+// StaffGuard is the session and IP allowlist check (account.Guard).
+type StaffGuard interface {
+	Allow(ctx context.Context, p auth.Principal, sourceIP string) error
 }
 
 // NewAuthorizer builds the route -> roles map from the routes table.
@@ -43,6 +55,19 @@ func (a *Authorizer) Authorize(ctx context.Context, ev events.APIGatewayV2Custom
 	allowed, known := a.roles[ev.RouteKey]
 	if !known || !slices.Contains(allowed, p.Role) {
 		return deny, nil
+	}
+	if a.Guard != nil {
+		if err := a.Guard.Allow(ctx, p, ev.RequestContext.HTTP.SourceIP); err != nil {
+			if apperr.CodeOf(err) == apperr.Internal {
+				// Fail closed, but loudly: a store outage must not look
+				// like a wave of bad tokens.
+				if a.Log != nil {
+					a.Log.ErrorContext(ctx, "authorizer check failed", "err", err)
+				}
+				return deny, err
+			}
+			return deny, nil
+		}
 	}
 	return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true,
 		Context: CallerContext(Caller{AccountID: p.AccountID, PersonID: p.Subject, Role: p.Role})}, nil

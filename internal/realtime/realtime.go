@@ -1,7 +1,6 @@
 // Package realtime is the live side of Parley: who is connected over the
-// WebSocket API, and the frames they exchange. This is protocol v1's walking
-// skeleton: visitors talk to the account's online operators; the chat
-// lifecycle of SPEC §3 builds on it.
+// WebSocket API, and the frames they exchange: protocol v2, the chat
+// lifecycle of SPEC §3 (chat.go; docs/websocket.md describes every frame).
 package realtime
 
 import (
@@ -9,9 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"parley/internal/apperr"
 	"parley/internal/auth"
@@ -19,7 +16,7 @@ import (
 
 // ProtocolVersion is sent in the hello frame so clients can refuse a
 // server they do not understand.
-const ProtocolVersion = 1
+const ProtocolVersion = 2
 
 // MaxTextBytes bounds a message's text well under API Gateway's 32 KB frame.
 const MaxTextBytes = 16 * 1024
@@ -33,6 +30,9 @@ type Connection struct {
 	Role        string
 	SourceIP    string
 	ConnectedAt time.Time
+	// Chats are the "account/chat" ids the connection is subscribed to
+	// (set by the store; see Chats).
+	Chats []string
 }
 
 // Store declares what realtime needs from storage.
@@ -65,6 +65,18 @@ type Hub struct {
 	Tokens *auth.Signer
 	Now    func() time.Time
 	Log    *slog.Logger
+	// Staff checks a staff connection's session and the account's IP
+	// allowlist (SPEC §4.15), as the HTTP authorizer does; visitors never
+	// pass through it. nil checks the token alone.
+	Staff StaffGuard
+	// Chats runs the chat protocol (chat.go); nil answers only ping.
+	Chats *Chats
+}
+
+// StaffGuard is the check staff connections pass besides their token
+// (account.Guard). Errors: apperr.Unauthorized, apperr.Forbidden.
+type StaffGuard interface {
+	Allow(ctx context.Context, p auth.Principal, sourceIP string) error
 }
 
 // Connect authenticates a new connection from its query string (browsers
@@ -80,6 +92,9 @@ func (h *Hub) Connect(ctx context.Context, id string, query map[string]string, s
 		p, err = h.Tokens.Verify(query["visitorToken"], auth.Visitor)
 	default:
 		err = apperr.New(apperr.Unauthorized, "a token or visitorToken query parameter is required")
+	}
+	if err == nil && p.Kind == auth.Access && h.Staff != nil {
+		err = h.Staff.Allow(ctx, p, sourceIP)
 	}
 	if err != nil {
 		return Connection{}, err
@@ -148,54 +163,13 @@ func (h *Hub) Handle(ctx context.Context, id string, frame []byte) ([]byte, erro
 	switch in.Action {
 	case "ping":
 		return json.Marshal(Outbound{Type: "pong", Version: ProtocolVersion})
-	case "sendMessage":
-		if err := h.send(ctx, c, in); err != nil {
-			if apperr.CodeOf(err) == apperr.Internal {
-				return nil, err
-			}
-			return ErrorFrame(err, in.ClientID), nil
-		}
-		return json.Marshal(Outbound{Type: "sent", ClientID: in.ClientID, At: h.Now().UTC()})
+	}
+	switch {
+	case h.Chats != nil:
+		return h.handleChat(ctx, c, frame)
 	default:
 		return ErrorFrame(apperr.New(apperr.Invalid, "unknown action %q", in.Action), in.ClientID), nil
 	}
-}
-
-func (h *Hub) send(ctx context.Context, from Connection, in Inbound) error {
-	text := strings.TrimSpace(in.Text)
-	if text == "" || !utf8.ValidString(text) {
-		return apperr.New(apperr.Invalid, "text must be non-empty UTF-8")
-	}
-	if len(text) > MaxTextBytes {
-		return apperr.New(apperr.TooLarge, "text is longer than %d bytes", MaxTextBytes)
-	}
-	var targets []Connection
-	var err error
-	party := &Party{ID: from.Subject}
-	if from.Kind == auth.Visitor {
-		party.Kind = "visitor"
-		targets, err = h.Store.StaffConnections(ctx, from.AccountID)
-	} else {
-		party.Kind = "operator"
-		if in.To == "" {
-			return apperr.New(apperr.Invalid, "to: the visitor to write to is required")
-		}
-		targets, err = h.Store.VisitorConnections(ctx, from.AccountID, in.To)
-	}
-	if err != nil {
-		return err
-	}
-	frame, err := json.Marshal(Outbound{Type: "message", ClientID: in.ClientID, From: party, Text: text, At: h.Now().UTC()})
-	if err != nil {
-		return err
-	}
-	for _, t := range targets {
-		if t.AccountID != from.AccountID {
-			continue // never cross tenants, whatever the store returned
-		}
-		h.deliver(ctx, t.ID, frame)
-	}
-	return nil
 }
 
 // deliver posts a frame; a gone connection is forgotten, other failures are

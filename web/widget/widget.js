@@ -1,6 +1,8 @@
 // The visitor widget: loads the account's widget config (which also gives
 // the visitor a token, kept in localStorage so a returning visitor is
-// recognised), opens the WebSocket and exchanges messages (protocol v1).
+// recognised), opens the WebSocket and exchanges messages (protocol v2,
+// docs/websocket.md): hello replays the open chat, the first message starts
+// one, and each message is shown once, by its seq.
 (function () {
   'use strict';
   const params = new URLSearchParams(location.search);
@@ -35,20 +37,26 @@
     const w = await r.json();
     localStorage.setItem(key, w.visitorToken);
     state.textContent = w.button === 'online' ? 'Operators are online' : 'No operator online: leave a message';
-    if (w.greeting) line('system', w.greeting);
     const ws = new WebSocket(w.websocketUrl + '?visitorToken=' + encodeURIComponent(w.visitorToken));
+    let chatId = '';
+    const shown = new Set();
+    const show = (m) => { if (!shown.has(m.seq)) { shown.add(m.seq); line(m.from.kind, m.text); } };
     ws.onmessage = (ev) => {
       const f = JSON.parse(ev.data);
-      if (f.type === 'message') line(f.from.kind, f.text);
+      if (f.chat && f.chat.status !== 'closed') chatId = f.chat.id;
+      if (f.type === 'state' || f.type === 'chat') (f.messages || []).forEach(show);
+      if (f.type === 'message') show(f);
+      if (f.type === 'sent') { chatId = f.chatId; shown.add(f.seq); }
+      if (f.type === 'teleport') location.href = f.url;
       if (f.type === 'error') line('system', f.error.message);
     };
-    ws.onopen = () => { sendButton.disabled = false; };
+    ws.onopen = () => { ws.send(JSON.stringify({ action: 'hello' })); sendButton.disabled = false; };
     ws.onclose = () => { state.textContent = 'Disconnected'; sendButton.disabled = true; };
     form.addEventListener('submit', (ev) => {
       ev.preventDefault();
       const t = document.getElementById('text');
       if (!t.value.trim() || ws.readyState !== WebSocket.OPEN) return;
-      ws.send(JSON.stringify({ action: 'sendMessage', clientId: crypto.randomUUID(), text: t.value }));
+      ws.send(JSON.stringify({ action: 'sendMessage', chatId, clientId: crypto.randomUUID(), text: t.value }));
       line('visitor', t.value);
       t.value = '';
     });

@@ -83,6 +83,13 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock for event timestamps. Nil is time.Now.
 	Now func() time.Time
+
+	// TrustForwardedFor takes the source address of HTTP requests and
+	// WebSocket connections from the first X-Forwarded-For entry instead
+	// of the TCP peer. FOR TESTS ONLY: it lets a test on 127.0.0.1 appear
+	// to come from elsewhere (IP allowlists). API Gateway never trusts the
+	// header, and anything else would let every client choose its address.
+	TrustForwardedFor bool
 }
 
 // Identifiers API Gateway would fill in from the deployment. Fixed values
@@ -185,8 +192,20 @@ func writeMessage(w http.ResponseWriter, status int, message string) {
 	_ = json.NewEncoder(w).Encode(map[string]string{"message": message})
 }
 
-// sourceIP is the client address without the port, as API Gateway reports it.
-func sourceIP(r *http.Request) string {
+// sourceIP is the address API Gateway would report for r: the client's,
+// without the port; or, only when the test option TrustForwardedFor is on,
+// the first X-Forwarded-For entry.
+func (c *Config) sourceIP(r *http.Request) string {
+	if c.TrustForwardedFor {
+		if first, _, _ := strings.Cut(r.Header.Get("X-Forwarded-For"), ","); strings.TrimSpace(first) != "" {
+			return strings.TrimSpace(first)
+		}
+	}
+	return peerIP(r)
+}
+
+// peerIP is the TCP peer's address without the port.
+func peerIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr

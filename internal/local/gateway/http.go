@@ -194,12 +194,12 @@ func (h *HTTP) event(r *http.Request, route compiledRoute, params map[string]str
 		}
 		headers[k] = strings.Join(vs, ",")
 	}
-	ip := sourceIP(r)
+	ip := h.cfg.sourceIP(r)
 	headers["host"] = r.Host
 	if r.ContentLength > 0 {
 		headers["content-length"] = fmt.Sprint(r.ContentLength)
 	}
-	if prior := headers["x-forwarded-for"]; prior != "" {
+	if prior := headers["x-forwarded-for"]; prior != "" && !h.cfg.TrustForwardedFor {
 		headers["x-forwarded-for"] = prior + ", " + ip
 	} else {
 		headers["x-forwarded-for"] = ip

@@ -232,7 +232,7 @@ func (ws *WebSocket) connect(w http.ResponseWriter, r *http.Request) {
 	c := &connection{
 		id:          ws.newID(),
 		connectedAt: now,
-		sourceIP:    sourceIP(r),
+		sourceIP:    ws.cfg.sourceIP(r),
 		userAgent:   r.UserAgent(),
 		domainName:  r.Host,
 		ready:       make(chan struct{}),

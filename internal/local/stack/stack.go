@@ -17,6 +17,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/smithy-go/middleware"
+
 	"parley/internal/config"
 	"parley/internal/dynamo"
 	"parley/internal/lambdas"
@@ -60,6 +62,13 @@ type Options struct {
 	Log         *slog.Logger
 	// EmulatorLog receives DynamoDB Local's and SES's output; nil discards.
 	EmulatorLog io.Writer
+	// DynamoDBAPIOptions are added to the handlers' DynamoDB client (not
+	// to the stack's own), so make bench counts what the functions do.
+	DynamoDBAPIOptions []func(*middleware.Stack) error
+	// TrustForwardedFor makes the gateways report the first X-Forwarded-For
+	// entry as the source address. FOR TESTS ONLY (IP allowlists): make dev
+	// never sets it, and API Gateway has no such switch.
+	TrustForwardedFor bool
 }
 
 // Stack is a running local stack.
@@ -139,7 +148,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	// The stage is the first path segment of both WebSocket URLs, as in AWS.
 	const stage = "local"
 	cfg := gateway.Config{HTTPRoutes: routes.HTTP, WSRoutes: routes.WebSocket, Authorizer: routes.FnAuthorizer,
-		WebDir: filepath.Join(o.Root, "web"), Stage: stage, Logger: o.Log}
+		WebDir: filepath.Join(o.Root, "web"), Stage: stage, Logger: o.Log, TrustForwardedFor: o.TrustForwardedFor}
 	s.ConnectionsURL = "http://" + wsLn.Addr().String() + "/" + stage
 	s.WebSocketURL = "ws://" + wsLn.Addr().String() + "/" + stage
 
@@ -147,7 +156,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		Config: config.Config{TableName: o.Table, ConnectionsEndpoint: s.ConnectionsURL, MailFrom: o.MailFrom,
 			TokenSecret: o.TokenSecret, PublicBaseURL: s.HTTPURL, WebSocketURL: s.WebSocketURL, Stage: "local"},
 		AWS: localaws.Config(), Log: o.Log, Now: time.Now, TokenKey: []byte(o.TokenSecret), SweepWindow: o.SweepWindow,
-		DynamoDBEndpoint: s.DynamoDBEndpoint, SESEndpoint: s.SESEndpoint,
+		DynamoDBEndpoint: s.DynamoDBEndpoint, SESEndpoint: s.SESEndpoint, DynamoDBAPIOptions: o.DynamoDBAPIOptions,
 	}
 	s.Functions = map[string]gateway.Invoker{}
 	for _, f := range routes.Functions {

@@ -1,0 +1,44 @@
+// Command bench prints Parley's figures (DESIGN §8) as "name: value unit"
+// lines on standard output, progress on standard error. make bench runs it;
+// internal/bench does the measuring.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"parley/internal/bench"
+	"parley/internal/local/testenv"
+)
+
+func main() {
+	var o bench.Options
+	flag.IntVar(&o.Load.Chats, "chats", 200, "concurrent chats in the relay run")
+	flag.IntVar(&o.Load.MessagesPerSide, "messages", 10, "messages each side sends per chat (a chat of 20 messages is 10)")
+	flag.DurationVar(&o.Load.Spread, "spread", 10*time.Second, "time over which each side sends its messages")
+	flag.IntVar(&o.Repeat, "repeat", 3, "whole chats measured one operation at a time")
+	flag.IntVar(&o.ColdStarts, "cold-starts", 5, "cold starts per function under the emulator")
+	flag.Float64Var(&o.ChatMinutes, "chat-minutes", 10, "assumed minutes a visitor stays connected per chat, for the cost")
+	flag.BoolVar(&o.SkipFunctions, "skip-functions", false, "leave out bootstrap sizes and cold starts")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root, err := testenv.Root()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+	o.Root, o.Out, o.Log = root, os.Stdout, os.Stderr
+	start := time.Now()
+	if err := bench.Run(ctx, o); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+	fmt.Fprintf(os.Stderr, "bench: finished in %s\n", time.Since(start).Round(time.Second))
+}

@@ -1,0 +1,356 @@
+package account_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"parley/internal/account"
+	"parley/internal/apperr"
+	"parley/internal/auth"
+	"parley/internal/dynamo"
+	"parley/internal/local/testenv"
+	"parley/internal/routes"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+type world struct {
+	svc    *account.Service
+	store  *dynamo.Store
+	acc    account.Account
+	admin  account.Person
+	slept  []time.Duration
+	mu     sync.Mutex
+	actor  account.Actor
+	signer *auth.Signer
+}
+
+// newWorld is a service on a fresh table of DynamoDB Local with one
+// account and its administrator (password "correct horse battery").
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	db, table := testenv.DynamoDB(t)
+	store := dynamo.New(db, table)
+	signer, err := auth.NewSigner([]byte(strings.Repeat("k", 32)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &world{store: store, signer: signer}
+	w.svc = &account.Service{Store: store, Signer: signer, Now: time.Now, Mail: store,
+		Sleep: func(_ context.Context, d time.Duration) { w.mu.Lock(); w.slept = append(w.slept, d); w.mu.Unlock() }}
+	w.acc, w.admin, err = w.svc.Create(context.Background(), account.SignUp{CompanyName: "Acme", Email: "boss-" + account.NewID()[:8] + "@acme.example", Password: "correct horse battery", Language: "en"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.actor = account.Actor{AccountID: w.acc.ID, PersonID: w.admin.ID, Role: routes.Administrator}
+	return w
+}
+
+func TestLoginIsSlowedThenRefused(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	p := account.LoginPerEmail
+	for i := 1; i <= p.RefuseAt; i++ {
+		if _, err := w.svc.Login(ctx, w.admin.Email, "wrong password!", "192.0.2.1"); apperr.CodeOf(err) != apperr.Unauthorized {
+			t.Fatalf("attempt %d: %v, want unauthorized", i, err)
+		}
+	}
+	// Slowed from the attempt after SlowAfter on, growing to MaxDelay.
+	want := []time.Duration{}
+	for i := 1; i <= p.RefuseAt; i++ {
+		if d := p.Delay(i); d > 0 {
+			want = append(want, d)
+		}
+	}
+	if !slices.Equal(w.slept, want) || len(want) == 0 {
+		t.Fatalf("delays %v, want %v", w.slept, want)
+	}
+	// Then refused, even with the right password, until the window ends.
+	_, err := w.svc.Login(ctx, w.admin.Email, "correct horse battery", "192.0.2.1")
+	var re *account.RetryError
+	if !errors.As(err, &re) || apperr.CodeOf(err) != apperr.RateLimited || re.RetryAfter <= 0 || re.RetryAfter > p.Window {
+		t.Fatalf("attempt past the limit: %v, want rate_limited with a wait", err)
+	}
+	// Another e-mail from the same address is not locked out.
+	if _, err := w.svc.Login(ctx, "someone@acme.example", "x", "192.0.2.1"); apperr.CodeOf(err) != apperr.Unauthorized {
+		t.Fatalf("another e-mail: %v", err)
+	}
+}
+
+func TestSuccessClearsTheEmailCount(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	for i := 0; i < account.LoginPerEmail.RefuseAt-1; i++ {
+		_, _ = w.svc.Login(ctx, w.admin.Email, "wrong password!", "")
+	}
+	if _, err := w.svc.Login(ctx, w.admin.Email, "correct horse battery", ""); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < account.LoginPerEmail.RefuseAt-1; i++ {
+		if _, err := w.svc.Login(ctx, w.admin.Email, "wrong password!", ""); apperr.CodeOf(err) != apperr.Unauthorized {
+			t.Fatalf("after a success, failure %d: %v", i+1, err)
+		}
+	}
+}
+
+// Concurrent attempts cannot get past the limit between a read and a
+// write: the count is one conditional update.
+func TestConcurrentAttemptsNeverPassTheLimit(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	const n = 40
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	counts := map[apperr.Code]int{}
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := w.svc.Login(ctx, w.admin.Email, "wrong password!", "")
+			mu.Lock()
+			counts[apperr.CodeOf(err)]++
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if counts[apperr.Unauthorized] != account.LoginPerEmail.RefuseAt || counts[apperr.RateLimited] != n-account.LoginPerEmail.RefuseAt {
+		t.Fatalf("outcomes %v: want exactly %d checked passwords", counts, account.LoginPerEmail.RefuseAt)
+	}
+}
+
+func TestRefreshRotatesAndLogoutRevokes(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	s, err := w.svc.Login(ctx, w.admin.Email, "correct horse battery", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := w.signer.Verify(s.AccessToken, auth.Access)
+	if err != nil || p.Session == "" || p.Role != routes.Administrator {
+		t.Fatalf("access token %+v, %v", p, err)
+	}
+	guard := &account.Guard{Sessions: w.store, Allowlists: w.store}
+	if err := guard.Allow(ctx, p, "192.0.2.1"); err != nil {
+		t.Fatalf("a fresh session is refused: %v", err)
+	}
+	next, err := w.svc.Refresh(ctx, s.RefreshToken, "")
+	if err != nil || next.RefreshToken == s.RefreshToken {
+		t.Fatalf("refresh: %+v %v", next, err)
+	}
+	// Two refreshes with the same token: at most one can win.
+	var wg sync.WaitGroup
+	wins := 0
+	var mu sync.Mutex
+	for i := 0; i < 2; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := w.svc.Refresh(ctx, next.RefreshToken, ""); err == nil {
+				mu.Lock()
+				wins++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if wins > 1 {
+		t.Fatalf("%d concurrent refreshes with one token succeeded", wins)
+	}
+	if err := w.svc.Logout(ctx, "garbage"); err != nil {
+		t.Fatalf("logout with garbage: %v", err)
+	}
+	s2, _ := w.svc.Login(ctx, w.admin.Email, "correct horse battery", "")
+	p2, _ := w.signer.Verify(s2.AccessToken, auth.Access)
+	// Knowing the ids without the secret does not end a session.
+	acc, person, sid, _, _ := account.ParseRefreshToken(s2.RefreshToken)
+	if err := w.svc.Logout(ctx, acc+"."+person+"."+sid+".wrong"); err != nil || guard.Allow(ctx, p2, "") != nil {
+		t.Fatalf("a wrong secret ended the session: %v", err)
+	}
+	if err := w.svc.Logout(ctx, s2.RefreshToken); err != nil {
+		t.Fatal(err)
+	}
+	if err := guard.Allow(ctx, p2, ""); apperr.CodeOf(err) != apperr.Unauthorized {
+		t.Fatalf("after logout: %v, want unauthorized", err)
+	}
+}
+
+func TestLinksWorkOnceEvenConcurrently(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	p, err := w.svc.Invite(ctx, w.actor, account.Invitation{Email: "new@acme.example", Role: routes.Operator})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Status != account.StatusInvited || p.InterfaceLanguage != "en" || !slices.Equal(p.Languages, []string{"en"}) {
+		t.Fatalf("invited person %+v: want invited, with the account's language", p)
+	}
+	secret, hash := auth.NewSecret()
+	if err := w.store.IssueLink(ctx, account.Link{Hash: hash, AccountID: p.AccountID, PersonID: p.ID, Kind: account.LinkInvite, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	ok := 0
+	for i := 0; i < 5; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := w.svc.SetPassword(ctx, secret, "a good long password"); err == nil {
+				mu.Lock()
+				ok++
+				mu.Unlock()
+			} else if apperr.CodeOf(err) != apperr.Invalid {
+				t.Errorf("SetPassword: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if ok != 1 {
+		t.Fatalf("%d uses of one link succeeded, want 1", ok)
+	}
+	// An expired link does nothing.
+	secret, hash = auth.NewSecret()
+	_ = w.store.IssueLink(ctx, account.Link{Hash: hash, AccountID: p.AccountID, PersonID: p.ID, Kind: account.LinkReset, ExpiresAt: time.Now().Add(-time.Second)})
+	if _, err := w.svc.SetPassword(ctx, secret, "yet another password"); apperr.CodeOf(err) != apperr.Invalid {
+		t.Fatalf("expired link: %v", err)
+	}
+	if _, err := w.svc.Login(ctx, "new@acme.example", "a good long password", ""); err != nil {
+		t.Fatalf("the password set through the link: %v", err)
+	}
+}
+
+func TestDepartmentsAndMembers(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	sales, err := w.svc.CreateDepartment(ctx, w.actor, "  Sales  Team ")
+	if err != nil || sales.Name != "Sales Team" {
+		t.Fatalf("create: %+v %v", sales, err)
+	}
+	if _, err := w.svc.CreateDepartment(ctx, w.actor, "sales team"); apperr.CodeOf(err) != apperr.Conflict {
+		t.Fatalf("same name in another case: %v", err)
+	}
+	if _, err := w.svc.CreateDepartment(ctx, w.actor, ""); apperr.CodeOf(err) != apperr.Invalid {
+		t.Fatalf("empty name: %v", err)
+	}
+	support, _ := w.svc.CreateDepartment(ctx, w.actor, "Support")
+	op, err := w.svc.Invite(ctx, w.actor, account.Invitation{Email: "op@acme.example", Role: routes.Operator, Departments: []string{sales.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.svc.Invite(ctx, w.actor, account.Invitation{Email: "ghost@acme.example", Role: routes.Operator, Departments: []string{"no-such"}}); apperr.CodeOf(err) != apperr.NotFound {
+		t.Fatalf("invite into a missing department: %v", err)
+	}
+	if _, err := w.store.PersonByEmail(ctx, "ghost@acme.example"); apperr.CodeOf(err) != apperr.NotFound {
+		t.Fatal("a refused invitation stored the person")
+	}
+	if _, err := w.svc.SetMembership(ctx, w.actor, support.ID, op.ID, true, false); err != nil {
+		t.Fatal(err)
+	}
+	got, err := w.store.PersonDepartments(ctx, w.acc.ID, op.ID)
+	want := []string{sales.ID, support.ID}
+	slices.Sort(want)
+	if err != nil || !slices.Equal(got, want) {
+		t.Fatalf("PersonDepartments = %v %v, want %v", got, err, want)
+	}
+	if _, members, _ := w.svc.Department(ctx, w.actor, support.ID); !slices.Equal(members, []string{op.ID}) {
+		t.Fatalf("support members %v", members)
+	}
+	if _, err := w.svc.RenameDepartment(ctx, w.actor, support.ID, "Sales team"); apperr.CodeOf(err) != apperr.Conflict {
+		t.Fatalf("rename onto a taken name: %v", err)
+	}
+	if d, err := w.svc.RenameDepartment(ctx, w.actor, support.ID, "Help desk"); err != nil || d.Name != "Help desk" {
+		t.Fatalf("rename: %+v %v", d, err)
+	}
+	if _, err := w.svc.CreateDepartment(ctx, w.actor, "Support"); err != nil {
+		t.Fatalf("the old name is free again: %v", err)
+	}
+	if err := w.svc.DeleteDepartment(ctx, w.actor, sales.ID); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := w.store.DepartmentExists(ctx, w.acc.ID, sales.ID); ok || err != nil {
+		t.Fatalf("DepartmentExists after delete = %v %v", ok, err)
+	}
+	if got, _ := w.store.PersonDepartments(ctx, w.acc.ID, op.ID); !slices.Equal(got, []string{support.ID}) {
+		t.Fatalf("memberships after delete %v", got)
+	}
+	if _, err := w.svc.SetMembership(ctx, w.actor, sales.ID, op.ID, true, false); apperr.CodeOf(err) != apperr.NotFound {
+		t.Fatalf("joining a deleted department: %v", err)
+	}
+
+	// Another account sees none of it: the account comes from the actor.
+	other := newWorld(t)
+	if _, err := other.svc.Person(ctx, other.actor, op.ID, false); apperr.CodeOf(err) != apperr.NotFound {
+		t.Fatalf("another account read a person: %v", err)
+	}
+	if ok, _ := w.store.DepartmentExists(ctx, other.acc.ID, support.ID); ok {
+		t.Fatal("another account sees a department")
+	}
+	if _, err := other.svc.SetMembership(ctx, other.actor, support.ID, op.ID, true, false); apperr.CodeOf(err) != apperr.NotFound {
+		t.Fatalf("another account joined a person to a department: %v", err)
+	}
+}
+
+func TestCanEdit(t *testing.T) {
+	op := account.Person{ID: "op", Role: routes.Operator}
+	admin := account.Person{ID: "ad", Role: routes.Administrator}
+	a := func(id string, r routes.Role) account.Actor { return account.Actor{PersonID: id, Role: r} }
+	cases := []struct {
+		name   string
+		actor  account.Actor
+		target account.Person
+		patch  account.ProfileChange
+		hidden bool
+		want   apperr.Code
+	}{
+		{"operator renames self", a("op", routes.Operator), op, account.ProfileChange{Name: ptr("O")}, false, ""},
+		{"operator renames self, hidden", a("op", routes.Operator), op, account.ProfileChange{Name: ptr("O")}, true, apperr.Forbidden},
+		{"operator renames another", a("op2", routes.Operator), op, account.ProfileChange{Name: ptr("O")}, false, apperr.Forbidden},
+		{"operator sets own departments", a("op", routes.Operator), op, account.ProfileChange{Departments: &[]string{}}, false, apperr.Forbidden},
+		{"supervisor renames operator, hidden", a("s", routes.Supervisor), op, account.ProfileChange{Name: ptr("O")}, true, ""},
+		{"supervisor renames administrator", a("s", routes.Supervisor), admin, account.ProfileChange{Name: ptr("O")}, false, apperr.Forbidden},
+		{"supervisor changes e-mail", a("s", routes.Supervisor), op, account.ProfileChange{Email: ptr("x@y.example")}, false, apperr.Forbidden},
+		{"administrator changes role", a("ad2", routes.Administrator), op, account.ProfileChange{Role: rolePtr(routes.Supervisor)}, true, ""},
+	}
+	for _, c := range cases {
+		err := account.CheckChange(c.actor, c.target, c.patch, c.hidden)
+		if got := codeOrEmpty(err); got != c.want {
+			t.Errorf("%s: %v, want %q", c.name, err, c.want)
+		}
+	}
+}
+
+func ptr(s string) *string               { return &s }
+func rolePtr(r routes.Role) *routes.Role { return &r }
+func codeOrEmpty(err error) apperr.Code {
+	if err == nil {
+		return ""
+	}
+	return apperr.CodeOf(err)
+}
+
+func FuzzParseRefreshToken(f *testing.F) {
+	f.Add("a.b.c.d")
+	f.Add("acc.person.session.c2VjcmV0")
+	f.Add("...")
+	f.Fuzz(func(t *testing.T, token string) {
+		acc, person, sid, secret, ok := account.ParseRefreshToken(token)
+		if !ok {
+			return
+		}
+		for _, part := range []string{acc, person, sid, secret} {
+			// Each part becomes part of a key: it must be non-empty and
+			// unable to reach into another key's space.
+			if part == "" || strings.ContainsAny(part, ".#") {
+				t.Fatalf("ParseRefreshToken(%q) gave part %q", token, part)
+			}
+		}
+		if acc+"."+person+"."+sid+"."+secret != token {
+			t.Fatalf("ParseRefreshToken(%q) does not round-trip", token)
+		}
+	})
+}

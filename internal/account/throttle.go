@@ -1,0 +1,107 @@
+package account
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"parley/internal/apperr"
+)
+
+// ThrottleStore counts attempts in fixed time windows. The counting is
+// one conditional atomic update in the store, so concurrent attempts can
+// never get past a limit between a read and a write.
+type ThrottleStore interface {
+	// Hit counts one attempt for key in the window that starts at window,
+	// unless limit attempts were already counted there, in which case it
+	// counts nothing and reports ok false. It returns the count including
+	// this attempt. The counter disappears after expires.
+	Hit(ctx context.Context, key string, window, expires time.Time, limit int) (count int, ok bool, err error)
+	// AdjustHits adds delta to a window's count (a refund when negative).
+	AdjustHits(ctx context.Context, key string, window time.Time, delta int) error
+	// ClearHits forgets a window's count.
+	ClearHits(ctx context.Context, key string, window time.Time) error
+}
+
+// Policy limits attempts per key in fixed windows: up to SlowAfter
+// attempts go at full speed, each further one waits Step more (at most
+// MaxDelay), and once RefuseAt attempts were made the rest of the window
+// is refused with apperr.RateLimited.
+type Policy struct {
+	Window    time.Duration
+	SlowAfter int
+	RefuseAt  int
+	Step      time.Duration
+	MaxDelay  time.Duration
+}
+
+// Sign-in limits. Per e-mail they protect one person's password; per
+// address they stop one client from trying many e-mails, and are looser
+// because an office signs in from one address.
+var (
+	LoginPerEmail   = Policy{Window: 15 * time.Minute, SlowAfter: 3, RefuseAt: 10, Step: time.Second, MaxDelay: 4 * time.Second}
+	LoginPerAddress = Policy{Window: 15 * time.Minute, SlowAfter: 20, RefuseAt: 100, Step: 250 * time.Millisecond, MaxDelay: 2 * time.Second}
+)
+
+// Delay is how long the count-th attempt of a window waits.
+func (p Policy) Delay(count int) time.Duration {
+	if count <= p.SlowAfter {
+		return 0
+	}
+	return min(time.Duration(count-p.SlowAfter)*p.Step, p.MaxDelay)
+}
+
+// windowOf is the start of the fixed window holding now.
+func (p Policy) windowOf(now time.Time) time.Time { return now.UTC().Truncate(p.Window) }
+
+// RetryError is apperr.RateLimited with how long to wait, for the
+// Retry-After header.
+type RetryError struct {
+	Err        *apperr.Error
+	RetryAfter time.Duration
+}
+
+func (e *RetryError) Error() string { return e.Err.Error() }
+
+// Unwrap makes apperr.CodeOf and apperr.Public see the inner error.
+func (e *RetryError) Unwrap() error { return e.Err }
+
+// hit counts an attempt under policy p and returns its count, or a
+// RetryError when the window's limit is reached.
+func (s *Service) hit(ctx context.Context, p Policy, key string, now time.Time) (int, error) {
+	w := p.windowOf(now)
+	end := w.Add(p.Window)
+	n, ok, err := s.Store.Hit(ctx, key, w, end.Add(time.Hour), p.RefuseAt)
+	if err != nil {
+		return 0, err
+	}
+	if !ok {
+		wait := end.Sub(now).Round(time.Second)
+		return n, &RetryError{RetryAfter: wait, Err: apperr.New(apperr.RateLimited,
+			"too many attempts; try again in %s", humanWait(wait))}
+	}
+	return n, nil
+}
+
+func humanWait(d time.Duration) string {
+	if d < time.Minute {
+		return fmt.Sprintf("%d seconds", max(int(d.Seconds()), 1))
+	}
+	return fmt.Sprintf("%d minutes", int((d+time.Minute-1)/time.Minute))
+}
+
+func (s *Service) sleep(ctx context.Context, d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	if s.Sleep != nil {
+		s.Sleep(ctx, d)
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}

@@ -1,0 +1,271 @@
+package bench
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"parley/internal/e2e"
+	"parley/internal/local/localaws"
+	"parley/internal/local/stack"
+	"parley/internal/routes"
+)
+
+// Options configure Run. Zero fields take the defaults of DESIGN §8.
+type Options struct {
+	Root string // the repository root (node_modules, events/)
+	Load LoadOptions
+	// Repeat is how many whole chats are measured one operation at a time.
+	Repeat int
+	// ColdStarts is how many times each function is started under the
+	// emulator; the median is printed.
+	ColdStarts int
+	// ChatMinutes is how long a visitor stays connected per chat, for the
+	// connection minutes of the cost; an assumption, printed as such.
+	ChatMinutes float64
+	// SkipFunctions leaves out the builds and cold starts.
+	SkipFunctions bool
+	Out           io.Writer // the figures
+	Log           io.Writer // progress and warnings
+}
+
+func (o *Options) defaults() {
+	if o.Load.Chats == 0 {
+		o.Load.Chats = 200
+	}
+	if o.Load.MessagesPerSide == 0 {
+		o.Load.MessagesPerSide = 10
+	}
+	if o.Load.Spread == 0 {
+		o.Load.Spread = 10 * time.Second
+	}
+	if o.Repeat == 0 {
+		o.Repeat = 3
+	}
+	if o.ColdStarts == 0 {
+		o.ColdStarts = 5
+	}
+	if o.ChatMinutes == 0 {
+		o.ChatMinutes = 10
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+}
+
+// Run measures every figure whose subject exists and prints it to o.Out.
+func Run(ctx context.Context, o Options) error {
+	o.defaults()
+	started := time.Now()
+	out := Printer{W: o.Out}
+	progress := func(s string) { fmt.Fprintf(o.Log, "bench: %5.1fs %s\n", time.Since(started).Seconds(), s) }
+
+	dir, err := os.MkdirTemp("", "parley-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
+	// Everything is built before anything is measured, so the compiler
+	// does not share the two cores with a measurement.
+	var b *builds
+	if !o.SkipFunctions {
+		progress("building every function (arm64 and for this machine), the hello-world Lambda and the emulator")
+		if b, err = buildAll(ctx, o.Root, dir); err != nil {
+			return err
+		}
+	}
+
+	var key [32]byte
+	_, _ = rand.Read(key[:])
+	secret := hex.EncodeToString(key[:])
+	meter := &Meter{}
+	progress("starting the local stack")
+	st, err := stack.Start(ctx, stack.Options{
+		Root: o.Root, TokenSecret: secret, DynamoDBAPIOptions: meter.APIOptions(),
+		Log: slog.New(slog.NewTextHandler(o.Log, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		// Schedule time crawls, so the sweeper, whose ticks query the
+		// table every second, never runs: its requests would be counted
+		// against the messages. (The timer lateness figure will need the
+		// sweeper on a stack of its own.)
+		ScheduleSpeed: 1e-6,
+	})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	factors, err := Calibrate(ctx, func(m *Meter) *dynamodb.Client {
+		return dynamodb.NewFromConfig(localaws.Config(), func(op *dynamodb.Options) {
+			op.BaseEndpoint = aws.String(st.DynamoDBEndpoint)
+			op.APIOptions = append(op.APIOptions, m.APIOptions()...)
+		})
+	}, st.Table)
+	if err != nil {
+		return err
+	}
+	meter.SetFactor(factors)
+
+	progress("warming up DynamoDB Local")
+	pairs, err := warmUp(ctx, st.DynamoDBEndpoint, st.Table, 5*time.Second)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(o.Log, "bench: warm-up: %d PutItem+GetItem pairs\n", pairs)
+
+	progress(fmt.Sprintf("measuring %d whole chats one operation at a time", o.Repeat))
+	ops, err := measureOps(ctx, st, meter, o.Repeat, o.Load.MessagesPerSide)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(o.Out, "# chat start has no auto-assignment yet: the operator's take (chat_take) stands in for it")
+	for _, name := range chatOps {
+		s := ops[name]
+		c := s.cost()
+		out.Figure("dynamodb_requests_per_"+name, c.Requests, "requests")
+		out.Figure("dynamodb_read_units_per_"+name, c.ReadUnits, "RCU")
+		out.Figure("dynamodb_write_units_per_"+name, c.WriteUnits, "WCU")
+		out.Ms("lambda_duration_per_"+name, c.Duration)
+		if s.usage.Unreported > 0 {
+			fmt.Fprintf(o.Log, "bench: warning: %d requests of %s reported no consumed capacity\n", s.usage.Unreported, name)
+		}
+		fmt.Fprintf(o.Log, "bench: %s: %s over %d\n", name, describe(s.usage), s.n)
+	}
+	for _, op := range slices.Sorted(maps.Keys(factors)) {
+		out.Figure("dynamodb_local_capacity_correction_"+op, factors[op], "x")
+	}
+
+	fmt.Fprintf(o.Out, "# host: %d CPUs, load average %s before the relay\n", runtime.NumCPU(), loadAverage())
+	progress(fmt.Sprintf("relay: %d concurrent chats, %d messages each way per chat over %s", o.Load.Chats, o.Load.MessagesPerSide, o.Load.Spread))
+	relay, err := runRelay(ctx, st, meter, o.Load, progress)
+	if err != nil {
+		return err
+	}
+	sent := float64(relay.Sent)
+	out.Figure("relay_chats", float64(o.Load.Chats), "chats")
+	out.Figure("relay_messages", sent, "messages")
+	out.Figure("relay_offered_rate", sent/o.Load.Spread.Seconds(), "messages/s")
+	out.Ms("relay_visitor_to_operator_p50", Percentile(relay.VisitorToOperator, 50))
+	out.Ms("relay_visitor_to_operator_p99", Percentile(relay.VisitorToOperator, 99))
+	out.Ms("relay_operator_to_visitor_p50", Percentile(relay.OperatorToVisitor, 50))
+	out.Ms("relay_operator_to_visitor_p99", Percentile(relay.OperatorToVisitor, 99))
+	out.Figure("relay_lost", float64(relay.Lost), "messages")
+	out.Figure("relay_reordered", float64(relay.Reordered), "messages")
+	out.Figure("relay_duplicated", float64(relay.Dups), "messages")
+	out.Figure("relay_errors", float64(relay.Errors), "frames")
+	fmt.Fprintf(o.Log, "bench: relay: %s over %d messages\n", describe(relay.Usage), relay.Sent)
+
+	// The relay's connections are closing; their $disconnects would load
+	// DynamoDB Local under the floor run.
+	waitQuiet(ctx, meter, 300*time.Millisecond, 20*time.Second)
+	progress("floor: bare PutItem+GetItem pairs on DynamoDB Local at the relay's concurrency and rate")
+	floor, failures, err := runFloor(ctx, st.DynamoDBEndpoint, st.Table, o.Load)
+	if err != nil {
+		return err
+	}
+	out.Ms("floor_dynamodb_local_put_get_p50", Percentile(floor, 50))
+	out.Ms("floor_dynamodb_local_put_get_p99", Percentile(floor, 99))
+	out.Figure("floor_errors", float64(failures), "requests")
+
+	if b != nil {
+		progress(fmt.Sprintf("cold-starting every function %d times under the emulator", o.ColdStarts))
+		figs, err := measureFunctions(ctx, o.Root, b, e2e.Local{Table: st.Table, DynamoDBEndpoint: st.DynamoDBEndpoint,
+			SESEndpoint: st.SESEndpoint, ConnectionsEndpoint: st.ConnectionsURL}, o.ColdStarts)
+		if err != nil {
+			return err
+		}
+		for _, f := range figs {
+			out.Figure("bootstrap_size_"+f.Name, float64(f.Size)/(1<<20), "MiB")
+			out.Ms("init_"+f.Name, f.Init)
+		}
+	}
+
+	chat := chatModel(ops, o.Load.MessagesPerSide, o.ChatMinutes)
+	u := chat.Usage()
+	out.Figure("chat_dynamodb_read_units", u.ReadUnits, "RRU")
+	out.Figure("chat_dynamodb_write_units", u.WriteUnits, "WRU")
+	out.Figure("chat_lambda_invocations", u.Invocations, "invocations")
+	out.Figure("chat_lambda_gb_seconds", u.GBSeconds, "GB-s")
+	out.Figure("chat_websocket_messages", u.Messages, "messages")
+	out.Figure("chat_assumed_connection_minutes", u.ConnectionMinutes, "minutes")
+	bill := ListPrices.Cost(u, 1000)
+	out.Figure("cost_per_1000_chats_dynamodb", bill.DynamoDB, "USD")
+	out.Figure("cost_per_1000_chats_lambda", bill.Lambda, "USD")
+	out.Figure("cost_per_1000_chats_api_gateway", bill.APIGateway, "USD")
+	out.Figure("cost_per_1000_chats", bill.Total(), "USD")
+	fmt.Fprintf(o.Out, "# cost: %s list prices of %s; a chat is the visitor's connect, chat start, the operator's take (auto-assignment is not counted yet), %d messages from each side, close and the visitor's disconnect\n",
+		ListPrices.Region, ListPrices.Date, o.Load.MessagesPerSide)
+	progress("done")
+	return nil
+}
+
+// chatModel is one chat as its operations measured alone add up, and the
+// stream consumer's invocations for the items they write: at most one per
+// write request, as at low traffic (batching lowers it under load), each
+// priced at Lambda's minimum billed duration, 1 ms, as the consumer's own
+// duration is not measured here.
+func chatModel(ops map[string]opSample, perSide int, minutes float64) Chat {
+	c := Chat{ConnectionMinutes: minutes}
+	writes := 0.0
+	for _, name := range chatOps {
+		s := ops[name]
+		times := 1.0
+		if name == OpVisitorMessage || name == OpOperatorMessage {
+			times = float64(perSide)
+		}
+		c.Ops = append(c.Ops, Counted{Op: s.cost(), Times: times})
+		for op, n := range s.usage.Requests {
+			if !readOps[op] && s.n > 0 {
+				writes += times * float64(n) / float64(s.n)
+			}
+		}
+	}
+	stream, _ := routes.FunctionByName(routes.FnStream)
+	c.Ops = append(c.Ops, Counted{Op: OpCost{Name: "stream_batch", Invocations: 1, MemoryMB: stream.MemoryMB, Duration: time.Millisecond}, Times: writes})
+	return c
+}
+
+// waitQuiet waits until the meter has seen no request for quiet, or max.
+func waitQuiet(ctx context.Context, m *Meter, quiet, max time.Duration) {
+	deadline := time.Now().Add(max)
+	last, since := m.Snapshot().Total(), time.Now()
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(50 * time.Millisecond)
+		if n := m.Snapshot().Total(); n != last {
+			last, since = n, time.Now()
+		} else if time.Since(since) >= quiet {
+			return
+		}
+	}
+}
+
+// loadAverage is the host's one-minute load average, "?" where unknown: the
+// relay and floor figures depend on what else the machine is doing.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
+		return f[0]
+	}
+	return "?"
+}
+
+// describe lists requests by operation with their capacity.
+func describe(u Usage) string {
+	var parts []string
+	for _, op := range u.Ops() {
+		parts = append(parts, fmt.Sprintf("%s %d", op, u.Requests[op]))
+	}
+	return fmt.Sprintf("%s; %s RCU, %s WCU", strings.Join(parts, ", "), FormatValue(u.ReadUnits), FormatValue(u.WriteUnits))
+}

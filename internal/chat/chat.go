@@ -1,0 +1,372 @@
+// Package chat is the chat lifecycle of SPEC §3: a visitor starts a chat,
+// operators take it, both sides exchange messages in order, and it is
+// categorised, rated and closed. It decides; the realtime package delivers
+// what it decides to the participants' connections, and the store keeps the
+// invariants (one open chat per visitor, exactly one operator wins a take,
+// no duplicate message on a resend, gap-free order) with conditional writes.
+package chat
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"parley/internal/apperr"
+	"parley/internal/mail"
+	"parley/internal/routes"
+	"parley/internal/settings"
+)
+
+// Status is where a chat is in its life.
+type Status string
+
+// The statuses of a chat. Closed is "closed for good" (SPEC §3).
+const (
+	Waiting Status = "waiting" // started, no operator yet
+	Active  Status = "active"  // an operator leads it
+	Closed  Status = "closed"
+)
+
+// Kind says who wrote a message.
+type Kind string
+
+// The senders of messages.
+const (
+	FromVisitor  Kind = "visitor"
+	FromOperator Kind = "operator"
+	FromSystem   Kind = "system"
+)
+
+// Limits of what clients send. API Gateway refuses frames over 32 KB; these
+// keep every frame Parley sends (a message with its envelope) under it.
+const (
+	MaxTextBytes     = 16 * 1024
+	MaxClientIDBytes = 64
+	MaxURLBytes      = 2048
+	MaxNameBytes     = 200
+)
+
+// ReadGrace is how long a chat the visitor has not read to the end stays
+// theirs to come back to after it closed (SPEC §3).
+const ReadGrace = 3 * 24 * time.Hour
+
+// Chat is one conversation between a visitor and at most one operator at a
+// time.
+type Chat struct {
+	AccountID    string
+	ID           string // time-ordered: history pages by id
+	VisitorID    string
+	Status       Status
+	OperatorID   string
+	DepartmentID string
+	Language     string
+	Category     string // "Top" or "Top / Sub", from the account's tree
+	Priority     bool   // the visitor is on one of features.priorityPages
+	Page         string // the page the visitor last reported
+	Rating       Rating
+	Question     string
+	// Offline marks an offline request (SPEC §4.7): a chat started by the
+	// offline form while no operator was online.
+	Offline        bool
+	OfflineName    string
+	OfflineContact string
+	StartedAt      time.Time
+	AssignedAt     time.Time
+	AnsweredAt     time.Time // the first operator message
+	ClosedAt       time.Time
+	VisitorClosed  bool
+	// Seq is the sequence number of the last message; messages are
+	// numbered from 1 without gaps.
+	Seq           int64
+	VisitorRead   int64 // the last seq the visitor has read
+	OperatorRead  int64
+	LastMessageAt time.Time
+}
+
+// Open reports whether messages may still be added.
+func (c Chat) Open() bool { return c.Status == Waiting || c.Status == Active }
+
+// Message is one line of a chat's transcript.
+type Message struct {
+	AccountID string
+	ChatID    string
+	Seq       int64
+	From      Kind
+	SenderID  string // visitor or person id; empty for system messages
+	ClientID  string // the sender's id for it: a resend with it is a no-op
+	Text      string
+	At        time.Time
+}
+
+// Rating is the visitor's verdict on the operator (SPEC §4.6).
+type Rating string
+
+// The ratings, best first.
+const (
+	Excellent    Rating = "excellent"
+	Good         Rating = "good"
+	Satisfactory Rating = "satisfactory"
+	Poor         Rating = "poor"
+	Bad          Rating = "bad"
+)
+
+// Ratings lists every rating, best first.
+var Ratings = []Rating{Excellent, Good, Satisfactory, Poor, Bad}
+
+// Negative reports whether the rating notifies emails.negativeReviews.
+func (r Rating) Negative() bool { return r == Satisfactory || r == Poor || r == Bad }
+
+// ParseRating checks a rating. Errors: apperr.Invalid.
+func ParseRating(s string) (Rating, error) {
+	for _, r := range Ratings {
+		if string(r) == s {
+			return r, nil
+		}
+	}
+	return "", apperr.New(apperr.Invalid, "rating must be one of excellent, good, satisfactory, poor, bad")
+}
+
+// Party is who acts: a visitor, or a person with a role.
+type Party struct {
+	AccountID string
+	Kind      Kind // FromVisitor or FromOperator (any staff role)
+	ID        string
+	Role      routes.Role
+}
+
+// Manages reports whether the party sees every chat (SPEC §2.7
+// hideOthersChats spares supervisors and administrators).
+func (p Party) Manages() bool { return p.Role == routes.Supervisor || p.Role == routes.Administrator }
+
+// NewID makes a chat id that sorts by start time: 12 hex digits of Unix
+// milliseconds, then 8 random ones.
+func NewID(at time.Time) string {
+	b := make([]byte, 4)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return IDPrefix(at) + hex.EncodeToString(b)
+}
+
+// IDPrefix is the time part of the ids of chats started at t.
+func IDPrefix(t time.Time) string { return fmt.Sprintf("%012x", t.UnixMilli()) }
+
+// ValidID reports whether s can be a chat id, so malformed ids never reach
+// the store.
+func ValidID(s string) bool {
+	if len(s) != 20 {
+		return false
+	}
+	_, err := hex.DecodeString(s)
+	return err == nil
+}
+
+// CheckText trims a message text and checks it. Errors: apperr.Invalid,
+// apperr.TooLarge.
+func CheckText(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	switch {
+	case !utf8.ValidString(s):
+		return "", apperr.New(apperr.Invalid, "text must be valid UTF-8")
+	case s == "":
+		return "", apperr.New(apperr.Invalid, "text must not be empty")
+	case len(s) > MaxTextBytes:
+		return "", apperr.New(apperr.TooLarge, "text is longer than %d bytes: split it into several messages", MaxTextBytes)
+	}
+	return s, nil
+}
+
+// CheckClientID checks the sender's id of a message: optional, at most
+// MaxClientIDBytes of printable ASCII.
+func CheckClientID(s string) error {
+	if len(s) > MaxClientIDBytes {
+		return apperr.New(apperr.Invalid, "clientId must be at most %d characters", MaxClientIDBytes)
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return apperr.New(apperr.Invalid, "clientId must be printable ASCII without spaces")
+		}
+	}
+	return nil
+}
+
+// CheckPage checks a page URL the visitor reports or an operator teleports
+// to: an absolute http(s) URL. Errors: apperr.Invalid.
+func CheckPage(s string) (string, error) {
+	if len(s) > MaxURLBytes {
+		return "", apperr.New(apperr.Invalid, "url must be at most %d bytes", MaxURLBytes)
+	}
+	u, err := settings.ParseURL(s)
+	if err != nil {
+		return "", apperr.New(apperr.Invalid, "url must be an absolute http(s) URL")
+	}
+	return u, nil
+}
+
+// PriorityPage reports whether page is one of the priority pages: the same
+// URL, or a page under it (the priority URL followed by /, ? or #), so a
+// listed section covers its pages.
+func PriorityPage(pages []string, page string) bool {
+	for _, p := range pages {
+		if page == p {
+			return true
+		}
+		if rest, ok := strings.CutPrefix(page, p); ok && rest != "" {
+			if strings.HasSuffix(p, "/") || strings.ContainsRune("/?#", rune(rest[0])) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// CheckCategory finds category in the account's tree: "Top" or
+// "Top / Sub" (sub-categories under their parent). Empty clears it.
+// Errors: apperr.Invalid.
+func CheckCategory(tree []settings.Category, category string) (string, error) {
+	category = strings.TrimSpace(category)
+	if category == "" {
+		return "", nil
+	}
+	top, sub, hasSub := strings.Cut(category, "/")
+	top, sub = strings.TrimSpace(top), strings.TrimSpace(sub)
+	for _, t := range tree {
+		if !strings.EqualFold(t.Name, top) {
+			continue
+		}
+		if !hasSub {
+			return t.Name, nil
+		}
+		for _, s := range t.Children {
+			if strings.EqualFold(s.Name, sub) {
+				return t.Name + " / " + s.Name, nil
+			}
+		}
+	}
+	return "", apperr.New(apperr.Invalid, "category %q is not in the account's classification (classification.categories)", category)
+}
+
+// CheckEmail checks one address a visitor types (the transcript's
+// recipient). Errors: apperr.Invalid.
+func CheckEmail(s string) (string, error) {
+	e, err := settings.ParseEmail(strings.TrimSpace(s))
+	if err != nil {
+		return "", apperr.New(apperr.Invalid, "email must be one valid e-mail address")
+	}
+	return e, nil
+}
+
+// Errors the store returns, so the service can tell a lost race from a
+// failure.
+var (
+	// ErrRace: the chat changed since it was read (an optimistic write
+	// lost); the service reads again and retries.
+	ErrRace = apperr.New(apperr.Conflict, "the chat changed meanwhile: try again")
+	// ErrTaken: another operator took the chat first.
+	ErrTaken = apperr.New(apperr.Conflict, "another operator has already taken this chat")
+)
+
+// Store declares what the chat lifecycle needs from storage. Each write is
+// conditional: the invariant it protects is named on the method.
+type Store interface {
+	// StartChat stores a new chat with its first messages and makes it the
+	// visitor's open chat, only if the visitor's open chat is still
+	// prevOpen ("" for none): two racing starts make one chat. Errors:
+	// ErrRace when another start won.
+	StartChat(ctx context.Context, c Chat, first []Message, prevOpen string) error
+	// OpenChatID returns the id of the visitor's latest chat ("" for none).
+	OpenChatID(ctx context.Context, accountID, visitorID string) (string, error)
+	// Chat returns a chat. Errors: apperr.NotFound.
+	Chat(ctx context.Context, accountID, id string) (Chat, error)
+	// AppendMessage stores m as message c.Seq+1 if the chat's last seq is
+	// still c.Seq and it is open, and updates the chat's counters. A
+	// message whose sender already sent m.ClientID is not stored again:
+	// the stored one is returned with dup true. Errors: ErrRace.
+	AppendMessage(ctx context.Context, c Chat, m Message) (stored Message, dup bool, err error)
+	// Messages returns a chat's messages after seq, in order, at most
+	// limit (0: all).
+	Messages(ctx context.Context, accountID, chatID string, after int64, limit int) ([]Message, error)
+	// Take assigns a waiting chat to operator: exactly one of racing takes
+	// succeeds, and the operator's open-chat count rises with it.
+	// Errors: ErrTaken.
+	Take(ctx context.Context, c Chat, operatorID string, at time.Time) error
+	// Release ends operator's hold on an active chat and stores next
+	// (closed, redirected or back to waiting), only if the chat is still
+	// theirs. Errors: ErrRace.
+	Release(ctx context.Context, c Chat, next Chat) error
+	// CloseWaiting closes a chat no operator took, only while it waits.
+	// Errors: ErrRace.
+	CloseWaiting(ctx context.Context, c Chat, next Chat) error
+	// SetChatFields stores the plain attributes of next (category, rating,
+	// page, priority, read marks, visitorClosed) only if the chat's status
+	// and operator are still c's. Errors: ErrRace.
+	SetChatFields(ctx context.Context, c Chat, next Chat) error
+	// OpenChats lists an account's open chats, oldest first.
+	OpenChats(ctx context.Context, accountID string) ([]Chat, error)
+	// OperatorChatIDs lists the ids of the chats an operator leads.
+	OperatorChatIDs(ctx context.Context, accountID, operatorID string) ([]string, error)
+	// ListChats is the history: chats started in [q.From, q.To), newest
+	// first, narrowed by q's filters, a page at a time.
+	ListChats(ctx context.Context, accountID string, q Query) (Page, error)
+}
+
+// Query narrows the history (GET /v1/chats).
+type Query struct {
+	From, To     time.Time
+	OperatorID   string
+	DepartmentID string
+	Category     string
+	Rating       Rating
+	Status       Status
+	Limit        int
+	Cursor       string // from the previous page's Next
+}
+
+// Page is one page of the history.
+type Page struct {
+	Chats []Chat
+	Next  string // "" on the last page
+}
+
+// Settings returns an account's settings document.
+type Settings func(ctx context.Context, accountID string) (settings.Document, error)
+
+// Departments answers whether a department exists.
+type Departments interface {
+	DepartmentExists(ctx context.Context, accountID, departmentID string) (bool, error)
+}
+
+// Service is the chat use cases.
+type Service struct {
+	Store       Store
+	Settings    Settings
+	Departments Departments
+	Outbox      mail.Outbox
+	Now         func() time.Time
+}
+
+// Button states of the widget (SPEC §4.16, §2.10).
+const (
+	ButtonOnline  = "online"
+	ButtonOffline = "offline"
+	ButtonHidden  = "hidden"
+)
+
+// Button decides which button the widget shows. draw (0..99) is the
+// visitor's sticky draw against misc.buttonProbability; online is whether
+// some operator is online and not away; waiting is how many chats wait for
+// an operator, against misc.onlineQueueLimit (a full queue hides the
+// online button, leaving the offline one).
+func Button(m settings.Misc, draw int, online bool, waiting int64) string {
+	switch {
+	case draw >= m.ButtonProbability:
+		return ButtonHidden
+	case online && (m.OnlineQueueLimit == nil || waiting < int64(*m.OnlineQueueLimit)):
+		return ButtonOnline
+	}
+	return ButtonOffline
+}

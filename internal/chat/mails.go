@@ -1,0 +1,188 @@
+package chat
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	"parley/internal/apperr"
+	"parley/internal/mail"
+	"parley/internal/settings"
+)
+
+// texts are the words of the mails and system messages, per account
+// language (SPEC §4.10: every mail is in the account's language).
+var texts = map[string]map[string]string{
+	"en": {
+		"ratingSubject":     "Negative rating: %s",
+		"ratingBody":        "A visitor rated chat %s as %q.\nOperator: %s\n\nTranscript:\n\n%s",
+		"offlineSubject":    "Offline message from %s",
+		"offlineBody":       "A visitor left a message while no operator was online.\n\nName: %s\nContact: %s\nPage: %s\n\n%s",
+		"transcriptSubject": "Your chat transcript",
+		"transcriptBody":    "Here is the transcript of your chat of %s.\n\n%s",
+		"visitor":           "Visitor",
+		"operator":          "Operator",
+		"system":            "System",
+		"rating.excellent":  "excellent", "rating.good": "good", "rating.satisfactory": "satisfactory", "rating.poor": "poor", "rating.bad": "bad",
+	},
+	"ru": {
+		"ratingSubject":     "Отрицательная оценка: %s",
+		"ratingBody":        "Посетитель оценил чат %s: %q.\nОператор: %s\n\nПереписка:\n\n%s",
+		"offlineSubject":    "Сообщение от %s",
+		"offlineBody":       "Посетитель оставил сообщение, когда операторов не было в сети.\n\nИмя: %s\nКонтакт: %s\nСтраница: %s\n\n%s",
+		"transcriptSubject": "Ваша переписка",
+		"transcriptBody":    "Переписка вашего чата от %s.\n\n%s",
+		"visitor":           "Посетитель",
+		"operator":          "Оператор",
+		"system":            "Система",
+		"rating.excellent":  "отлично", "rating.good": "хорошо", "rating.satisfactory": "удовлетворительно", "rating.poor": "плохо", "rating.bad": "очень плохо",
+	},
+}
+
+func text(doc settings.Document, key string) string {
+	if t, ok := texts[doc.Company.Language][key]; ok {
+		return t
+	}
+	return texts["en"][key]
+}
+
+func signer(doc settings.Document) mail.Signer {
+	return mail.Signer{CompanyName: doc.Company.Name, Website: doc.Company.Website, Language: doc.Company.Language}
+}
+
+// replyTo is the Reply-To of every mail sent on the account's behalf: the
+// first emails.leftMessages address (SPEC §2.2).
+func replyTo(doc settings.Document) []string {
+	if len(doc.Emails.LeftMessages) == 0 {
+		return nil
+	}
+	return doc.Emails.LeftMessages[:1]
+}
+
+// Transcript renders messages as the text of a mail, times in the
+// account's time zone.
+func Transcript(doc settings.Document, ms []Message) string {
+	loc := doc.Company.Location()
+	var b strings.Builder
+	for _, m := range ms {
+		fmt.Fprintf(&b, "[%s] %s: %s\n", m.At.In(loc).Format("2006-01-02 15:04"), text(doc, string(m.From)), m.Text)
+	}
+	return b.String()
+}
+
+// Rate records the visitor's rating of the operator (SPEC §4.6); a
+// satisfactory, poor or bad one is mailed to emails.negativeReviews with
+// the transcript. Rating again replaces the rating. Errors:
+// apperr.Invalid, apperr.NotFound, apperr.Conflict (no operator answered).
+func (s *Service) Rate(ctx context.Context, v Party, chatID, rating string) (Chat, error) {
+	r, err := ParseRating(rating)
+	if err != nil {
+		return Chat{}, err
+	}
+	c, err := s.update(ctx, v, chatID, func(c Chat) (Chat, error) {
+		if c.OperatorID == "" && c.AnsweredAt.IsZero() {
+			return c, apperr.New(apperr.Conflict, "there is no operator to rate in this chat yet")
+		}
+		c.Rating = r
+		return c, nil
+	})
+	if err != nil || !r.Negative() {
+		return c, err
+	}
+	doc, err := s.Settings(ctx, v.AccountID)
+	if err != nil || len(doc.Emails.NegativeReviews) == 0 {
+		return c, err
+	}
+	ms, err := s.Store.Messages(ctx, c.AccountID, c.ID, 0, 0)
+	if err != nil {
+		return c, err
+	}
+	label := text(doc, "rating."+string(r))
+	m := mail.Message{AccountID: c.AccountID, ID: "rating-" + c.ID + "-" + string(r), To: doc.Emails.NegativeReviews, ReplyTo: replyTo(doc),
+		Subject: fmt.Sprintf(text(doc, "ratingSubject"), label),
+		Text:    signer(doc).Sign(fmt.Sprintf(text(doc, "ratingBody"), c.ID, label, c.OperatorID, Transcript(doc, ms)))}
+	return c, s.Outbox.Enqueue(ctx, m)
+}
+
+// OfflineInput is the offline form (SPEC §4.7).
+type OfflineInput struct {
+	Name    string
+	Contact string
+	Text    string
+	Page    string
+}
+
+// LeaveMessage stores an offline request as a chat (it is a chat start,
+// SPEC §3) and mails it to emails.leftMessages. Errors: apperr.Invalid.
+func (s *Service) LeaveMessage(ctx context.Context, v Party, in OfflineInput) (Chat, error) {
+	fields := map[string]string{}
+	var err error
+	in.Name, in.Contact = strings.TrimSpace(in.Name), strings.TrimSpace(in.Contact)
+	if in.Name == "" || len(in.Name) > MaxNameBytes || strings.ContainsAny(in.Name, "\r\n") {
+		fields["name"] = fmt.Sprintf("is required, one line of at most %d bytes", MaxNameBytes)
+	}
+	if in.Contact == "" || len(in.Contact) > MaxNameBytes || strings.ContainsAny(in.Contact, "\r\n") {
+		fields["contact"] = fmt.Sprintf("is required (an e-mail address or a phone number), one line of at most %d bytes", MaxNameBytes)
+	}
+	if in.Text, err = CheckText(in.Text); err != nil {
+		fields["text"] = apperr.Public(err).Message
+	}
+	if in.Page != "" {
+		if in.Page, err = CheckPage(in.Page); err != nil {
+			fields["page"] = "must be an absolute http(s) URL"
+		}
+	}
+	if err := apperr.Fields(fields); err != nil {
+		return Chat{}, err
+	}
+	doc, err := s.Settings(ctx, v.AccountID)
+	if err != nil {
+		return Chat{}, err
+	}
+	prev, err := s.Store.OpenChatID(ctx, v.AccountID, v.ID)
+	if err != nil {
+		return Chat{}, err
+	}
+	now := s.Now().UTC()
+	c := Chat{AccountID: v.AccountID, ID: NewID(now), VisitorID: v.ID, Status: Closed, Offline: true, OfflineName: in.Name, OfflineContact: in.Contact,
+		Language: doc.Company.Language, Question: in.Text, Page: in.Page, StartedAt: now, ClosedAt: now, LastMessageAt: now, Seq: 1, VisitorRead: 1}
+	first := []Message{{AccountID: c.AccountID, ChatID: c.ID, Seq: 1, From: FromVisitor, SenderID: v.ID, Text: in.Text, At: now}}
+	if err := s.Store.StartChat(ctx, c, first, prev); err != nil {
+		return Chat{}, err
+	}
+	if len(doc.Emails.LeftMessages) == 0 {
+		return c, nil // a fresh account without addresses: the request is in the history
+	}
+	m := mail.Message{AccountID: c.AccountID, ID: "offline-" + c.ID, To: doc.Emails.LeftMessages, ReplyTo: replyTo(doc),
+		Subject: fmt.Sprintf(text(doc, "offlineSubject"), in.Name),
+		Text:    signer(doc).Sign(fmt.Sprintf(text(doc, "offlineBody"), in.Name, in.Contact, in.Page, in.Text))}
+	return c, s.Outbox.Enqueue(ctx, m)
+}
+
+// SendTranscript mails the chat's transcript to an address the visitor
+// typed, when features.visitorTranscriptEmail is on (SPEC §4.10). Asking
+// twice for the same messages and address sends one mail. Errors:
+// apperr.Forbidden, apperr.Invalid, apperr.NotFound.
+func (s *Service) SendTranscript(ctx context.Context, v Party, chatID, email string) (Chat, error) {
+	doc, err := s.Settings(ctx, v.AccountID)
+	if err != nil {
+		return Chat{}, err
+	}
+	if !doc.Features.VisitorTranscriptEmail {
+		return Chat{}, apperr.New(apperr.Forbidden, "mailing the transcript is off for this site (features.visitorTranscriptEmail)")
+	}
+	if email, err = CheckEmail(email); err != nil {
+		return Chat{}, err
+	}
+	c, ms, err := s.Messages(ctx, v, chatID, 0)
+	if err != nil {
+		return Chat{}, err
+	}
+	h := sha256.Sum256([]byte(strings.ToLower(email)))
+	m := mail.Message{AccountID: c.AccountID, ID: fmt.Sprintf("transcript-%s-%d-%s", c.ID, c.Seq, hex.EncodeToString(h[:8])), To: []string{email}, ReplyTo: replyTo(doc),
+		Subject: text(doc, "transcriptSubject"),
+		Text:    signer(doc).Sign(fmt.Sprintf(text(doc, "transcriptBody"), c.StartedAt.In(doc.Company.Location()).Format("2006-01-02 15:04"), Transcript(doc, ms)))}
+	return c, s.Outbox.Enqueue(ctx, m)
+}

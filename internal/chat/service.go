@@ -1,0 +1,560 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"parley/internal/apperr"
+	"parley/internal/settings"
+)
+
+// maxRaces bounds the retries of an optimistic write that keeps losing to
+// concurrent writes on the same chat; each loss means someone else made
+// progress, so this is only hit under pathological contention.
+const maxRaces = 8
+
+// maxAppendRaces bounds the retries of a message: many writers on one chat
+// (several tabs, a supervisor) each lose at most once per message that
+// wins, and a user's message must not be dropped for having lost.
+const maxAppendRaces = 100
+
+// backoff waits a random moment, growing with the attempt, so writers that
+// lost together do not collide again.
+func backoff(ctx context.Context, attempt int) {
+	d := time.Duration(rand.IntN(1+min(attempt, 10)*4)) * time.Millisecond
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
+
+// StartInput is what the widget asks before a chat (SPEC §3 "chat start").
+type StartInput struct {
+	DepartmentID string
+	Question     string
+	Page         string
+}
+
+// Start starts a chat for the visitor, or resumes the one they have open:
+// a returning visitor is not a new start. started reports a new chat.
+// A new chat opens with the greeting (SPEC §4.1) and, when given, the
+// visitor's question as their first message. Errors: apperr.Invalid,
+// apperr.NotFound (department).
+func (s *Service) Start(ctx context.Context, v Party, in StartInput) (c Chat, first []Message, started bool, err error) {
+	if in.Question != "" {
+		if in.Question, err = CheckText(in.Question); err != nil {
+			return Chat{}, nil, false, err
+		}
+	}
+	if in.Page != "" {
+		if in.Page, err = CheckPage(in.Page); err != nil {
+			return Chat{}, nil, false, err
+		}
+	}
+	if in.DepartmentID != "" {
+		ok, err := s.Departments.DepartmentExists(ctx, v.AccountID, in.DepartmentID)
+		if err != nil {
+			return Chat{}, nil, false, err
+		}
+		if !ok {
+			return Chat{}, nil, false, apperr.New(apperr.NotFound, "department %q not found", in.DepartmentID)
+		}
+	}
+	for range maxRaces {
+		prev, err := s.Store.OpenChatID(ctx, v.AccountID, v.ID)
+		if err != nil {
+			return Chat{}, nil, false, err
+		}
+		if prev != "" {
+			old, err := s.Store.Chat(ctx, v.AccountID, prev)
+			if err != nil && apperr.CodeOf(err) != apperr.NotFound {
+				return Chat{}, nil, false, err
+			}
+			if err == nil && old.Open() {
+				return old, nil, false, nil
+			}
+		}
+		doc, err := s.Settings(ctx, v.AccountID)
+		if err != nil {
+			return Chat{}, nil, false, err
+		}
+		now := s.Now().UTC()
+		c = Chat{AccountID: v.AccountID, ID: NewID(now), VisitorID: v.ID, Status: Waiting, DepartmentID: in.DepartmentID,
+			Language: doc.Company.Language, Question: in.Question, Page: in.Page, Priority: PriorityPage(doc.Features.PriorityPages, in.Page),
+			StartedAt: now, LastMessageAt: now}
+		first = []Message{}
+		if g := doc.AutoMessages.Greeting; g != "" {
+			first = append(first, Message{From: FromSystem, Text: g})
+		}
+		if in.Question != "" {
+			first = append(first, Message{From: FromVisitor, SenderID: v.ID, Text: in.Question})
+		}
+		for i := range first {
+			first[i].AccountID, first[i].ChatID, first[i].Seq, first[i].At = c.AccountID, c.ID, int64(i+1), now
+		}
+		c.Seq = int64(len(first))
+		err = s.Store.StartChat(ctx, c, first, prev)
+		if errors.Is(err, ErrRace) {
+			continue // another tab started one: resume it
+		}
+		if err != nil {
+			return Chat{}, nil, false, err
+		}
+		return c, first, true, nil
+	}
+	return Chat{}, nil, false, ErrRace
+}
+
+// Post adds a message to a chat. A visitor without an open chat starts one
+// (chatID may be empty for a visitor: their open chat). An operator
+// answering a waiting chat takes it first: the first to answer wins
+// (SPEC §4.2), the others get ErrTaken. A resend with the same clientID
+// returns the stored message and stores nothing. took reports that this
+// message took the chat; started that it started it.
+// Errors: apperr.Invalid, apperr.TooLarge, apperr.NotFound, apperr.Conflict.
+func (s *Service) Post(ctx context.Context, p Party, chatID, clientID, text string) (c Chat, m Message, dup, took, started bool, err error) {
+	if text, err = CheckText(text); err != nil {
+		return
+	}
+	if err = CheckClientID(clientID); err != nil {
+		return
+	}
+	if p.Kind == FromVisitor && chatID == "" {
+		var first []Message
+		if c, first, started, err = s.Start(ctx, p, StartInput{}); err != nil {
+			return
+		}
+		_ = first
+		chatID = c.ID
+	}
+	for attempt := range maxAppendRaces {
+		if attempt > 0 {
+			backoff(ctx, attempt)
+		}
+		if c, err = s.participantChat(ctx, p, chatID); err != nil {
+			return
+		}
+		if p.Kind == FromVisitor && !c.Open() {
+			// The chat closed while the visitor typed: their words start
+			// the next one rather than being lost.
+			if c, _, started, err = s.Start(ctx, p, StartInput{}); err != nil {
+				return
+			}
+		}
+		if p.Kind == FromOperator && c.Status == Waiting {
+			if c, err = s.Take(ctx, p, c.ID); err != nil {
+				return
+			}
+			took = true
+		}
+		if p.Kind == FromOperator && (c.Status != Active || c.OperatorID != p.ID) {
+			err = apperr.New(apperr.Conflict, "this chat is not yours: take it first")
+			return
+		}
+		m = Message{AccountID: c.AccountID, ChatID: c.ID, Seq: c.Seq + 1, From: p.Kind, SenderID: p.ID, ClientID: clientID, Text: text, At: s.Now().UTC()}
+		m, dup, err = s.Store.AppendMessage(ctx, c, m)
+		if errors.Is(err, ErrRace) {
+			continue
+		}
+		if err != nil {
+			return
+		}
+		if !dup {
+			c.Seq, c.LastMessageAt = m.Seq, m.At
+			if p.Kind == FromOperator && c.AnsweredAt.IsZero() {
+				c.AnsweredAt = m.At
+			}
+		}
+		return
+	}
+	err = ErrRace
+	return
+}
+
+// participantChat reads a chat the party may write in: the visitor's own,
+// or for staff any chat of the account (whether they may act on it is the
+// caller's check). Errors: apperr.NotFound.
+func (s *Service) participantChat(ctx context.Context, p Party, id string) (Chat, error) {
+	if !ValidID(id) {
+		return Chat{}, apperr.New(apperr.NotFound, "chat not found")
+	}
+	c, err := s.Store.Chat(ctx, p.AccountID, id)
+	if err != nil {
+		return Chat{}, err
+	}
+	if p.Kind == FromVisitor && c.VisitorID != p.ID {
+		return Chat{}, apperr.New(apperr.NotFound, "chat not found") // never confirm another visitor's chat
+	}
+	return c, nil
+}
+
+// Chat returns a chat the party belongs to: the visitor's own, any of the
+// account's for staff. Errors: apperr.NotFound.
+func (s *Service) Chat(ctx context.Context, p Party, chatID string) (Chat, error) {
+	return s.participantChat(ctx, p, chatID)
+}
+
+// Take assigns a waiting chat to the operator; exactly one of several
+// racing operators wins. Errors: apperr.NotFound, ErrTaken (conflict).
+func (s *Service) Take(ctx context.Context, op Party, chatID string) (Chat, error) {
+	for range maxRaces {
+		c, err := s.participantChat(ctx, op, chatID)
+		if err != nil {
+			return Chat{}, err
+		}
+		if c.Status != Waiting {
+			if c.Status == Active && c.OperatorID == op.ID {
+				return c, nil
+			}
+			return Chat{}, ErrTaken
+		}
+		now := s.Now().UTC()
+		err = s.Store.Take(ctx, c, op.ID, now)
+		if errors.Is(err, ErrRace) {
+			continue // a transaction conflict, not a lost take: look again
+		}
+		if err != nil {
+			return Chat{}, err
+		}
+		c.Status, c.OperatorID, c.AssignedAt = Active, op.ID, now
+		return c, nil
+	}
+	return Chat{}, ErrRace
+}
+
+// Close closes a chat. The operator closes their chat (with a category
+// when classification.required: SPEC §2.3); a visitor closes theirs: a
+// waiting one closes for good, an active one stays with the operator, who
+// is told, until they close it. Errors: apperr.NotFound, apperr.Conflict
+// (not the closer's, category required).
+func (s *Service) Close(ctx context.Context, p Party, chatID string) (Chat, error) {
+	for range maxRaces {
+		c, err := s.participantChat(ctx, p, chatID)
+		if err != nil {
+			return Chat{}, err
+		}
+		if c.Status == Closed {
+			return c, nil
+		}
+		next := c
+		now := s.Now().UTC()
+		switch {
+		case p.Kind == FromVisitor && c.Status == Active:
+			next.VisitorClosed = true
+			err = s.Store.SetChatFields(ctx, c, next)
+		case c.Status == Waiting:
+			next.Status, next.ClosedAt, next.VisitorClosed = Closed, now, next.VisitorClosed || p.Kind == FromVisitor
+			err = s.Store.CloseWaiting(ctx, c, next)
+		default: // an operator closes an active chat
+			if c.OperatorID != p.ID && !p.Manages() {
+				return Chat{}, apperr.New(apperr.Conflict, "only the chat's operator can close it")
+			}
+			doc, derr := s.Settings(ctx, p.AccountID)
+			if derr != nil {
+				return Chat{}, derr
+			}
+			if doc.Classification.Required && c.Category == "" {
+				return Chat{}, &apperr.Error{Code: apperr.Conflict, Message: "choose a category before closing the chat (classification.required)",
+					Fields: map[string]string{"category": "is required to close the chat"}}
+			}
+			next.Status, next.ClosedAt = Closed, now
+			err = s.Store.Release(ctx, c, next)
+		}
+		if errors.Is(err, ErrRace) {
+			continue
+		}
+		return next, err
+	}
+	return Chat{}, ErrRace
+}
+
+// SetCategory sets the chat's category from the account's tree (SPEC
+// §2.3); "" clears it. Only the chat's operator, or a manager, may.
+// Errors: apperr.Invalid, apperr.NotFound, apperr.Conflict.
+func (s *Service) SetCategory(ctx context.Context, op Party, chatID, category string) (Chat, error) {
+	doc, err := s.Settings(ctx, op.AccountID)
+	if err != nil {
+		return Chat{}, err
+	}
+	if category, err = CheckCategory(doc.Classification.Tree(), category); err != nil {
+		return Chat{}, err
+	}
+	return s.update(ctx, op, chatID, func(c Chat) (Chat, error) {
+		if c.OperatorID != op.ID && !op.Manages() {
+			return c, apperr.New(apperr.Conflict, "only the chat's operator can categorise it")
+		}
+		c.Category = category
+		return c, nil
+	})
+}
+
+// update applies change to a chat with an optimistic conditional write,
+// retrying when a concurrent change to the chat's status came first.
+func (s *Service) update(ctx context.Context, p Party, chatID string, change func(Chat) (Chat, error)) (Chat, error) {
+	for range maxRaces {
+		c, err := s.participantChat(ctx, p, chatID)
+		if err != nil {
+			return Chat{}, err
+		}
+		next, err := change(c)
+		if err != nil {
+			return Chat{}, err
+		}
+		err = s.Store.SetChatFields(ctx, c, next)
+		if errors.Is(err, ErrRace) {
+			continue
+		}
+		return next, err
+	}
+	return Chat{}, ErrRace
+}
+
+// MarkRead records that the party has read the chat up to seq; marks only
+// move forward. Errors: apperr.NotFound, apperr.Invalid.
+func (s *Service) MarkRead(ctx context.Context, p Party, chatID string, seq int64) (Chat, error) {
+	return s.update(ctx, p, chatID, func(c Chat) (Chat, error) {
+		if seq < 1 || seq > c.Seq {
+			return c, apperr.New(apperr.Invalid, "seq must be between 1 and %d", c.Seq)
+		}
+		if p.Kind == FromVisitor {
+			c.VisitorRead = max(c.VisitorRead, seq)
+		} else {
+			c.OperatorRead = max(c.OperatorRead, seq)
+		}
+		return c, nil
+	})
+}
+
+// SetPage records the page the visitor is on, which sets or clears the
+// chat's priority flag (features.priorityPages). changed reports a
+// priority change the workplace must see. Without an open chat nothing is
+// stored. Errors: apperr.Invalid.
+func (s *Service) SetPage(ctx context.Context, v Party, page string) (c Chat, changed bool, err error) {
+	if page, err = CheckPage(page); err != nil {
+		return Chat{}, false, err
+	}
+	id, err := s.Store.OpenChatID(ctx, v.AccountID, v.ID)
+	if err != nil || id == "" {
+		return Chat{}, false, err
+	}
+	doc, err := s.Settings(ctx, v.AccountID)
+	if err != nil {
+		return Chat{}, false, err
+	}
+	var before bool
+	c, err = s.update(ctx, v, id, func(c Chat) (Chat, error) {
+		if !c.Open() {
+			return c, errNoOpenChat
+		}
+		before = c.Priority
+		c.Page, c.Priority = page, PriorityPage(doc.Features.PriorityPages, page)
+		return c, nil
+	})
+	if errors.Is(err, errNoOpenChat) {
+		return Chat{}, false, nil
+	}
+	return c, err == nil && c.Priority != before, err
+}
+
+var errNoOpenChat = errors.New("chat: no open chat")
+
+// Teleport checks that the operator may send the chat's visitor to url
+// (features.teleport on, their open chat). Errors: apperr.Forbidden,
+// apperr.Invalid, apperr.NotFound, apperr.Conflict.
+func (s *Service) Teleport(ctx context.Context, op Party, chatID, url string) (Chat, string, error) {
+	doc, err := s.Settings(ctx, op.AccountID)
+	if err != nil {
+		return Chat{}, "", err
+	}
+	if !doc.Features.Teleport {
+		return Chat{}, "", apperr.New(apperr.Forbidden, "teleport is off for this account (features.teleport)")
+	}
+	if url, err = CheckPage(url); err != nil {
+		return Chat{}, "", err
+	}
+	c, err := s.participantChat(ctx, op, chatID)
+	if err != nil {
+		return Chat{}, "", err
+	}
+	if c.Status != Active || (c.OperatorID != op.ID && !op.Manages()) {
+		return Chat{}, "", apperr.New(apperr.Conflict, "only the operator of an open chat can teleport its visitor")
+	}
+	return c, url, nil
+}
+
+// Redirect hands an active chat to another operator (who then leads it) or
+// to a department (it waits again, for that department). Errors:
+// apperr.Invalid, apperr.NotFound, apperr.Conflict.
+func (s *Service) Redirect(ctx context.Context, op Party, chatID, toOperator, toDepartment string, people People) (Chat, error) {
+	if (toOperator == "") == (toDepartment == "") {
+		return Chat{}, apperr.New(apperr.Invalid, "give exactly one of operatorId and departmentId")
+	}
+	if toDepartment != "" {
+		ok, err := s.Departments.DepartmentExists(ctx, op.AccountID, toDepartment)
+		if err != nil {
+			return Chat{}, err
+		}
+		if !ok {
+			return Chat{}, apperr.New(apperr.NotFound, "department %q not found", toDepartment)
+		}
+	}
+	if toOperator != "" {
+		if err := people.IsStaff(ctx, op.AccountID, toOperator); err != nil {
+			return Chat{}, err
+		}
+	}
+	for range maxRaces {
+		c, err := s.participantChat(ctx, op, chatID)
+		if err != nil {
+			return Chat{}, err
+		}
+		if c.Status != Active || (c.OperatorID != op.ID && !op.Manages()) {
+			return Chat{}, apperr.New(apperr.Conflict, "only the operator of an open chat can redirect it")
+		}
+		next := c
+		if toOperator != "" {
+			next.OperatorID, next.AssignedAt = toOperator, s.Now().UTC()
+		} else {
+			next.Status, next.OperatorID, next.DepartmentID, next.AssignedAt = Waiting, "", toDepartment, time.Time{}
+		}
+		err = s.Store.Release(ctx, c, next)
+		if errors.Is(err, ErrRace) {
+			continue
+		}
+		return next, err
+	}
+	return Chat{}, ErrRace
+}
+
+// People answers whether someone is staff of the account.
+type People interface {
+	// IsStaff: apperr.NotFound when the person is not in the account.
+	IsStaff(ctx context.Context, accountID, personID string) error
+}
+
+// Messages returns a chat's messages after seq, for a party of the chat.
+// Errors: apperr.NotFound.
+func (s *Service) Messages(ctx context.Context, p Party, chatID string, after int64) (Chat, []Message, error) {
+	c, err := s.participantChat(ctx, p, chatID)
+	if err != nil {
+		return Chat{}, nil, err
+	}
+	ms, err := s.Store.Messages(ctx, p.AccountID, c.ID, max(after, 0), 0)
+	return c, ms, err
+}
+
+// Resume is what a reconnecting visitor missed: their latest chat while it
+// is open, or closed less than ReadGrace ago with messages they have not
+// read, and its messages after seq. ok is false when there is none.
+func (s *Service) Resume(ctx context.Context, v Party, after int64) (c Chat, ms []Message, ok bool, err error) {
+	id, err := s.Store.OpenChatID(ctx, v.AccountID, v.ID)
+	if err != nil || id == "" {
+		return Chat{}, nil, false, err
+	}
+	c, ms, err = s.Messages(ctx, v, id, after)
+	if apperr.CodeOf(err) == apperr.NotFound {
+		return Chat{}, nil, false, nil
+	}
+	if err != nil {
+		return Chat{}, nil, false, err
+	}
+	if !c.Open() && (c.VisitorRead >= c.Seq || s.Now().Sub(c.ClosedAt) > ReadGrace) {
+		return Chat{}, nil, false, nil
+	}
+	return c, ms, true, nil
+}
+
+// Workplace is an operator's view of the account's open chats (issue 6
+// adds the common queue of auto-assignment).
+type Workplace struct {
+	Waiting []Chat // no operator yet: the first to answer takes it
+	Mine    []Chat
+	Others  []Chat // led by other operators; empty for operators under hideOthersChats
+}
+
+// Workplace returns the open chats the party may see (SPEC §2.7
+// hideOthersChats hides other operators' chats from operators only).
+func (s *Service) Workplace(ctx context.Context, p Party) (Workplace, error) {
+	doc, err := s.Settings(ctx, p.AccountID)
+	if err != nil {
+		return Workplace{}, err
+	}
+	open, err := s.Store.OpenChats(ctx, p.AccountID)
+	if err != nil {
+		return Workplace{}, err
+	}
+	w := Workplace{Waiting: []Chat{}, Mine: []Chat{}, Others: []Chat{}}
+	for _, c := range open {
+		switch {
+		case c.Status == Waiting:
+			w.Waiting = append(w.Waiting, c)
+		case c.OperatorID == p.ID:
+			w.Mine = append(w.Mine, c)
+		case SeesOthers(doc, p):
+			w.Others = append(w.Others, c)
+		}
+	}
+	return w, nil
+}
+
+// SeesOthers reports whether p sees chats other operators lead.
+func SeesOthers(doc settings.Document, p Party) bool {
+	return !doc.Features.HideOthersChats || p.Manages()
+}
+
+// Get returns one chat with its transcript for the history (staff).
+// Operators under hideOthersChats see only their own chats and waiting
+// ones. Errors: apperr.NotFound.
+func (s *Service) Get(ctx context.Context, p Party, chatID string) (Chat, []Message, error) {
+	c, ms, err := s.Messages(ctx, p, chatID, 0)
+	if err != nil {
+		return Chat{}, nil, err
+	}
+	if c.OperatorID != "" && c.OperatorID != p.ID {
+		doc, err := s.Settings(ctx, p.AccountID)
+		if err != nil {
+			return Chat{}, nil, err
+		}
+		if !SeesOthers(doc, p) {
+			return Chat{}, nil, apperr.New(apperr.NotFound, "chat not found")
+		}
+	}
+	return c, ms, nil
+}
+
+// History lists chats for the history page. Operators under
+// hideOthersChats see only their own. Errors: apperr.Invalid.
+func (s *Service) History(ctx context.Context, p Party, q Query) (Page, error) {
+	if q.Limit <= 0 || q.Limit > 100 {
+		q.Limit = 50
+	}
+	if !q.To.After(q.From) {
+		return Page{}, apperr.New(apperr.Invalid, "to must be after from")
+	}
+	doc, err := s.Settings(ctx, p.AccountID)
+	if err != nil {
+		return Page{}, err
+	}
+	if !SeesOthers(doc, p) {
+		if q.OperatorID != "" && q.OperatorID != p.ID {
+			return Page{Chats: []Chat{}}, nil
+		}
+		q.OperatorID = p.ID
+	}
+	page, err := s.Store.ListChats(ctx, p.AccountID, q)
+	if page.Chats == nil {
+		page.Chats = []Chat{}
+	}
+	return page, err
+}
+
+// ParseStatus checks a history status filter. Errors: apperr.Invalid.
+func ParseStatus(s string) (Status, error) {
+	if slices.Contains([]Status{Waiting, Active, Closed}, Status(s)) {
+		return Status(s), nil
+	}
+	return "", apperr.New(apperr.Invalid, "status must be waiting, active or closed")
+}

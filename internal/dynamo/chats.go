@@ -1,0 +1,584 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"parley/internal/apperr"
+	"parley/internal/chat"
+	"parley/internal/schema"
+	"parley/internal/settings"
+)
+
+// Chat items. A chat is ACC#a / CHAT#id (ids sort by start time, so the
+// history is a range of the account's partition); while it is open it is
+// also in the sparse gsi1 partition ACC#a#OPEN (the workplace's list). Its
+// messages, its clients' message ids and the connections subscribed to it
+// share their own partition ACC#a#CHAT#id: MSG#seq, CID#kind#sender#id,
+// CONN#connection. An operator's chats are ACC#a / OPCHAT#person#chat, and
+// their count ACC#a / LOAD#person: both change in the transaction that
+// assigns or releases a chat, which is where routing (issue 6) adds its
+// limit condition. ACC#a / QUEUE counts waiting chats.
+type chatRow struct {
+	Type           string    `dynamodbav:"type"`
+	AccountID      string    `dynamodbav:"accountId"`
+	ID             string    `dynamodbav:"id"`
+	VisitorID      string    `dynamodbav:"visitorId"`
+	Status         string    `dynamodbav:"status"`
+	OperatorID     string    `dynamodbav:"operatorId,omitempty"`
+	DepartmentID   string    `dynamodbav:"departmentId,omitempty"`
+	Language       string    `dynamodbav:"language"`
+	Category       string    `dynamodbav:"category,omitempty"`
+	Priority       bool      `dynamodbav:"priority"`
+	Page           string    `dynamodbav:"page,omitempty"`
+	Rating         string    `dynamodbav:"rating,omitempty"`
+	Question       string    `dynamodbav:"question,omitempty"`
+	Offline        bool      `dynamodbav:"offline,omitempty"`
+	OfflineName    string    `dynamodbav:"offlineName,omitempty"`
+	OfflineContact string    `dynamodbav:"offlineContact,omitempty"`
+	StartedAt      time.Time `dynamodbav:"startedAt"`
+	AssignedAt     time.Time `dynamodbav:"assignedAt"`
+	AnsweredAt     time.Time `dynamodbav:"answeredAt"`
+	ClosedAt       time.Time `dynamodbav:"closedAt"`
+	VisitorClosed  bool      `dynamodbav:"visitorClosed"`
+	Seq            int64     `dynamodbav:"seq"`
+	VisitorRead    int64     `dynamodbav:"visitorRead"`
+	OperatorRead   int64     `dynamodbav:"operatorRead"`
+	LastMessageAt  time.Time `dynamodbav:"lastMessageAt"`
+	GSI1PK         string    `dynamodbav:"gsi1pk,omitempty"`
+	GSI1SK         string    `dynamodbav:"gsi1sk,omitempty"`
+}
+
+type messageRow struct {
+	Type      string    `dynamodbav:"type"`
+	AccountID string    `dynamodbav:"accountId"`
+	ChatID    string    `dynamodbav:"chatId"`
+	Seq       int64     `dynamodbav:"seq"`
+	From      string    `dynamodbav:"from"`
+	SenderID  string    `dynamodbav:"senderId,omitempty"`
+	ClientID  string    `dynamodbav:"clientId,omitempty"`
+	Text      string    `dynamodbav:"text"`
+	At        time.Time `dynamodbav:"at"`
+}
+
+func chatSK(id string) string                   { return "CHAT#" + id }
+func chatPK(accountID, id string) string        { return accountPK(accountID) + "#CHAT#" + id }
+func openChatsPK(accountID string) string       { return accountPK(accountID) + "#OPEN" }
+func messageSK(seq int64) string                { return fmt.Sprintf("MSG#%012d", seq) }
+func operatorChatSK(person, chat string) string { return "OPCHAT#" + person + "#" + chat }
+func loadSK(person string) string               { return "LOAD#" + person }
+
+const queueSK = "QUEUE"
+
+func clientIDSK(m chat.Message) string {
+	return "CID#" + string(m.From) + "#" + m.SenderID + "#" + m.ClientID
+}
+
+func toChatRow(c chat.Chat) chatRow {
+	r := chatRow{Type: "chat", AccountID: c.AccountID, ID: c.ID, VisitorID: c.VisitorID, Status: string(c.Status), OperatorID: c.OperatorID,
+		DepartmentID: c.DepartmentID, Language: c.Language, Category: c.Category, Priority: c.Priority, Page: c.Page, Rating: string(c.Rating),
+		Question: c.Question, Offline: c.Offline, OfflineName: c.OfflineName, OfflineContact: c.OfflineContact, StartedAt: c.StartedAt,
+		AssignedAt: c.AssignedAt, AnsweredAt: c.AnsweredAt, ClosedAt: c.ClosedAt, VisitorClosed: c.VisitorClosed, Seq: c.Seq,
+		VisitorRead: c.VisitorRead, OperatorRead: c.OperatorRead, LastMessageAt: c.LastMessageAt}
+	if c.Open() {
+		r.GSI1PK, r.GSI1SK = openChatsPK(c.AccountID), c.ID
+	}
+	return r
+}
+
+func fromChatRow(r chatRow) chat.Chat {
+	return chat.Chat{AccountID: r.AccountID, ID: r.ID, VisitorID: r.VisitorID, Status: chat.Status(r.Status), OperatorID: r.OperatorID,
+		DepartmentID: r.DepartmentID, Language: r.Language, Category: r.Category, Priority: r.Priority, Page: r.Page, Rating: chat.Rating(r.Rating),
+		Question: r.Question, Offline: r.Offline, OfflineName: r.OfflineName, OfflineContact: r.OfflineContact, StartedAt: r.StartedAt,
+		AssignedAt: r.AssignedAt, AnsweredAt: r.AnsweredAt, ClosedAt: r.ClosedAt, VisitorClosed: r.VisitorClosed, Seq: r.Seq,
+		VisitorRead: r.VisitorRead, OperatorRead: r.OperatorRead, LastMessageAt: r.LastMessageAt}
+}
+
+func toMessageRow(m chat.Message) messageRow {
+	return messageRow{Type: "message", AccountID: m.AccountID, ChatID: m.ChatID, Seq: m.Seq, From: string(m.From), SenderID: m.SenderID,
+		ClientID: m.ClientID, Text: m.Text, At: m.At}
+}
+
+func fromMessageRow(r messageRow) chat.Message {
+	return chat.Message{AccountID: r.AccountID, ChatID: r.ChatID, Seq: r.Seq, From: chat.Kind(r.From), SenderID: r.SenderID, ClientID: r.ClientID, Text: r.Text, At: r.At}
+}
+
+func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
+func num(n int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
+}
+
+func (s *Store) put(row any, pk, sk string, cond *string, names map[string]string, values map[string]types.AttributeValue) (types.TransactWriteItem, error) {
+	item, err := marshal(row, pk, sk)
+	if err != nil {
+		return types.TransactWriteItem{}, err
+	}
+	return types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.Table), Item: item, ConditionExpression: cond,
+		ExpressionAttributeNames: names, ExpressionAttributeValues: values}}, nil
+}
+
+// counter adds delta to a counter attribute of a small item (the
+// operator's load, the waiting queue).
+func (s *Store) counter(accountID, sk, typ, attr string, delta int64, extra map[string]string) types.TransactWriteItem {
+	set := "#type = :type, accountId = :acc"
+	values := map[string]types.AttributeValue{":d": num(delta), ":type": str(typ), ":acc": str(accountID)}
+	for k, v := range extra {
+		set += ", " + k + " = :" + k
+		values[":"+k] = str(v)
+	}
+	return types.TransactWriteItem{Update: &types.Update{TableName: aws.String(s.Table),
+		Key:                       key(accountPK(accountID), sk),
+		UpdateExpression:          aws.String("SET " + set + " ADD #n :d"),
+		ExpressionAttributeNames:  map[string]string{"#type": "type", "#n": attr},
+		ExpressionAttributeValues: values}}
+}
+
+// StartChat stores a new chat, its first messages and the visitor's
+// pointer to it in one transaction, conditional on the pointer being
+// prevOpen: of two racing starts, one makes the chat.
+func (s *Store) StartChat(ctx context.Context, c chat.Chat, first []chat.Message, prevOpen string) error {
+	t := &txn{}
+	cond := "attribute_not_exists(openChatId)"
+	values := map[string]types.AttributeValue{":type": str("visitor"), ":acc": str(c.AccountID), ":id": str(c.VisitorID), ":chat": str(c.ID)}
+	if prevOpen != "" {
+		cond = "openChatId = :prev"
+		values[":prev"] = str(prevOpen)
+	}
+	t.add(types.TransactWriteItem{Update: &types.Update{TableName: aws.String(s.Table), Key: key(accountPK(c.AccountID), visitorSK(c.VisitorID)),
+		UpdateExpression:         aws.String("SET #type = :type, accountId = :acc, id = :id, openChatId = :chat"),
+		ConditionExpression:      aws.String(cond),
+		ExpressionAttributeNames: map[string]string{"#type": "type"}, ExpressionAttributeValues: values}}, chat.ErrRace)
+	it, err := s.put(toChatRow(c), accountPK(c.AccountID), chatSK(c.ID), notExists, nil, nil)
+	if err != nil {
+		return err
+	}
+	t.add(it, apperr.New(apperr.Conflict, "chat id collision"))
+	for _, m := range first {
+		it, err := s.put(toMessageRow(m), chatPK(c.AccountID, c.ID), messageSK(m.Seq), nil, nil, nil)
+		if err != nil {
+			return err
+		}
+		t.add(it, nil)
+	}
+	if c.Status == chat.Waiting {
+		t.add(s.counter(c.AccountID, queueSK, "queue", "waiting", 1, nil), nil)
+	}
+	return s.runChat(ctx, t, "start chat")
+}
+
+// runChat runs a chat transaction. A transaction that lost to a concurrent
+// one on a shared item (an operator's count, the queue) is a race the
+// service retries, like a failed condition; DynamoDB Local never reports
+// it, AWS does.
+func (s *Store) runChat(ctx context.Context, t *txn, what string) error {
+	err := s.run(ctx, t, what)
+	if slices.Contains(cancelledReasons(err), "TransactionConflict") {
+		return chat.ErrRace
+	}
+	return err
+}
+
+// OpenChatID returns the visitor's latest chat id: one GetItem.
+func (s *Store) OpenChatID(ctx context.Context, accountID, visitorID string) (string, error) {
+	var r struct {
+		OpenChatID string `dynamodbav:"openChatId"`
+	}
+	err := s.get(ctx, accountPK(accountID), visitorSK(visitorID), &r, "visitor")
+	if isNotFound(err) {
+		return "", nil
+	}
+	return r.OpenChatID, err
+}
+
+// Chat returns one chat: one GetItem. Errors: apperr.NotFound.
+func (s *Store) Chat(ctx context.Context, accountID, id string) (chat.Chat, error) {
+	var r chatRow
+	if err := s.get(ctx, accountPK(accountID), chatSK(id), &r, "chat"); err != nil {
+		return chat.Chat{}, err
+	}
+	return fromChatRow(r), nil
+}
+
+// AppendMessage is one transaction: the chat's seq moves from c.Seq to
+// m.Seq (so messages are numbered in commit order without gaps), the
+// message is stored, and so is its client id (so a resend is recognised).
+func (s *Store) AppendMessage(ctx context.Context, c chat.Chat, m chat.Message) (chat.Message, bool, error) {
+	set := "seq = :n, lastMessageAt = :at"
+	cond := "seq = :prev AND #st IN (:waiting, :active)"
+	values := map[string]types.AttributeValue{":n": num(m.Seq), ":prev": num(c.Seq), ":at": str(m.At.Format(time.RFC3339Nano)),
+		":waiting": str(string(chat.Waiting)), ":active": str(string(chat.Active))}
+	if m.From == chat.FromOperator {
+		cond += " AND operatorId = :op"
+		values[":op"] = str(m.SenderID)
+		if c.AnsweredAt.IsZero() {
+			set += ", answeredAt = :at"
+		}
+	}
+	t := &txn{}
+	t.add(types.TransactWriteItem{Update: &types.Update{TableName: aws.String(s.Table), Key: key(accountPK(c.AccountID), chatSK(c.ID)),
+		UpdateExpression: aws.String("SET " + set), ConditionExpression: aws.String(cond),
+		ExpressionAttributeNames: map[string]string{"#st": "status"}, ExpressionAttributeValues: values}}, chat.ErrRace)
+	it, err := s.put(toMessageRow(m), chatPK(c.AccountID, c.ID), messageSK(m.Seq), notExists, nil, nil)
+	if err != nil {
+		return chat.Message{}, false, err
+	}
+	t.add(it, chat.ErrRace)
+	if m.ClientID != "" {
+		it, err := s.put(map[string]any{"type": "clientId", "seq": m.Seq}, chatPK(c.AccountID, c.ID), clientIDSK(m), notExists, nil, nil)
+		if err != nil {
+			return chat.Message{}, false, err
+		}
+		t.add(it, nil)
+	}
+	_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: t.items})
+	reasons := cancelledReasons(err)
+	if len(reasons) == 3 && reasons[2] == "ConditionalCheckFailed" {
+		stored, err := s.messageByClientID(ctx, m)
+		return stored, true, err
+	}
+	for _, r := range reasons {
+		if r == "ConditionalCheckFailed" || r == "TransactionConflict" {
+			return chat.Message{}, false, chat.ErrRace
+		}
+	}
+	if err != nil {
+		return chat.Message{}, false, fmt.Errorf("dynamo: append message: %w", err)
+	}
+	return m, false, nil
+}
+
+func (s *Store) messageByClientID(ctx context.Context, m chat.Message) (chat.Message, error) {
+	var ref struct {
+		Seq int64 `dynamodbav:"seq"`
+	}
+	if err := s.get(ctx, chatPK(m.AccountID, m.ChatID), clientIDSK(m), &ref, "message id"); err != nil {
+		return chat.Message{}, err
+	}
+	var r messageRow
+	if err := s.get(ctx, chatPK(m.AccountID, m.ChatID), messageSK(ref.Seq), &r, "message"); err != nil {
+		return chat.Message{}, err
+	}
+	return fromMessageRow(r), nil
+}
+
+// Messages returns a chat's messages after seq in order: one Query per
+// page of 1 MB.
+func (s *Store) Messages(ctx context.Context, accountID, chatID string, after int64, limit int) ([]chat.Message, error) {
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(s.Table),
+		KeyConditionExpression:    aws.String("#pk = :pk AND #sk BETWEEN :from AND :to"),
+		ExpressionAttributeNames:  map[string]string{"#pk": schema.PK, "#sk": schema.SK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(chatPK(accountID, chatID)), ":from": str(messageSK(after + 1)), ":to": str("MSG#~")},
+		ConsistentRead:            aws.Bool(true),
+	}
+	if limit > 0 {
+		in.Limit = aws.Int32(int32(limit))
+	}
+	out := []chat.Message{}
+	for p := dynamodb.NewQueryPaginator(s.DB, in); p.HasMorePages(); {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("dynamo: messages: %w", err)
+		}
+		var rows []messageRow
+		if err := attributevalue.UnmarshalListOfMaps(page.Items, &rows); err != nil {
+			return nil, fmt.Errorf("dynamo: decode messages: %w", err)
+		}
+		for _, r := range rows {
+			out = append(out, fromMessageRow(r))
+		}
+		if limit > 0 && len(out) >= limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+// assign is the pair of writes that gives an operator a chat: their chat
+// item and their count. Routing (issue 6) conditions the count on the limit.
+func (s *Store) assign(t *txn, accountID, operatorID, chatID string, at time.Time) error {
+	it, err := s.put(map[string]any{"type": "operatorChat", "accountId": accountID, "personId": operatorID, "chatId": chatID, "at": at},
+		accountPK(accountID), operatorChatSK(operatorID, chatID), nil, nil, nil)
+	if err != nil {
+		return err
+	}
+	t.add(it, nil)
+	t.add(s.counter(accountID, loadSK(operatorID), "load", "open", 1, map[string]string{"personId": operatorID}), nil)
+	return nil
+}
+
+func (s *Store) unassign(t *txn, accountID, operatorID, chatID string) {
+	t.add(types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(s.Table), Key: key(accountPK(accountID), operatorChatSK(operatorID, chatID))}}, nil)
+	t.add(s.counter(accountID, loadSK(operatorID), "load", "open", -1, map[string]string{"personId": operatorID}), nil)
+}
+
+// Take assigns a waiting chat: the chat's status goes from waiting to
+// active only if it is still waiting, so of racing operators exactly one
+// transaction commits; the others fail with chat.ErrTaken.
+func (s *Store) Take(ctx context.Context, c chat.Chat, operatorID string, at time.Time) error {
+	t := &txn{}
+	t.add(types.TransactWriteItem{Update: &types.Update{TableName: aws.String(s.Table), Key: key(accountPK(c.AccountID), chatSK(c.ID)),
+		UpdateExpression:         aws.String("SET #st = :active, operatorId = :op, assignedAt = :at"),
+		ConditionExpression:      aws.String("#st = :waiting"),
+		ExpressionAttributeNames: map[string]string{"#st": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":active": str(string(chat.Active)), ":waiting": str(string(chat.Waiting)),
+			":op": str(operatorID), ":at": str(at.UTC().Format(time.RFC3339Nano))}}}, chat.ErrTaken)
+	if err := s.assign(t, c.AccountID, operatorID, c.ID, at); err != nil {
+		return err
+	}
+	t.add(s.counter(c.AccountID, queueSK, "queue", "waiting", -1, nil), nil)
+	return s.runChat(ctx, t, "take chat")
+}
+
+// chatUnchanged is the condition of a whole-chat write: same status, same
+// operator, same last message as when it was read.
+func chatUnchanged(c chat.Chat) (*string, map[string]string, map[string]types.AttributeValue) {
+	cond := "#st = :st AND seq = :seq"
+	values := map[string]types.AttributeValue{":st": str(string(c.Status)), ":seq": num(c.Seq)}
+	if c.OperatorID == "" {
+		cond += " AND attribute_not_exists(operatorId)"
+	} else {
+		cond += " AND operatorId = :op"
+		values[":op"] = str(c.OperatorID)
+	}
+	return aws.String(cond), map[string]string{"#st": "status"}, values
+}
+
+// Release stores next in place of the active chat c, moving c's operator's
+// hold to next's operator (a redirect) or to nobody (close, back to
+// waiting), in one transaction conditional on c being unchanged.
+func (s *Store) Release(ctx context.Context, c chat.Chat, next chat.Chat) error {
+	t := &txn{}
+	cond, names, values := chatUnchanged(c)
+	it, err := s.put(toChatRow(next), accountPK(c.AccountID), chatSK(c.ID), cond, names, values)
+	if err != nil {
+		return err
+	}
+	t.add(it, chat.ErrRace)
+	s.unassign(t, c.AccountID, c.OperatorID, c.ID)
+	switch next.Status {
+	case chat.Active:
+		if err := s.assign(t, c.AccountID, next.OperatorID, c.ID, next.AssignedAt); err != nil {
+			return err
+		}
+	case chat.Waiting:
+		t.add(s.counter(c.AccountID, queueSK, "queue", "waiting", 1, nil), nil)
+	}
+	return s.runChat(ctx, t, "release chat")
+}
+
+// CloseWaiting closes a chat nobody took, only while it still waits.
+func (s *Store) CloseWaiting(ctx context.Context, c chat.Chat, next chat.Chat) error {
+	t := &txn{}
+	cond, names, values := chatUnchanged(c)
+	it, err := s.put(toChatRow(next), accountPK(c.AccountID), chatSK(c.ID), cond, names, values)
+	if err != nil {
+		return err
+	}
+	t.add(it, chat.ErrRace)
+	t.add(s.counter(c.AccountID, queueSK, "queue", "waiting", -1, nil), nil)
+	return s.runChat(ctx, t, "close waiting chat")
+}
+
+// SetChatFields updates the plain attributes of a chat with one UpdateItem
+// conditional on its status and operator only, so it never conflicts with
+// the messages flowing meanwhile.
+func (s *Store) SetChatFields(ctx context.Context, c chat.Chat, next chat.Chat) error {
+	cond := "#st = :st"
+	values := map[string]types.AttributeValue{":st": str(string(c.Status)), ":prio": &types.AttributeValueMemberBOOL{Value: next.Priority},
+		":vr": num(next.VisitorRead), ":or": num(next.OperatorRead), ":vc": &types.AttributeValueMemberBOOL{Value: next.VisitorClosed}}
+	if c.OperatorID == "" {
+		cond += " AND attribute_not_exists(operatorId)"
+	} else {
+		cond += " AND operatorId = :op"
+		values[":op"] = str(c.OperatorID)
+	}
+	set := []string{"priority = :prio", "visitorRead = :vr", "operatorRead = :or", "visitorClosed = :vc"}
+	var remove []string
+	for name, v := range map[string]string{"category": next.Category, "rating": string(next.Rating), "page": next.Page} {
+		if v == "" {
+			remove = append(remove, name)
+			continue
+		}
+		set = append(set, name+" = :"+name)
+		values[":"+name] = str(v)
+	}
+	expr := "SET " + strings.Join(set, ", ")
+	if len(remove) > 0 {
+		expr += " REMOVE " + strings.Join(remove, ", ")
+	}
+	_, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.Table), Key: key(accountPK(c.AccountID), chatSK(c.ID)),
+		UpdateExpression: aws.String(expr), ConditionExpression: aws.String(cond),
+		ExpressionAttributeNames: map[string]string{"#st": "status"}, ExpressionAttributeValues: values})
+	if isConditionFailed(err) {
+		return chat.ErrRace
+	}
+	if err != nil {
+		return fmt.Errorf("dynamo: update chat: %w", err)
+	}
+	return nil
+}
+
+// OpenChats lists the account's open chats from the sparse index, oldest
+// first: one Query (and more only past 1 MB of open chats).
+func (s *Store) OpenChats(ctx context.Context, accountID string) ([]chat.Chat, error) {
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(s.Table),
+		IndexName:                 aws.String(schema.GSI1),
+		KeyConditionExpression:    aws.String("#pk = :pk"),
+		ExpressionAttributeNames:  map[string]string{"#pk": schema.GSI1PK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(openChatsPK(accountID))},
+	}
+	var out []chat.Chat
+	for p := dynamodb.NewQueryPaginator(s.DB, in); p.HasMorePages(); {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("dynamo: open chats: %w", err)
+		}
+		var rows []chatRow
+		if err := attributevalue.UnmarshalListOfMaps(page.Items, &rows); err != nil {
+			return nil, fmt.Errorf("dynamo: decode chats: %w", err)
+		}
+		for _, r := range rows {
+			out = append(out, fromChatRow(r))
+		}
+	}
+	return out, nil
+}
+
+// OperatorChatIDs lists the chats an operator leads: one Query.
+func (s *Store) OperatorChatIDs(ctx context.Context, accountID, operatorID string) ([]string, error) {
+	var rows []struct {
+		ChatID string `dynamodbav:"chatId"`
+	}
+	if err := s.queryPrefix(ctx, accountPK(accountID), "OPCHAT#"+operatorID+"#", &rows); err != nil {
+		return nil, fmt.Errorf("dynamo: operator chats: %w", err)
+	}
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ChatID
+	}
+	return ids, nil
+}
+
+// OperatorLoad is how many chats an operator leads, from their counter.
+func (s *Store) OperatorLoad(ctx context.Context, accountID, operatorID string) (int64, error) {
+	var r struct {
+		Open int64 `dynamodbav:"open"`
+	}
+	err := s.get(ctx, accountPK(accountID), loadSK(operatorID), &r, "load")
+	if isNotFound(err) {
+		return 0, nil
+	}
+	return r.Open, err
+}
+
+// WaitingCount is how many chats wait for an operator, from the counter
+// the chat transactions keep (misc.onlineQueueLimit).
+func (s *Store) WaitingCount(ctx context.Context, accountID string) (int64, error) {
+	var r struct {
+		Waiting int64 `dynamodbav:"waiting"`
+	}
+	err := s.get(ctx, accountPK(accountID), queueSK, &r, "queue")
+	if isNotFound(err) {
+		return 0, nil
+	}
+	return r.Waiting, err
+}
+
+// maxHistoryReads bounds the Queries one history page may make when
+// filters discard most chats: the page then ends early with a cursor.
+const maxHistoryReads = 10
+
+// ListChats pages through the chats started in [q.From, q.To), newest
+// first, with a Query on the account's partition (ids sort by start time)
+// and the filters as a FilterExpression.
+func (s *Store) ListChats(ctx context.Context, accountID string, q chat.Query) (chat.Page, error) {
+	names := map[string]string{"#pk": schema.PK, "#sk": schema.SK}
+	values := map[string]types.AttributeValue{":pk": str(accountPK(accountID)), ":from": str(chatSK(chat.IDPrefix(q.From))), ":to": str(chatSK(chat.IDPrefix(q.To)))}
+	var filters []string
+	add := func(attr, v string) {
+		if v != "" {
+			names["#"+attr] = attr
+			values[":"+attr] = str(v)
+			filters = append(filters, "#"+attr+" = :"+attr)
+		}
+	}
+	add("operatorId", q.OperatorID)
+	add("departmentId", q.DepartmentID)
+	add("category", q.Category)
+	add("rating", string(q.Rating))
+	add("status", string(q.Status))
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(s.Table),
+		KeyConditionExpression:    aws.String("#pk = :pk AND #sk BETWEEN :from AND :to"),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
+		ScanIndexForward:          aws.Bool(false),
+	}
+	if len(filters) > 0 {
+		in.FilterExpression = aws.String(strings.Join(filters, " AND "))
+	}
+	if q.Cursor != "" {
+		if !chat.ValidID(q.Cursor) {
+			return chat.Page{}, &apperr.Error{Code: apperr.Invalid, Message: "cursor is not one this API returned", Fields: map[string]string{"cursor": "is not valid"}}
+		}
+		in.ExclusiveStartKey = key(accountPK(accountID), chatSK(q.Cursor))
+	}
+	var page chat.Page
+	for range maxHistoryReads {
+		// Evaluating at most the chats still wanted means every match of
+		// this read is kept, so LastEvaluatedKey is an exact cursor.
+		in.Limit = aws.Int32(int32(q.Limit - len(page.Chats)))
+		res, err := s.DB.Query(ctx, in)
+		if err != nil {
+			return chat.Page{}, fmt.Errorf("dynamo: list chats: %w", err)
+		}
+		var rows []chatRow
+		if err := attributevalue.UnmarshalListOfMaps(res.Items, &rows); err != nil {
+			return chat.Page{}, fmt.Errorf("dynamo: decode chats: %w", err)
+		}
+		for _, r := range rows {
+			page.Chats = append(page.Chats, fromChatRow(r))
+		}
+		page.Next = ""
+		if res.LastEvaluatedKey == nil {
+			return page, nil
+		}
+		var k struct {
+			SK string `dynamodbav:"sk"`
+		}
+		if err := attributevalue.UnmarshalMap(res.LastEvaluatedKey, &k); err != nil {
+			return chat.Page{}, fmt.Errorf("dynamo: decode cursor: %w", err)
+		}
+		page.Next = strings.TrimPrefix(k.SK, "CHAT#")
+		if len(page.Chats) >= q.Limit {
+			return page, nil
+		}
+		in.ExclusiveStartKey = res.LastEvaluatedKey
+	}
+	return page, nil
+}
+
+// SettingsDocument returns an account's decoded settings: one GetItem.
+func (s *Store) SettingsDocument(ctx context.Context, accountID string) (settings.Document, error) {
+	rec, err := s.Settings(ctx, accountID)
+	if err != nil {
+		return settings.Document{}, err
+	}
+	return settings.Load([]byte(rec.Doc))
+}
+
+// ChatService builds the chat use cases on this store.
+func (s *Store) ChatService(now func() time.Time) *chat.Service {
+	return &chat.Service{Store: s, Settings: s.SettingsDocument, Departments: s, Outbox: s, Now: now}
+}

@@ -1,0 +1,184 @@
+package httpapi
+
+import (
+	"context"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"parley/internal/apperr"
+	"parley/internal/chat"
+	"parley/internal/settings"
+)
+
+func registerChats(api *API, d Deps) {
+	h := chatHandlers{d}
+	api.Handle("GET /v1/chats", h.list)
+	api.Handle("GET /v1/chats/{chatId}", h.get)
+}
+
+type chatHandlers struct{ Deps }
+
+// drawButton is a visitor's draw against misc.buttonProbability; a
+// variable so tests can pin it.
+var drawButton = func() int { return rand.IntN(100) }
+
+// widgetButton decides the widget's button for a visitor: their sticky
+// draw, whether an operator is online and not away, and the waiting queue.
+func widgetButton(ctx context.Context, d Deps, doc settings.Document, accountID, visitorID string) (string, error) {
+	draw, err := d.Store.DrawButton(ctx, accountID, visitorID, drawButton())
+	if err != nil {
+		return "", err
+	}
+	conns, away, err := d.Store.StaffPresence(ctx, accountID)
+	if err != nil {
+		return "", err
+	}
+	online := false
+	for _, c := range conns {
+		online = online || !away[c.Subject]
+	}
+	var waiting int64
+	if online && doc.Misc.OnlineQueueLimit != nil {
+		if waiting, err = d.Store.WaitingCount(ctx, accountID); err != nil {
+			return "", err
+		}
+	}
+	return chat.Button(doc.Misc, draw, online, waiting), nil
+}
+
+func (h chatHandlers) party(r Request) chat.Party {
+	return chat.Party{AccountID: r.Caller.AccountID, Kind: chat.FromOperator, ID: r.Caller.PersonID, Role: r.Caller.Role}
+}
+
+// list is the history: GET /v1/chats?from=&to=&operatorId=&departmentId=
+// &category=&rating=&status=&limit=&cursor=. Dates are YYYY-MM-DD days in
+// the account's time zone (to inclusive) or RFC 3339 instants; the default
+// is the last 7 days.
+func (h chatHandlers) list(ctx context.Context, r Request) (Response, error) {
+	doc, err := h.Store.SettingsDocument(ctx, r.Caller.AccountID)
+	if err != nil {
+		return Response{}, err
+	}
+	q, err := parseChatQuery(r.Query, doc.Company.Location(), h.Now())
+	if err != nil {
+		return Response{}, err
+	}
+	page, err := h.Chats.History(ctx, h.party(r), q)
+	if err != nil {
+		return Response{}, err
+	}
+	items := make([]chatJSON, 0, len(page.Chats))
+	for _, c := range page.Chats {
+		items = append(items, viewChatJSON(c))
+	}
+	out := map[string]any{"items": items}
+	if page.Next != "" {
+		out["next"] = page.Next
+	}
+	return OK(out), nil
+}
+
+// get is one chat with its transcript.
+func (h chatHandlers) get(ctx context.Context, r Request) (Response, error) {
+	c, ms, err := h.Chats.Get(ctx, h.party(r), r.Path["chatId"])
+	if err != nil {
+		return Response{}, err
+	}
+	msgs := make([]map[string]any, 0, len(ms))
+	for _, m := range ms {
+		msgs = append(msgs, map[string]any{"seq": m.Seq, "from": map[string]any{"kind": m.From, "id": m.SenderID}, "text": m.Text, "at": m.At})
+	}
+	return OK(map[string]any{"chat": viewChatJSON(c), "messages": msgs}), nil
+}
+
+// parseChatQuery reads the history's filters. Errors: apperr.Invalid with
+// one message per offending parameter.
+func parseChatQuery(in map[string]string, loc *time.Location, now time.Time) (chat.Query, error) {
+	fields := map[string]string{}
+	q := chat.Query{OperatorID: in["operatorId"], DepartmentID: in["departmentId"], Category: in["category"], Cursor: in["cursor"]}
+	q.To = now.Add(time.Second)
+	q.From = now.AddDate(0, 0, -7)
+	parse := func(name string, endOfDay bool) (time.Time, bool) {
+		s := in[name]
+		if s == "" {
+			return time.Time{}, false
+		}
+		if t, err := time.Parse(time.RFC3339, s); err == nil {
+			return t, true
+		}
+		d, err := time.ParseInLocation(time.DateOnly, s, loc)
+		if err != nil {
+			fields[name] = "must be a day YYYY-MM-DD (in the account's time zone) or an RFC 3339 time"
+			return time.Time{}, false
+		}
+		if endOfDay {
+			d = d.AddDate(0, 0, 1)
+		}
+		return d, true
+	}
+	if t, ok := parse("from", false); ok {
+		q.From = t
+	}
+	if t, ok := parse("to", true); ok {
+		q.To = t
+	}
+	if s := in["rating"]; s != "" {
+		r, err := chat.ParseRating(s)
+		if err != nil {
+			fields["rating"] = apperr.Public(err).Message
+		}
+		q.Rating = r
+	}
+	if s := in["status"]; s != "" {
+		st, err := chat.ParseStatus(s)
+		if err != nil {
+			fields["status"] = apperr.Public(err).Message
+		}
+		q.Status = st
+	}
+	if s := in["limit"]; s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 100 {
+			fields["limit"] = "must be an integer from 1 to 100"
+		}
+		q.Limit = n
+	}
+	if q.Cursor != "" && !chat.ValidID(q.Cursor) {
+		fields["cursor"] = "is not a cursor this API returned"
+	}
+	if len(fields) == 0 && !q.To.After(q.From) {
+		fields["to"] = "must be after from"
+	}
+	return q, apperr.Fields(fields)
+}
+
+type chatJSON struct {
+	ID            string      `json:"id"`
+	Status        chat.Status `json:"status"`
+	VisitorID     string      `json:"visitorId"`
+	OperatorID    string      `json:"operatorId,omitempty"`
+	DepartmentID  string      `json:"departmentId,omitempty"`
+	Language      string      `json:"language"`
+	Category      string      `json:"category,omitempty"`
+	Priority      bool        `json:"priority"`
+	Page          string      `json:"page,omitempty"`
+	Rating        chat.Rating `json:"rating,omitempty"`
+	Question      string      `json:"question,omitempty"`
+	Offline       bool        `json:"offline"`
+	OfflineName   string      `json:"offlineName,omitempty"`
+	Contact       string      `json:"offlineContact,omitempty"`
+	StartedAt     time.Time   `json:"startedAt"`
+	AssignedAt    time.Time   `json:"assignedAt,omitzero"`
+	AnsweredAt    time.Time   `json:"answeredAt,omitzero"`
+	ClosedAt      time.Time   `json:"closedAt,omitzero"`
+	VisitorClosed bool        `json:"visitorClosed"`
+	Messages      int64       `json:"messages"`
+}
+
+func viewChatJSON(c chat.Chat) chatJSON {
+	return chatJSON{ID: c.ID, Status: c.Status, VisitorID: c.VisitorID, OperatorID: c.OperatorID, DepartmentID: c.DepartmentID, Language: c.Language,
+		Category: c.Category, Priority: c.Priority, Page: c.Page, Rating: c.Rating, Question: c.Question, Offline: c.Offline, OfflineName: c.OfflineName,
+		Contact: c.OfflineContact, StartedAt: c.StartedAt, AssignedAt: c.AssignedAt, AnsweredAt: c.AnsweredAt, ClosedAt: c.ClosedAt,
+		VisitorClosed: c.VisitorClosed, Messages: c.Seq}
+}

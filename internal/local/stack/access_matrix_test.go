@@ -1,0 +1,572 @@
+package stack_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/png"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"parley/internal/account"
+	"parley/internal/auth"
+	"parley/internal/chat"
+	"parley/internal/local/stack"
+	"parley/internal/local/streams"
+	"parley/internal/local/testenv"
+	"parley/internal/routes"
+	"parley/internal/settings"
+	"parley/internal/visitor"
+)
+
+// The callers of the access matrix: every way a request can arrive.
+type caller string
+
+const (
+	noToken       caller = "no token"
+	expiredToken  caller = "expired token"
+	otherAccount  caller = "other account's administrator"
+	asOperator    caller = "operator"
+	asSupervisor  caller = "supervisor"
+	asAdmin       caller = "administrator"
+	disallowedIPs caller = "administrator from a disallowed address"
+)
+
+var callers = []caller{noToken, expiredToken, otherAccount, asOperator, asSupervisor, asAdmin, disallowedIPs}
+
+// Addresses: the test's own requests come from 127.0.0.1, which account A
+// allows; disallowedAddr is outside A's list. The stack trusts
+// X-Forwarded-For (a test-only option) so a request can claim it.
+const (
+	allowedIPs     = "127.0.0.1, 203.0.113.1-203.0.113.254"
+	disallowedAddr = "198.51.100.7"
+	password       = "correct horse battery"
+	tokenSecret    = "matrix-token-secret-of-32-bytes!!"
+)
+
+// request is one call a cell makes.
+type request struct {
+	path  string
+	body  any // JSON-encoded, or sent as is when []byte
+	ctype string
+	hdr   map[string]string
+}
+
+// cell is what a route expects. ok is the status of an allowed staff
+// caller (and of every caller of a public route); byCaller overrides it
+// for callers the route's handler treats differently (the account
+// package's data-dependent rules, another account's ids, addresses).
+type cell struct {
+	prep     func(t *testing.T, e *matrixEnv, c caller) request
+	ok       int
+	byCaller map[caller]int
+}
+
+type matrixEnv struct {
+	s                       *stack.Stack
+	api                     string
+	accA, accB              string
+	adminA, adminB          personRef
+	opA, supA, targetA      personRef
+	deptA                   string
+	templateA               string
+	tokens                  map[caller]string
+	seq                     atomic.Int64
+	pngBytes                []byte
+	markersA, markersB      []string
+	bodiesByAccount         map[string][]string // account -> bodies of its staff's responses
+	statusesByRouteByCaller map[string]map[caller]int
+}
+
+type personRef struct{ id, email string }
+
+func (e *matrixEnv) unique(prefix string) string {
+	return fmt.Sprintf("%s-%d-%d", prefix, time.Now().UnixNano(), e.seq.Add(1))
+}
+
+type response struct {
+	status int
+	raw    []byte
+	body   map[string]any
+}
+
+func (e *matrixEnv) do(t *testing.T, method, path, token string, r request, fromIP string) response {
+	t.Helper()
+	var rd io.Reader
+	ctype := r.ctype
+	switch b := r.body.(type) {
+	case nil:
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		raw, _ := json.Marshal(b)
+		rd = bytes.NewReader(raw)
+		if ctype == "" {
+			ctype = "application/json"
+		}
+	}
+	req, err := http.NewRequest(method, e.api+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ctype != "" {
+		req.Header.Set("content-type", ctype)
+	}
+	if token != "" {
+		req.Header.Set("authorization", "Bearer "+token)
+	}
+	if fromIP != "" {
+		req.Header.Set("x-forwarded-for", fromIP)
+	}
+	for k, v := range r.hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	out := response{status: resp.StatusCode, raw: raw}
+	_ = json.Unmarshal(raw, &out.body)
+	return out
+}
+
+// admin is a call made by account A's administrator while preparing.
+func (e *matrixEnv) admin(t *testing.T, method, path string, body any, want int) response {
+	t.Helper()
+	r := e.do(t, method, path, e.tokens[asAdmin], request{body: body}, "")
+	if r.status != want {
+		t.Fatalf("prepare: %s %s = %d %s, want %d", method, path, r.status, r.raw, want)
+	}
+	return r
+}
+
+func startMatrixStack(t *testing.T) *stack.Stack {
+	t.Helper()
+	dbEndpoint, sesEndpoint := testenv.Endpoints(t)
+	root, err := testenv.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, err := stack.Start(ctx, stack.Options{Root: root, DynamoDBEndpoint: dbEndpoint, SESEndpoint: sesEndpoint,
+		Table: testenv.TableName(t), TokenSecret: tokenSecret, StreamStart: streams.TrimHorizon,
+		ScheduleSpeed: 1, TrustForwardedFor: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// signUp creates an account and returns its id, administrator and token.
+func (e *matrixEnv) signUp(t *testing.T, company string) (string, personRef, string) {
+	t.Helper()
+	email := e.unique("admin") + "@example.com"
+	r := e.do(t, "POST", "/accounts", "", request{body: map[string]any{"companyName": company, "email": email, "password": password, "plan": "corporate", "language": "en", "name": company + " Boss"}}, "")
+	if r.status != 201 {
+		t.Fatalf("sign-up: %d %s", r.status, r.raw)
+	}
+	acc := r.body["account"].(map[string]any)["id"].(string)
+	user := r.body["user"].(map[string]any)
+	return acc, personRef{id: user["id"].(string), email: email}, r.body["token"].(string)
+}
+
+// addPerson invites a person through the API, sets their password through
+// a link issued in the store (the mailed secret is not readable here) and
+// the public route, as an invitee would.
+func (e *matrixEnv) addPerson(t *testing.T, role routes.Role, withPassword bool) personRef {
+	t.Helper()
+	email := e.unique(string(role)) + "@a.example"
+	r := e.admin(t, "POST", "/people", map[string]any{"email": email, "name": "Person " + email, "role": role}, 201)
+	p := personRef{id: r.body["id"].(string), email: email}
+	if withPassword {
+		secret, hash := auth.NewSecret()
+		if err := e.s.Store.IssueLink(context.Background(), account.Link{Hash: hash, AccountID: e.accA, PersonID: p.id, Kind: account.LinkInvite, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		if r := e.do(t, "POST", "/auth/password", "", request{body: map[string]any{"token": secret, "password": password}}, ""); r.status != 200 {
+			t.Fatalf("set password: %d %s", r.status, r.raw)
+		}
+	}
+	return p
+}
+
+func (e *matrixEnv) login(t *testing.T, email string) response {
+	t.Helper()
+	r := e.do(t, "POST", "/auth/login", "", request{body: map[string]any{"email": email, "password": password}}, "")
+	if r.status != 200 {
+		t.Fatalf("login %s: %d %s", email, r.status, r.raw)
+	}
+	return r
+}
+
+func pngImage(t *testing.T) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := png.Encode(&b, image.NewRGBA(image.Rect(0, 0, 8, 8))); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func newMatrixEnv(t *testing.T) *matrixEnv {
+	s := startMatrixStack(t)
+	e := &matrixEnv{s: s, api: s.HTTPURL + "/v1", tokens: map[caller]string{}, bodiesByAccount: map[string][]string{}, pngBytes: pngImage(t),
+		statusesByRouteByCaller: map[string]map[caller]int{}}
+	var tokA, tokB string
+	e.accA, e.adminA, tokA = e.signUp(t, "Alpha Widgets")
+	e.accB, e.adminB, tokB = e.signUp(t, "Beta Gadgets")
+	e.tokens[asAdmin], e.tokens[disallowedIPs], e.tokens[otherAccount] = tokA, tokA, tokB
+
+	e.opA = e.addPerson(t, routes.Operator, true)
+	e.supA = e.addPerson(t, routes.Supervisor, true)
+	e.targetA = e.addPerson(t, routes.Operator, false)
+	e.tokens[asOperator] = e.login(t, e.opA.email).body["token"].(string)
+	e.tokens[asSupervisor] = e.login(t, e.supA.email).body["token"].(string)
+
+	signer, err := auth.NewSigner([]byte(tokenSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer.Now = func() time.Time { return time.Now().Add(-time.Hour) }
+	// A real session, so that only the expiry can refuse it.
+	expired, err := signer.Issue(auth.Principal{Kind: auth.Access, AccountID: e.accA, Subject: e.adminA.id, Role: routes.Administrator, Session: sessionOf(t, tokA)}, auth.AccessTTL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.tokens[expiredToken] = expired
+
+	e.deptA = e.admin(t, "POST", "/departments", map[string]any{"name": "Alpha Sales"}, 201).body["id"].(string)
+	e.templateA = e.admin(t, "POST", "/templates", map[string]any{"level": "global", "language": "en", "text": "Alpha canned answer"}, 201).body["id"].(string)
+
+	// A's allowlist admits the test's own address only. The authorizer
+	// caches an account's list for a few seconds, so wait until it bites.
+	e.admin(t, "PUT", "/settings/security", map[string]any{"allowedIps": allowedIPs}, 200)
+	deadline := time.Now().Add(2 * account.AllowlistCacheTTL)
+	for e.do(t, "GET", "/account", tokA, request{}, disallowedAddr).status != 403 {
+		if time.Now().After(deadline) {
+			t.Fatalf("a request from %s is still let in %s after the allowlist was saved", disallowedAddr, 2*account.AllowlistCacheTTL)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	e.markersA = []string{e.accA, e.adminA.id, e.adminA.email, e.opA.id, e.supA.id, e.targetA.id, e.deptA, e.templateA, "Alpha"}
+	e.markersB = []string{e.accB, e.adminB.id, e.adminB.email, "Beta"}
+	return e
+}
+
+// sessionOf reads the session id out of an access token's payload.
+func sessionOf(t *testing.T, token string) string {
+	t.Helper()
+	s, err := auth.NewSigner([]byte(tokenSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.Verify(token, auth.Access)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Session
+}
+
+// fixed is a prep for a request that needs nothing prepared.
+func fixed(path string, body any) func(*testing.T, *matrixEnv, caller) request {
+	return func(*testing.T, *matrixEnv, caller) request { return request{path: path, body: body} }
+}
+
+// matrix is every HTTP route's cell. A route missing here fails the test.
+func matrix() map[string]cell {
+	person := func(sub string) func(*testing.T, *matrixEnv, caller) request {
+		return func(_ *testing.T, e *matrixEnv, _ caller) request {
+			return request{path: "/people/" + e.targetA.id + sub}
+		}
+	}
+	photo := func(t *testing.T, e *matrixEnv, _ caller) request {
+		return request{path: "/people/" + e.targetA.id + "/photo", body: e.pngBytes, ctype: "image/png"}
+	}
+	freshDept := func(t *testing.T, e *matrixEnv) string {
+		return e.admin(t, "POST", "/departments", map[string]any{"name": e.unique("Dept")}, 201).body["id"].(string)
+	}
+	member := func(t *testing.T, e *matrixEnv, _ caller) request {
+		return request{path: "/departments/" + freshDept(t, e) + "/members/" + e.targetA.id}
+	}
+	other404 := map[caller]int{otherAccount: 404}
+	managers := map[caller]int{otherAccount: 404, asOperator: 403}
+	return map[string]cell{
+		"GET /v1/health": {prep: fixed("/health", nil), ok: 200},
+		"POST /v1/accounts": {prep: func(_ *testing.T, e *matrixEnv, _ caller) request {
+			return request{path: "/accounts", body: map[string]any{"companyName": "Gamma", "email": e.unique("new") + "@example.com", "password": password}}
+		}, ok: 201},
+		"POST /v1/auth/login": {prep: func(_ *testing.T, e *matrixEnv, _ caller) request {
+			return request{path: "/auth/login", body: map[string]any{"email": e.opA.email, "password": password}}
+		}, ok: 200, byCaller: map[caller]int{disallowedIPs: 403}},
+		"GET /v1/widget/{accountId}/config": {prep: func(_ *testing.T, e *matrixEnv, _ caller) request {
+			return request{path: "/widget/" + e.accA + "/config"}
+		}, ok: 200},
+		"GET /v1/settings":             {prep: fixed("/settings", nil), ok: 200},
+		"GET /v1/settings/{section}":   {prep: fixed("/settings/company", nil), ok: 200},
+		"PUT /v1/settings/{section}":   {prep: fixed("/settings/misc", map[string]any{"buttonProbability": 100, "onlineQueueLimit": nil, "offlineQueueLimit": nil}), ok: 200},
+		"PATCH /v1/settings/{section}": {prep: fixed("/settings/misc", map[string]any{"buttonProbability": 90}), ok: 200},
+		"GET /v1/audit":                {prep: fixed("/audit", nil), ok: 200},
+		"PUT /v1/settings/company/logo": {prep: func(_ *testing.T, e *matrixEnv, _ caller) request {
+			return request{path: "/settings/company/logo", body: e.pngBytes, ctype: "image/png"}
+		}, ok: 200},
+		"DELETE /v1/settings/company/logo": {prep: fixed("/settings/company/logo", nil), ok: 200},
+		"PUT /v1/settings/leads/invite-avatar": {prep: func(_ *testing.T, e *matrixEnv, _ caller) request {
+			return request{path: "/settings/leads/invite-avatar", body: e.pngBytes, ctype: "image/png"}
+		}, ok: 200},
+		"DELETE /v1/settings/leads/invite-avatar":                {prep: fixed("/settings/leads/invite-avatar", nil), ok: 200},
+		"POST /v1/settings/integration/private-key/regenerate":   {prep: fixed("/settings/integration/private-key/regenerate", nil), ok: 200},
+		"POST /v1/settings/integration/vk/secret-key/regenerate": {prep: fixed("/settings/integration/vk/secret-key/regenerate", nil), ok: 200},
+		"GET /v1/widget/{accountId}/logo": {prep: func(t *testing.T, e *matrixEnv, _ caller) request {
+			e.do(t, "PUT", "/settings/company/logo", e.tokens[asAdmin], request{body: e.pngBytes, ctype: "image/png"}, "")
+			return request{path: "/widget/" + e.accA + "/logo"}
+		}, ok: 200},
+		"GET /v1/widget/{accountId}/invite-avatar": {prep: func(t *testing.T, e *matrixEnv, _ caller) request {
+			e.do(t, "PUT", "/settings/leads/invite-avatar", e.tokens[asAdmin], request{body: e.pngBytes, ctype: "image/png"}, "")
+			return request{path: "/widget/" + e.accA + "/invite-avatar"}
+		}, ok: 200},
+		"GET /v1/chats": {prep: fixed("/chats", nil), ok: 200},
+		"GET /v1/chats/{chatId}": {prep: func(t *testing.T, e *matrixEnv, _ caller) request {
+			// A waiting chat: every role of the account may open it.
+			c, _, _, err := e.s.Store.ChatService(time.Now).Start(t.Context(), chat.Party{AccountID: e.accA, Kind: chat.FromVisitor, ID: e.unique("visitor")}, chat.StartInput{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return request{path: "/chats/" + c.ID}
+		}, ok: 200, byCaller: other404},
+		"GET /v1/templates":      {prep: fixed("/templates", nil), ok: 200},
+		"POST /v1/templates":     {prep: fixed("/templates", map[string]any{"level": "personal", "language": "en", "text": "My own answer"}), ok: 201},
+		"GET /v1/templates/{id}": {prep: func(_ *testing.T, e *matrixEnv, _ caller) request { return request{path: "/templates/" + e.templateA} }, ok: 200, byCaller: other404},
+		"PUT /v1/templates/{id}": {prep: func(_ *testing.T, e *matrixEnv, _ caller) request {
+			return request{path: "/templates/" + e.templateA, body: map[string]any{"level": "global", "language": "en", "text": "Alpha canned answer"}}
+		}, ok: 200, byCaller: map[caller]int{otherAccount: 404, asOperator: 403, asSupervisor: 403}},
+		"DELETE /v1/templates/{id}": {prep: func(t *testing.T, e *matrixEnv, _ caller) request {
+			id := e.admin(t, "POST", "/templates", map[string]any{"level": "global", "language": "en", "text": "Alpha to delete"}, 201).body["id"].(string)
+			return request{path: "/templates/" + id}
+		}, ok: 204, byCaller: map[caller]int{otherAccount: 404, asOperator: 403, asSupervisor: 403}},
+
+		"POST /v1/auth/refresh": {prep: func(t *testing.T, e *matrixEnv, _ caller) request {
+			return request{path: "/auth/refresh", body: map[string]any{"refreshToken": e.login(t, e.opA.email).body["refreshToken"]}}
+		}, ok: 200, byCaller: map[caller]int{disallowedIPs: 403}},
+		"POST /v1/auth/logout": {prep: func(t *testing.T, e *matrixEnv, _ caller) request {
+			return request{path: "/auth/logout", body: map[string]any{"refreshToken": e.login(t, e.opA.email).body["refreshToken"]}}
+		}, ok: 204},
+		"POST /v1/auth/password-reset": {prep: func(_ *testing.T, e *matrixEnv, _ caller) request {
+			return request{path: "/auth/password-reset", body: map[string]any{"email": e.opA.email}}
+		}, ok: 202},
+		"POST /v1/auth/password": {prep: func(t *testing.T, e *matrixEnv, _ caller) request {
+			p := e.addPerson(t, routes.Operator, false)
+			secret, hash := auth.NewSecret()
+			if err := e.s.Store.IssueLink(context.Background(), account.Link{Hash: hash, AccountID: e.accA, PersonID: p.id, Kind: account.LinkInvite, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+				t.Fatal(err)
+			}
+			return request{path: "/auth/password", body: map[string]any{"token": secret, "password": password}}
+		}, ok: 200},
+		"GET /v1/account": {prep: fixed("/account", nil), ok: 200},
+
+		"GET /v1/people": {prep: fixed("/people", nil), ok: 200},
+		"POST /v1/people": {prep: func(_ *testing.T, e *matrixEnv, _ caller) request {
+			return request{path: "/people", body: map[string]any{"email": e.unique("invitee") + "@example.com", "role": "operator"}}
+		}, ok: 201},
+		"GET /v1/people/{personId}": {prep: person(""), ok: 200, byCaller: other404},
+		"PATCH /v1/people/{personId}": {prep: func(_ *testing.T, e *matrixEnv, _ caller) request {
+			return request{path: "/people/" + e.targetA.id, body: map[string]any{"name": "Alpha Target"}}
+		}, ok: 200, byCaller: managers},
+		"DELETE /v1/people/{personId}": {prep: func(t *testing.T, e *matrixEnv, _ caller) request {
+			return request{path: "/people/" + e.addPerson(t, routes.Operator, false).id}
+		}, ok: 204, byCaller: other404},
+		"POST /v1/people/{personId}/invitation": {prep: func(t *testing.T, e *matrixEnv, _ caller) request {
+			return request{path: "/people/" + e.addPerson(t, routes.Operator, false).id + "/invitation"}
+		}, ok: 202, byCaller: other404},
+		"PUT /v1/people/{personId}/photo":    {prep: photo, ok: 200, byCaller: managers},
+		"DELETE /v1/people/{personId}/photo": {prep: person("/photo"), ok: 200, byCaller: managers},
+		"GET /v1/widget/{accountId}/people/{personId}/photo": {prep: func(t *testing.T, e *matrixEnv, _ caller) request {
+			e.admin(t, "PUT", "/people/"+e.targetA.id+"/photo", e.pngBytes, 200)
+			return request{path: "/widget/" + e.accA + "/people/" + e.targetA.id + "/photo"}
+		}, ok: 200},
+
+		"GET /v1/departments": {prep: fixed("/departments", nil), ok: 200},
+		"POST /v1/departments": {prep: func(_ *testing.T, e *matrixEnv, _ caller) request {
+			return request{path: "/departments", body: map[string]any{"name": e.unique("Team")}}
+		}, ok: 201},
+		"GET /v1/departments/{departmentId}": {prep: func(_ *testing.T, e *matrixEnv, _ caller) request { return request{path: "/departments/" + e.deptA} }, ok: 200, byCaller: other404},
+		"PATCH /v1/departments/{departmentId}": {prep: func(_ *testing.T, e *matrixEnv, _ caller) request {
+			return request{path: "/departments/" + e.deptA, body: map[string]any{"name": e.unique("Alpha Sales")}}
+		}, ok: 200, byCaller: other404},
+		"DELETE /v1/departments/{departmentId}": {prep: func(t *testing.T, e *matrixEnv, _ caller) request {
+			return request{path: "/departments/" + freshDept(t, e)}
+		}, ok: 204, byCaller: other404},
+		"PUT /v1/departments/{departmentId}/members/{personId}":    {prep: member, ok: 200, byCaller: other404},
+		"DELETE /v1/departments/{departmentId}/members/{personId}": {prep: member, ok: 200, byCaller: other404},
+
+		"POST /v1/widget/{accountId}/identify": {prep: func(t *testing.T, e *matrixEnv, _ caller) request {
+			cfg := e.do(t, "GET", "/widget/"+e.accA+"/config", "", request{}, "")
+			rec, err := e.s.Store.Settings(context.Background(), e.accA)
+			if err != nil {
+				t.Fatal(err)
+			}
+			doc, err := settings.Load([]byte(rec.Doc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			fields := map[string]string{"id": "crm-42", "name": "Ann"}
+			_, canonical, err := visitor.Canonical(fields)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return request{path: "/widget/" + e.accA + "/identify", body: map[string]any{"visitorToken": cfg.body["visitorToken"], "fields": fields,
+				"signature": visitor.Sign([]byte(doc.Integration.PrivateKey), canonical)}}
+		}, ok: 200},
+	}
+}
+
+// expected is the status a caller must get from a route.
+func expected(r routes.HTTPRoute, c cell, who caller) int {
+	if s, ok := c.byCaller[who]; ok {
+		return s
+	}
+	if r.Public() {
+		return c.ok
+	}
+	switch who {
+	case noToken:
+		return http.StatusUnauthorized // API Gateway, without the authorizer
+	case expiredToken, disallowedIPs:
+		return http.StatusForbidden // the authorizer denies
+	case otherAccount:
+		return c.ok // their own account's data (a role check passes: an administrator)
+	}
+	role := map[caller]routes.Role{asOperator: routes.Operator, asSupervisor: routes.Supervisor, asAdmin: routes.Administrator}[who]
+	if !slices.Contains(r.Roles, role) {
+		return http.StatusForbidden
+	}
+	return c.ok
+}
+
+// TestAccessMatrix drives every HTTP route and the WebSocket connect with
+// every kind of caller through the local gateway and its authorizer, and
+// checks the exact status of each, and that no response to one account's
+// staff carries another account's data.
+func TestAccessMatrix(t *testing.T) {
+	e := newMatrixEnv(t)
+	cells := matrix()
+	for k := range cells {
+		if !slices.ContainsFunc(routes.HTTP, func(r routes.HTTPRoute) bool { return r.RouteKey() == k }) {
+			t.Errorf("the matrix has a cell for %s, which is not in routes.HTTP", k)
+		}
+	}
+	total, failed := 0, 0
+	for _, r := range routes.HTTP {
+		c, ok := cells[r.RouteKey()]
+		if !ok {
+			t.Errorf("route %s has no cell in the access matrix: add one", r.RouteKey())
+			continue
+		}
+		for _, who := range callers {
+			req := c.prep(t, e, who)
+			from := ""
+			if who == disallowedIPs {
+				from = disallowedAddr
+			}
+			got := e.do(t, r.Method, req.path, e.tokens[who], req, from)
+			want := expected(r, c, who)
+			total++
+			if got.status != want {
+				failed++
+				t.Errorf("%s as %s: %d %s, want %d", r.RouteKey(), who, got.status, truncate(got.raw), want)
+			}
+			if !r.Public() && got.status < 300 {
+				acc := e.accA
+				if who == otherAccount {
+					acc = e.accB
+				}
+				e.bodiesByAccount[acc] = append(e.bodiesByAccount[acc], r.RouteKey()+": "+string(got.raw))
+			}
+		}
+	}
+
+	wsTotal, wsFailed := wsMatrix(t, e)
+	total += wsTotal
+	failed += wsFailed
+
+	// Tenant isolation: what B's administrator read holds nothing of A,
+	// and what A's staff read holds nothing of B.
+	for _, body := range e.bodiesByAccount[e.accB] {
+		for _, m := range e.markersA {
+			if strings.Contains(body, m) {
+				t.Errorf("a response to account B holds %q of account A: %s", m, truncate([]byte(body)))
+			}
+		}
+	}
+	for _, body := range e.bodiesByAccount[e.accA] {
+		for _, m := range e.markersB {
+			if strings.Contains(body, m) {
+				t.Errorf("a response to account A holds %q of account B: %s", m, truncate([]byte(body)))
+			}
+		}
+	}
+	if len(e.bodiesByAccount[e.accB]) == 0 || len(e.bodiesByAccount[e.accA]) == 0 {
+		t.Fatal("no successful responses were collected for the isolation check")
+	}
+	t.Logf("access matrix: %d routes x %d callers + %d WebSocket connects = %d cells, %d failed", len(routes.HTTP), len(callers), wsTotal, total, failed)
+}
+
+// wsMatrix opens the WebSocket with each caller; visitors from a
+// disallowed address are let in, as the allowlist never limits them.
+func wsMatrix(t *testing.T, e *matrixEnv) (total, failed int) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	want := map[caller]int{noToken: 401, expiredToken: 401, otherAccount: 101, asOperator: 101, asSupervisor: 101, asAdmin: 101, disallowedIPs: 403}
+	try := func(name, query, from string, want int) {
+		total++
+		opts := &websocket.DialOptions{HTTPHeader: http.Header{}}
+		if from != "" {
+			opts.HTTPHeader.Set("x-forwarded-for", from)
+		}
+		conn, resp, err := websocket.Dial(ctx, e.s.WebSocketURL+query, opts)
+		got := 0
+		if resp != nil {
+			got = resp.StatusCode
+		}
+		if conn != nil {
+			conn.CloseNow()
+		}
+		if got != want {
+			failed++
+			t.Errorf("WebSocket $connect as %s: %d (%v), want %d", name, got, err, want)
+		}
+	}
+	for _, who := range callers {
+		q := ""
+		if tok := e.tokens[who]; tok != "" {
+			q = "?token=" + tok
+		}
+		from := ""
+		if who == disallowedIPs {
+			from = disallowedAddr
+		}
+		try(string(who), q, from, want[who])
+	}
+	cfg := e.do(t, "GET", "/widget/"+e.accA+"/config", "", request{}, "")
+	try("visitor from a disallowed address", "?visitorToken="+cfg.body["visitorToken"].(string), disallowedAddr, 101)
+	return total, failed
+}
+
+func truncate(b []byte) string {
+	if len(b) > 300 {
+		return string(b[:300]) + "..."
+	}
+	return string(b)
+}

@@ -1,0 +1,512 @@
+package stack_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"parley/internal/account"
+	"parley/internal/auth"
+	"parley/internal/bench"
+	"parley/internal/local/seslocal"
+	"parley/internal/local/stack"
+	"parley/internal/local/streams"
+	"parley/internal/local/testenv"
+	"parley/internal/routes"
+)
+
+// wsClient reads a socket's frames in the background, so a test can wait
+// for the frame it expects while others arrive.
+type wsClient struct {
+	t      *testing.T
+	name   string
+	conn   *websocket.Conn
+	frames chan map[string]any
+}
+
+func dialWS(t *testing.T, ctx context.Context, name, url string) *wsClient {
+	t.Helper()
+	conn, _, err := websocket.Dial(ctx, url, nil)
+	if err != nil {
+		t.Fatalf("%s: dial: %v", name, err)
+	}
+	conn.SetReadLimit(1 << 20)
+	c := &wsClient{t: t, name: name, conn: conn, frames: make(chan map[string]any, 1000)}
+	go func() {
+		defer close(c.frames)
+		for {
+			_, b, err := conn.Read(context.Background())
+			if err != nil {
+				return
+			}
+			var f map[string]any
+			if json.Unmarshal(b, &f) == nil {
+				c.frames <- f
+			}
+		}
+	}()
+	t.Cleanup(func() { conn.CloseNow() })
+	return c
+}
+
+func (c *wsClient) send(v map[string]any) {
+	c.t.Helper()
+	b, _ := json.Marshal(v)
+	if err := c.conn.Write(context.Background(), websocket.MessageText, b); err != nil {
+		c.t.Fatalf("%s: write: %v", c.name, err)
+	}
+}
+
+// expect waits for the first frame of type typ for which match holds,
+// skipping others; an error frame fails the test unless typ is "error".
+func (c *wsClient) expect(typ string, match func(map[string]any) bool) map[string]any {
+	c.t.Helper()
+	timeout := time.After(15 * time.Second)
+	for {
+		select {
+		case f, ok := <-c.frames:
+			if !ok {
+				c.t.Fatalf("%s: socket closed while waiting for %s", c.name, typ)
+			}
+			if f["type"] == "error" && typ != "error" {
+				c.t.Fatalf("%s: error frame while waiting for %s: %v", c.name, typ, f)
+			}
+			if f["type"] == typ && (match == nil || match(f)) {
+				return f
+			}
+		case <-timeout:
+			c.t.Fatalf("%s: timed out waiting for a %s frame", c.name, typ)
+		}
+	}
+}
+
+// call sends a frame with a clientId and waits for the reply that echoes
+// it (of type typ, or an error frame when typ is "error").
+func (c *wsClient) call(typ string, v map[string]any) map[string]any {
+	c.t.Helper()
+	id, _ := v["clientId"].(string)
+	if id == "" {
+		id = fmt.Sprintf("%s-%d", c.name, time.Now().UnixNano())
+		v["clientId"] = id
+	}
+	c.send(v)
+	return c.expect(typ, func(f map[string]any) bool { return f["clientId"] == id })
+}
+
+func chatOf(f map[string]any) map[string]any { m, _ := f["chat"].(map[string]any); return m }
+
+func chatIs(id string) func(map[string]any) bool {
+	return func(f map[string]any) bool { return chatOf(f)["id"] == id || f["chatId"] == id }
+}
+
+// chatWorld is an account with two operators and an administrator online.
+type chatWorld struct {
+	s        *stack.Stack
+	meter    *bench.Meter
+	api      string
+	account  string
+	admin    string // token
+	adminID  string
+	op1, op2 struct{ id, token string }
+}
+
+func newChatWorld(t *testing.T) *chatWorld {
+	t.Helper()
+	dbEndpoint, sesEndpoint := testenv.Endpoints(t)
+	root, err := testenv.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	w := &chatWorld{meter: &bench.Meter{}}
+	// The schedule barely moves, so no sweeper run adds to the counted
+	// requests.
+	w.s, err = stack.Start(ctx, stack.Options{Root: root, DynamoDBEndpoint: dbEndpoint, SESEndpoint: sesEndpoint, Table: testenv.TableName(t),
+		TokenSecret: strings.Repeat("t", 32), StreamStart: streams.TrimHorizon, ScheduleSpeed: 0.001, DynamoDBAPIOptions: w.meter.APIOptions()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.s.Close)
+	w.api = w.s.HTTPURL + "/v1"
+	admin := fmt.Sprintf("admin-%d@acme.example", time.Now().UnixNano())
+	r := call(t, "POST", w.api+"/accounts", "", map[string]any{"companyName": "Acme", "email": admin, "password": "correct horse battery", "plan": "corporate", "language": "en"})
+	if r.Status != 201 {
+		t.Fatalf("sign-up: %+v", r)
+	}
+	w.admin, w.account = r.Body["token"].(string), r.Body["account"].(map[string]any)["id"].(string)
+	w.adminID = r.Body["user"].(map[string]any)["id"].(string)
+	for _, put := range []struct {
+		section string
+		body    map[string]any
+	}{
+		{"company", map[string]any{"name": "Acme", "timezone": "Europe/Berlin", "website": "https://acme.example", "language": "en"}},
+		{"emails", map[string]any{"leftMessages": []string{"left@acme.example"}, "negativeReviews": []string{"neg@acme.example"}, "dailyReports": []string{"daily@acme.example"}}},
+		{"classification", map[string]any{"categories": "Sales\n Upgrade\nSupport", "required": true}},
+	} {
+		if r := call(t, "PUT", w.api+"/settings/"+put.section, w.admin, put.body); r.Status != 200 {
+			t.Fatalf("PUT %s: %+v", put.section, r)
+		}
+	}
+	if r := call(t, "PATCH", w.api+"/settings/features", w.admin, map[string]any{"teleport": true, "hideOthersChats": true,
+		"priorityPages": []string{"https://acme.example/pricing"}}); r.Status != 200 {
+		t.Fatalf("PATCH features: %+v", r)
+	}
+	w.op1.id, w.op1.token = w.addOperator(t)
+	w.op2.id, w.op2.token = w.addOperator(t)
+	return w
+}
+
+// addOperator invites an operator, sets their password through a link
+// issued in the store (the mailed secret is not readable here) and signs
+// them in.
+func (w *chatWorld) addOperator(t *testing.T) (string, string) {
+	t.Helper()
+	email := fmt.Sprintf("op-%d@acme.example", time.Now().UnixNano())
+	r := call(t, "POST", w.api+"/people", w.admin, map[string]any{"email": email, "name": "Operator " + email, "role": routes.Operator})
+	if r.Status != 201 {
+		t.Fatalf("invite: %+v", r)
+	}
+	id := r.Body["id"].(string)
+	secret, hash := auth.NewSecret()
+	if err := w.s.Store.IssueLink(context.Background(), account.Link{Hash: hash, AccountID: w.account, PersonID: id, Kind: account.LinkInvite, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if r := call(t, "POST", w.api+"/auth/password", "", map[string]any{"token": secret, "password": "correct horse battery"}); r.Status != 200 {
+		t.Fatalf("set password: %+v", r)
+	}
+	r = call(t, "POST", w.api+"/auth/login", "", map[string]any{"email": email, "password": "correct horse battery"})
+	if r.Status != 200 {
+		t.Fatalf("login: %+v", r)
+	}
+	return id, r.Body["token"].(string)
+}
+
+func (w *chatWorld) staff(t *testing.T, ctx context.Context, name, token string) *wsClient {
+	c := dialWS(t, ctx, name, w.s.WebSocketURL+"?token="+url.QueryEscape(token))
+	if st := c.call("state", map[string]any{"action": "hello"}); st["version"] != float64(2) {
+		t.Fatalf("%s: state %v, want protocol version 2", name, st)
+	}
+	return c
+}
+
+// widget loads the widget config as the widget does (with the visitor's
+// token when it has one) and opens the visitor's socket.
+func (w *chatWorld) widget(t *testing.T, ctx context.Context, token string) (*wsClient, reply) {
+	cfg := call(t, "GET", w.api+"/widget/"+w.account+"/config?visitorToken="+url.QueryEscape(token), "", nil)
+	if cfg.Status != 200 {
+		t.Fatalf("widget config: %+v", cfg)
+	}
+	if cfg.Body["button"] != "online" {
+		return nil, cfg
+	}
+	return dialWS(t, ctx, "visitor", w.s.WebSocketURL+"?visitorToken="+url.QueryEscape(cfg.Body["visitorToken"].(string))), cfg
+}
+
+func (w *chatWorld) mails(t *testing.T, match func(seslocal.Mail) bool) seslocal.Mail {
+	t.Helper()
+	var found seslocal.Mail
+	eventually(t, "the mail in the local SES", func() bool {
+		ms, err := seslocal.Store(context.Background(), w.s.SESEndpoint)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(ms, match)
+		if i >= 0 {
+			found = ms[i]
+		}
+		return i >= 0
+	})
+	return found
+}
+
+func signed(t *testing.T, m seslocal.Mail) {
+	t.Helper()
+	if !strings.Contains(m.Body.Text, "Regards, Acme") || !strings.Contains(m.Body.Text, "https://acme.example") || !strings.Contains(m.Body.Text, "Powered by Parley") {
+		t.Errorf("mail %q is not signed (SPEC §4.10): %s", m.Subject, m.Body.Text)
+	}
+	if !slices.Equal(m.ReplyTo, []string{"left@acme.example"}) {
+		t.Errorf("mail %q has Reply-To %v, want the first leftMessages address", m.Subject, m.ReplyTo)
+	}
+}
+
+// TestConversation runs a whole chat through the local gateway with real
+// WebSocket clients: a visitor and two operators, a take race, messages
+// both ways in order, resends, typing and read marks, priority pages,
+// teleport, hidden chats, categories, resume after reconnect, rating,
+// transcript, close and the history.
+func TestConversation(t *testing.T) {
+	w := newChatWorld(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	op1 := w.staff(t, ctx, "op1", w.op1.token)
+	op2 := w.staff(t, ctx, "op2", w.op2.token)
+	adm := w.staff(t, ctx, "admin", w.admin)
+
+	vis, cfg := w.widget(t, ctx, "")
+	if vis == nil {
+		t.Fatalf("widget config with operators online: %+v", cfg.Body)
+	}
+	visitorID, visitorToken := cfg.Body["visitorId"].(string), cfg.Body["visitorToken"].(string)
+	if st := vis.call("state", map[string]any{"action": "hello"}); st["chat"] != nil || st["id"] != visitorID {
+		t.Fatalf("a new visitor's state: %v", st)
+	}
+
+	// Chat start: the greeting, then the question; on a priority page.
+	started := vis.call("chat", map[string]any{"action": "startChat", "question": "Hi, which plan suits me?", "page": "https://acme.example/pricing/plans"})
+	chatID := chatOf(started)["id"].(string)
+	msgs, _ := started["messages"].([]any)
+	if len(msgs) != 2 || msgs[0].(map[string]any)["from"].(map[string]any)["kind"] != "system" || !strings.Contains(msgs[0].(map[string]any)["text"].(string), "Hello") ||
+		msgs[1].(map[string]any)["text"] != "Hi, which plan suits me?" {
+		t.Fatalf("chat start: messages %v, want the greeting then the question", msgs)
+	}
+	for _, op := range []*wsClient{op1, op2} {
+		f := op.expect("chat", chatIs(chatID))
+		if c := chatOf(f); c["status"] != "waiting" || c["priority"] != true {
+			t.Fatalf("%s: new chat %v, want waiting with priority", op.name, c)
+		}
+	}
+	if again := vis.call("chat", map[string]any{"action": "startChat"}); chatOf(again)["id"] != chatID {
+		t.Fatalf("a second startChat made another chat: %v", again)
+	}
+
+	// The take race: both operators at once, exactly one wins.
+	var wg sync.WaitGroup
+	for _, op := range []*wsClient{op1, op2} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			op.send(map[string]any{"action": "take", "chatId": chatID, "clientId": "take-" + op.name})
+		}()
+	}
+	wg.Wait()
+	var winner, loser *wsClient
+	for _, op := range []*wsClient{op1, op2} {
+		switch f := op.reply("take-" + op.name); f["type"] {
+		case "chat":
+			winner = op
+		case "error":
+			if f["error"].(map[string]any)["code"] != "conflict" {
+				t.Fatalf("%s lost the take with %v, want a conflict", op.name, f)
+			}
+			loser = op
+		}
+	}
+	if winner == nil || loser == nil {
+		t.Fatalf("take race: winner %v, loser %v: want exactly one of each", winner, loser)
+	}
+	// The test continues with op1 as the chat's operator.
+	if winner != op1 {
+		op1, op2 = op2, op1
+		w.op1, w.op2 = w.op2, w.op1
+	}
+	if f := vis.expect("chat", func(f map[string]any) bool { return chatOf(f)["status"] == "active" }); chatOf(f)["operatorId"] != w.op1.id {
+		t.Fatalf("the visitor sees operator %v, want %s", chatOf(f)["operatorId"], w.op1.id)
+	}
+
+	// Messages both ways, in order; a resend is harmless.
+	for i := range 3 {
+		vis.send(map[string]any{"action": "sendMessage", "chatId": chatID, "clientId": fmt.Sprintf("v-%d", i), "text": fmt.Sprintf("visitor line %d", i)})
+		vis.reply(fmt.Sprintf("v-%d", i))
+	}
+	lastSeq := 0.0
+	for i := range 3 {
+		f := op1.expect("message", chatIs(chatID))
+		if f["text"] != fmt.Sprintf("visitor line %d", i) || f["seq"].(float64) <= lastSeq || f["from"].(map[string]any)["id"] != visitorID {
+			t.Fatalf("operator got %v as message %d (after seq %v)", f, i, lastSeq)
+		}
+		lastSeq = f["seq"].(float64)
+	}
+	if dup := vis.call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "visitor line 2", "clientId": "v-2"}); dup["duplicate"] != true || dup["seq"] != lastSeq {
+		t.Fatalf("resend: %v, want the stored message %v as a duplicate", dup, lastSeq)
+	}
+	for i := range 2 {
+		op1.send(map[string]any{"action": "sendMessage", "chatId": chatID, "clientId": fmt.Sprintf("o-%d", i), "text": fmt.Sprintf("operator line %d", i)})
+	}
+	for i := range 2 {
+		if f := vis.expect("message", chatIs(chatID)); f["text"] != fmt.Sprintf("operator line %d", i) || f["from"].(map[string]any)["kind"] != "operator" {
+			t.Fatalf("visitor got %v as operator message %d", f, i)
+		}
+	}
+	// The operator who lost the race cannot write in the chat.
+	if f := op2.call("error", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "me too"}); f["error"].(map[string]any)["code"] != "conflict" {
+		t.Fatalf("the other operator wrote: %v", f)
+	}
+
+	// DynamoDB requests per message, counted on the functions' client.
+	before := w.meter.Snapshot()
+	vis.call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "counted visitor message"})
+	op1.expect("message", func(f map[string]any) bool { return f["text"] == "counted visitor message" })
+	perVisitor := w.meter.Snapshot().Sub(before)
+	before = w.meter.Snapshot()
+	op1.call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "counted operator message"})
+	vis.expect("message", func(f map[string]any) bool { return f["text"] == "counted operator message" })
+	perOperator := w.meter.Snapshot().Sub(before)
+	t.Logf("DynamoDB requests per visitor message: %d %v; per operator message: %d %v", perVisitor.Total(), perVisitor.Requests, perOperator.Total(), perOperator.Requests)
+	if perVisitor.Total() > 4 || perOperator.Total() > 4 {
+		t.Errorf("a message costs %d (visitor) and %d (operator) DynamoDB requests, want at most 4", perVisitor.Total(), perOperator.Total())
+	}
+
+	// Typing and read marks reach the other side.
+	vis.send(map[string]any{"action": "typing", "chatId": chatID, "typing": true})
+	if f := op1.expect("typing", chatIs(chatID)); f["typing"] != true || f["from"].(map[string]any)["kind"] != "visitor" {
+		t.Fatalf("typing: %v", f)
+	}
+	op1.send(map[string]any{"action": "read", "chatId": chatID, "seq": lastSeq})
+	if f := vis.expect("read", chatIs(chatID)); f["seq"] != lastSeq {
+		t.Fatalf("read mark: %v", f)
+	}
+
+	// Hidden chats: the other operator does not see op1's chat; the
+	// administrator does.
+	if st := op2.call("state", map[string]any{"action": "hello"}); len(st["others"].([]any)) != 0 || len(st["waiting"].([]any)) != 0 {
+		t.Fatalf("op2's workplace under hideOthersChats: %v", st)
+	}
+	if st := adm.call("state", map[string]any{"action": "hello"}); !slices.ContainsFunc(st["others"].([]any), func(c any) bool { return c.(map[string]any)["id"] == chatID }) {
+		t.Fatalf("the administrator's workplace lacks the chat: %v", st)
+	}
+	if r := call(t, "GET", w.api+"/chats/"+chatID, w.op2.token, nil); r.Status != 404 {
+		t.Fatalf("op2 opened op1's chat: %+v", r)
+	}
+
+	// Priority follows the visitor's page; teleport reaches the visitor.
+	vis.send(map[string]any{"action": "page", "url": "https://acme.example/about"})
+	if f := op1.expect("chat", chatIs(chatID)); chatOf(f)["priority"] == true {
+		t.Fatalf("priority after leaving the priority pages: %v", f)
+	}
+	vis.send(map[string]any{"action": "page", "url": "https://acme.example/pricing"})
+	if f := op1.expect("chat", chatIs(chatID)); chatOf(f)["priority"] != true {
+		t.Fatalf("priority back on a priority page: %v", f)
+	}
+	op1.call("ok", map[string]any{"action": "teleport", "chatId": chatID, "url": "https://acme.example/checkout"})
+	if f := vis.expect("teleport", nil); f["url"] != "https://acme.example/checkout" {
+		t.Fatalf("teleport: %v", f)
+	}
+
+	// The category: from the tree only, and required to close.
+	if f := op1.call("error", map[string]any{"action": "setCategory", "chatId": chatID, "category": "Nonsense"}); f["error"].(map[string]any)["code"] != "invalid" {
+		t.Fatalf("unknown category: %v", f)
+	}
+	if f := op1.call("error", map[string]any{"action": "closeChat", "chatId": chatID}); f["error"].(map[string]any)["code"] != "conflict" {
+		t.Fatalf("close without the required category: %v", f)
+	}
+	if f := op1.call("chat", map[string]any{"action": "setCategory", "chatId": chatID, "category": "sales / upgrade"}); chatOf(f)["category"] != "Sales / Upgrade" {
+		t.Fatalf("category: %v", f)
+	}
+
+	// Resume: the visitor leaves, the operator writes, the visitor comes
+	// back with the same token and gets what it missed, not a new chat.
+	seen := lastSeq
+	vis.conn.Close(websocket.StatusNormalClosure, "")
+	time.Sleep(300 * time.Millisecond)
+	op1.call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "are you still there?"})
+	vis, again := w.widget(t, ctx, visitorToken)
+	if again.Body["visitorId"] != visitorID {
+		t.Fatalf("the returning visitor is %v, want %s", again.Body["visitorId"], visitorID)
+	}
+	st := vis.call("state", map[string]any{"action": "hello", "since": seen})
+	missed, _ := st["messages"].([]any)
+	if chatOf(st)["id"] != chatID || len(missed) == 0 || missed[len(missed)-1].(map[string]any)["text"] != "are you still there?" {
+		t.Fatalf("resume: %v", st)
+	}
+	vis.call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "yes, back"})
+	op1.expect("message", func(f map[string]any) bool { return f["text"] == "yes, back" })
+
+	// Rating: a poor one mails emails.negativeReviews.
+	if f := vis.call("chat", map[string]any{"action": "rate", "chatId": chatID, "rating": "poor"}); chatOf(f)["rating"] != "poor" {
+		t.Fatalf("rate: %v", f)
+	}
+	signed(t, w.mails(t, func(m seslocal.Mail) bool {
+		return slices.Contains(m.To(), "neg@acme.example") && strings.Contains(m.Body.Text, "yes, back")
+	}))
+
+	// The transcript to the visitor's own address.
+	vis.call("ok", map[string]any{"action": "sendTranscript", "chatId": chatID, "email": "ann@visitor.example"})
+	tr := w.mails(t, func(m seslocal.Mail) bool { return slices.Contains(m.To(), "ann@visitor.example") })
+	signed(t, tr)
+	if !strings.Contains(tr.Body.Text, "visitor line 0") || !strings.Contains(tr.Body.Text, "operator line 1") {
+		t.Errorf("transcript mail lacks the conversation: %s", tr.Body.Text)
+	}
+
+	// Close, then the history.
+	if f := op1.call("chat", map[string]any{"action": "closeChat", "chatId": chatID}); chatOf(f)["status"] != "closed" {
+		t.Fatalf("close: %v", f)
+	}
+	vis.expect("chat", func(f map[string]any) bool { return chatOf(f)["status"] == "closed" })
+	day := time.Now().In(time.FixedZone("", 0)).Format(time.DateOnly)
+	for _, q := range []string{"", "?status=closed", "?category=Sales%20%2F%20Upgrade&rating=poor&operatorId=" + w.op1.id, "?from=" + day + "&to=" + day} {
+		r := call(t, "GET", w.api+"/chats"+q, w.admin, nil)
+		items, _ := r.Body["items"].([]any)
+		if r.Status != 200 || !slices.ContainsFunc(items, func(c any) bool { return c.(map[string]any)["id"] == chatID }) {
+			t.Fatalf("GET /v1/chats%s: %+v", q, r)
+		}
+	}
+	if r := call(t, "GET", w.api+"/chats?status=waiting", w.admin, nil); len(r.Body["items"].([]any)) != 0 {
+		t.Fatalf("status filter: %+v", r)
+	}
+	if r := call(t, "GET", w.api+"/chats?from=yesterday", w.admin, nil); r.Status != 422 {
+		t.Fatalf("a bad date: %+v", r)
+	}
+	if r := call(t, "GET", w.api+"/chats", w.op2.token, nil); slices.ContainsFunc(r.Body["items"].([]any), func(c any) bool { return c.(map[string]any)["id"] == chatID }) {
+		t.Fatalf("op2's history shows op1's chat under hideOthersChats: %+v", r)
+	}
+	full := call(t, "GET", w.api+"/chats/"+chatID, w.admin, nil)
+	transcript, _ := full.Body["messages"].([]any)
+	if full.Status != 200 || len(transcript) < 10 || transcript[0].(map[string]any)["seq"] != float64(1) {
+		t.Fatalf("GET /v1/chats/{id}: %+v", full)
+	}
+	for i, m := range transcript {
+		if m.(map[string]any)["seq"] != float64(i+1) {
+			t.Fatalf("transcript seq %v at %d: messages must be numbered without gaps", m.(map[string]any)["seq"], i)
+		}
+	}
+
+	// Nobody online: the widget offers the offline form, whose message is
+	// mailed to emails.leftMessages.
+	for _, c := range []*wsClient{op1, op2, adm} {
+		c.conn.Close(websocket.StatusNormalClosure, "")
+	}
+	var offline reply
+	eventually(t, "the offline button", func() bool {
+		offline = call(t, "GET", w.api+"/widget/"+w.account+"/config", "", nil)
+		return offline.Body["button"] == "offline"
+	})
+	late := dialWS(t, ctx, "late visitor", w.s.WebSocketURL+"?visitorToken="+url.QueryEscape(offline.Body["visitorToken"].(string)))
+	if f := late.call("error", map[string]any{"action": "leaveMessage", "name": "", "contact": "x", "text": ""}); f["error"].(map[string]any)["code"] != "invalid" {
+		t.Fatalf("an empty offline form: %v", f)
+	}
+	left := late.call("chat", map[string]any{"action": "leaveMessage", "name": "Bob", "contact": "bob@visitor.example", "text": "Call me back, please"})
+	if chatOf(left)["offline"] != true {
+		t.Fatalf("offline request: %v", left)
+	}
+	signed(t, w.mails(t, func(m seslocal.Mail) bool {
+		return slices.Contains(m.To(), "left@acme.example") && strings.Contains(m.Body.Text, "Call me back, please") && strings.Contains(m.Body.Text, "bob@visitor.example")
+	}))
+}
+
+// reply waits for the frame answering clientId, whatever its type.
+func (c *wsClient) reply(clientID string) map[string]any {
+	c.t.Helper()
+	timeout := time.After(15 * time.Second)
+	for {
+		select {
+		case f, ok := <-c.frames:
+			if !ok {
+				c.t.Fatalf("%s: socket closed while waiting for the reply to %s", c.name, clientID)
+			}
+			if f["clientId"] == clientID && f["type"] != "message" {
+				return f
+			}
+		case <-timeout:
+			c.t.Fatalf("%s: timed out waiting for the reply to %s", c.name, clientID)
+		}
+	}
+}

@@ -1,0 +1,575 @@
+package realtime
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"time"
+
+	"parley/internal/apperr"
+	"parley/internal/auth"
+	"parley/internal/chat"
+	"parley/internal/routes"
+	"parley/internal/settings"
+	"parley/internal/visitor"
+)
+
+// Chats is what the hub needs to run chats over the WebSocket API.
+type Chats struct {
+	Service  *chat.Service
+	Store    ChatStore
+	Settings chat.Settings
+	People   chat.People
+}
+
+// ChatStore declares the connection bookkeeping of chats.
+type ChatStore interface {
+	// Subscribe adds connections to a chat's fan-out set; gone ones are
+	// skipped.
+	Subscribe(ctx context.Context, accountID, chatID string, conns []Connection) error
+	// ChatConnections lists a chat's subscribed connections: one Query.
+	ChatConnections(ctx context.Context, accountID, chatID string) ([]Connection, error)
+	// Unsubscribe removes subject's connections from a chat's set.
+	Unsubscribe(ctx context.Context, accountID, chatID, subject string) error
+	// PersonConnections lists one staff member's connections: one Query.
+	PersonConnections(ctx context.Context, accountID, personID string) ([]Connection, error)
+	// SetAway records whether a staff member is away.
+	SetAway(ctx context.Context, accountID, personID string, away bool) error
+	// VisitorIdentity returns what the site signed about a visitor; nil
+	// for an anonymous one.
+	VisitorIdentity(ctx context.Context, accountID, visitorID string) (visitor.Fields, error)
+	// MarkVisitorSeen records that a visitor was seen and reports whether
+	// it was the first time (SPEC §2.7 notifyNewVisitors).
+	MarkVisitorSeen(ctx context.Context, accountID, visitorID string, at time.Time) (bool, error)
+}
+
+// ChatView is a chat as a frame shows it. Visitors get the fields that
+// concern them; staff get all.
+type ChatView struct {
+	ID            string            `json:"id"`
+	Status        chat.Status       `json:"status"`
+	VisitorID     string            `json:"visitorId"`
+	OperatorID    string            `json:"operatorId,omitempty"`
+	DepartmentID  string            `json:"departmentId,omitempty"`
+	Language      string            `json:"language,omitempty"`
+	Category      string            `json:"category,omitempty"`
+	Priority      bool              `json:"priority,omitempty"`
+	Page          string            `json:"page,omitempty"`
+	Rating        chat.Rating       `json:"rating,omitempty"`
+	Question      string            `json:"question,omitempty"`
+	Offline       bool              `json:"offline,omitempty"`
+	StartedAt     time.Time         `json:"startedAt"`
+	AssignedAt    time.Time         `json:"assignedAt,omitzero"`
+	AnsweredAt    time.Time         `json:"answeredAt,omitzero"`
+	ClosedAt      time.Time         `json:"closedAt,omitzero"`
+	VisitorClosed bool              `json:"visitorClosed,omitempty"`
+	Seq           int64             `json:"seq"`
+	VisitorRead   int64             `json:"visitorRead"`
+	OperatorRead  int64             `json:"operatorRead"`
+	Visitor       map[string]string `json:"visitor,omitempty"` // signed identification (SPEC §4.11)
+	CRMURL        string            `json:"crmUrl,omitempty"`
+}
+
+// MessageView is a message as a frame shows it.
+type MessageView struct {
+	ChatID   string    `json:"chatId"`
+	Seq      int64     `json:"seq"`
+	ClientID string    `json:"clientId,omitempty"`
+	From     Party     `json:"from"`
+	Text     string    `json:"text"`
+	At       time.Time `json:"at"`
+}
+
+// ChatFrame is every server frame of the chat protocol; Type says which
+// members it carries (docs/websocket.md).
+type ChatFrame struct {
+	Type       string        `json:"type"`
+	Version    int           `json:"version,omitempty"`
+	ClientID   string        `json:"clientId,omitempty"`
+	Role       string        `json:"role,omitempty"`
+	ID         string        `json:"id,omitempty"` // the visitor or person id on state
+	Chat       *ChatView     `json:"chat,omitempty"`
+	Messages   []MessageView `json:"messages,omitempty"`
+	*WorkplaceView
+	ChatID     string        `json:"chatId,omitempty"`
+	Seq        int64         `json:"seq,omitempty"`
+	From       *Party        `json:"from,omitempty"`
+	Text       string        `json:"text,omitempty"`
+	At         time.Time     `json:"at,omitzero"`
+	Typing     *bool         `json:"typing,omitempty"`
+	URL        string        `json:"url,omitempty"`
+	Presence   string        `json:"presence,omitempty"`
+	VisitorID  string        `json:"visitorId,omitempty"`
+	Duplicate  bool          `json:"duplicate,omitempty"`
+	Action     string        `json:"action,omitempty"`
+	Transcript bool          `json:"transcript,omitempty"`
+}
+
+// WorkplaceView is an operator's state: the lists are always present.
+type WorkplaceView struct {
+	Waiting []ChatView `json:"waiting"`
+	Mine    []ChatView `json:"mine"`
+	Others  []ChatView `json:"others"`
+}
+
+func encode(f ChatFrame) []byte {
+	b, err := json.Marshal(f)
+	if err != nil {
+		panic(err) // every member marshals
+	}
+	return b
+}
+
+func party(c Connection) chat.Party {
+	p := chat.Party{AccountID: c.AccountID, ID: c.Subject, Kind: chat.FromOperator, Role: routes.Role(c.Role)}
+	if c.Kind == auth.Visitor {
+		p.Kind = chat.FromVisitor
+	}
+	return p
+}
+
+func viewChat(c chat.Chat, forVisitor bool) *ChatView {
+	v := &ChatView{ID: c.ID, Status: c.Status, VisitorID: c.VisitorID, OperatorID: c.OperatorID, Rating: c.Rating, StartedAt: c.StartedAt,
+		AssignedAt: c.AssignedAt, ClosedAt: c.ClosedAt, Seq: c.Seq, VisitorRead: c.VisitorRead, OperatorRead: c.OperatorRead, Offline: c.Offline}
+	if !forVisitor {
+		v.DepartmentID, v.Language, v.Category, v.Priority, v.Page, v.Question = c.DepartmentID, c.Language, c.Category, c.Priority, c.Page, c.Question
+		v.AnsweredAt, v.VisitorClosed = c.AnsweredAt, c.VisitorClosed
+	}
+	return v
+}
+
+func viewChats(cs []chat.Chat) []ChatView {
+	out := make([]ChatView, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, *viewChat(c, false))
+	}
+	return out
+}
+
+func viewMessage(m chat.Message) MessageView {
+	return MessageView{ChatID: m.ChatID, Seq: m.Seq, ClientID: m.ClientID, From: Party{Kind: string(m.From), ID: m.SenderID}, Text: m.Text, At: m.At}
+}
+
+func viewMessages(ms []chat.Message) []MessageView {
+	out := make([]MessageView, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, viewMessage(m))
+	}
+	return out
+}
+
+// visitorActions and staffActions are who may send what; anything else is
+// refused with a clear error rather than ignored.
+var (
+	visitorActions = []string{"hello", "startChat", "sendMessage", "typing", "read", "closeChat", "rate", "leaveMessage", "sendTranscript", "page", "history"}
+	staffActions   = []string{"hello", "sendMessage", "typing", "read", "closeChat", "take", "setCategory", "teleport", "redirect", "setPresence", "history"}
+)
+
+// handleChat runs one chat action for connection c and returns the reply
+// frame. Errors a client can act on become error frames; internal ones are
+// returned for the adapter to log.
+func (h *Hub) handleChat(ctx context.Context, c Connection, raw []byte) ([]byte, error) {
+	f, err := DecodeFrame(raw)
+	if err != nil {
+		return ErrorFrame(err, ""), nil
+	}
+	allowed := staffActions
+	if c.Kind == auth.Visitor {
+		allowed = visitorActions
+	}
+	if !slices.Contains(allowed, f.Action) {
+		return ErrorFrame(apperr.New(apperr.Invalid, "unknown action %q", f.Action), f.ClientID), nil
+	}
+	reply, err := h.chatAction(ctx, c, party(c), f)
+	if err != nil {
+		if apperr.CodeOf(err) == apperr.Internal {
+			return nil, err
+		}
+		return ErrorFrame(err, f.ClientID), nil
+	}
+	if reply.Type == "" {
+		reply = ChatFrame{Type: "ok", Action: f.Action}
+	}
+	reply.ClientID = f.ClientID
+	return encode(reply), nil
+}
+
+func (h *Hub) chatAction(ctx context.Context, c Connection, p chat.Party, f Frame) (ChatFrame, error) {
+	s := h.Chats.Service
+	switch f.Action {
+	case "hello":
+		return h.hello(ctx, c, p, f)
+	case "startChat":
+		ch, first, started, err := s.Start(ctx, p, chat.StartInput{DepartmentID: f.DepartmentID, Question: f.Question, Page: f.Page})
+		if err != nil {
+			return ChatFrame{}, err
+		}
+		if err := h.visitorJoined(ctx, c, ch, started); err != nil {
+			return ChatFrame{}, err
+		}
+		if !started {
+			_, first, err = s.Messages(ctx, p, ch.ID, 0)
+			if err != nil {
+				return ChatFrame{}, err
+			}
+		}
+		return ChatFrame{Type: "chat", Chat: viewChat(ch, true), Messages: viewMessages(first)}, nil
+	case "sendMessage":
+		return h.sendMessage(ctx, c, p, f)
+	case "typing":
+		ch, err := s.Chat(ctx, p, f.ChatID)
+		if err != nil {
+			return ChatFrame{}, err
+		}
+		typing := f.Typing
+		h.fanout(ctx, ch, encode(ChatFrame{Type: "typing", ChatID: f.ChatID, From: &Party{Kind: string(p.Kind), ID: p.ID}, Typing: &typing}), c.ID, false)
+		return ChatFrame{}, nil
+	case "read":
+		ch, err := s.MarkRead(ctx, p, f.ChatID, f.Seq)
+		if err != nil {
+			return ChatFrame{}, err
+		}
+		h.fanout(ctx, ch, encode(ChatFrame{Type: "read", ChatID: ch.ID, From: &Party{Kind: string(p.Kind), ID: p.ID}, Seq: f.Seq}), c.ID, false)
+		return ChatFrame{}, nil
+	case "closeChat":
+		ch, err := s.Close(ctx, p, f.ChatID)
+		if err != nil {
+			return ChatFrame{}, err
+		}
+		h.chatChanged(ctx, ch, c.ID)
+		if ch.Status == chat.Closed && ch.OperatorID != "" {
+			h.forget(ctx, ch, ch.OperatorID)
+		}
+		return ChatFrame{Type: "chat", Chat: viewChat(ch, p.Kind == chat.FromVisitor)}, nil
+	case "rate":
+		ch, err := s.Rate(ctx, p, f.ChatID, f.Rating)
+		if err != nil {
+			return ChatFrame{}, err
+		}
+		h.chatChanged(ctx, ch, c.ID)
+		return ChatFrame{Type: "chat", Chat: viewChat(ch, true)}, nil
+	case "leaveMessage":
+		ch, err := s.LeaveMessage(ctx, p, chat.OfflineInput{Name: f.Name, Contact: f.Contact, Text: f.Text, Page: f.Page})
+		if err != nil {
+			return ChatFrame{}, err
+		}
+		return ChatFrame{Type: "chat", Chat: viewChat(ch, true)}, nil
+	case "sendTranscript":
+		ch, err := s.SendTranscript(ctx, p, f.ChatID, f.Email)
+		if err != nil {
+			return ChatFrame{}, err
+		}
+		return ChatFrame{Type: "ok", Action: f.Action, ChatID: ch.ID, Transcript: true}, nil
+	case "page":
+		ch, changed, err := s.SetPage(ctx, p, f.URL)
+		if err != nil {
+			return ChatFrame{}, err
+		}
+		if changed {
+			h.chatChanged(ctx, ch, c.ID)
+		}
+		return ChatFrame{}, nil
+	case "history":
+		ch, ms, err := s.Messages(ctx, p, f.ChatID, f.Since)
+		if err != nil {
+			return ChatFrame{}, err
+		}
+		return ChatFrame{Type: "messages", Chat: viewChat(ch, p.Kind == chat.FromVisitor), Messages: viewMessages(ms)}, nil
+	case "take":
+		ch, err := s.Take(ctx, p, f.ChatID)
+		if err != nil {
+			return ChatFrame{}, err
+		}
+		return h.taken(ctx, c, p, ch)
+	case "setCategory":
+		ch, err := s.SetCategory(ctx, p, f.ChatID, f.Category)
+		if err != nil {
+			return ChatFrame{}, err
+		}
+		h.chatChanged(ctx, ch, c.ID)
+		return ChatFrame{Type: "chat", Chat: viewChat(ch, false)}, nil
+	case "teleport":
+		ch, url, err := s.Teleport(ctx, p, f.ChatID, f.URL)
+		if err != nil {
+			return ChatFrame{}, err
+		}
+		h.toVisitor(ctx, ch, encode(ChatFrame{Type: "teleport", ChatID: ch.ID, URL: url}))
+		return ChatFrame{}, nil
+	case "redirect":
+		before, err := h.Chats.Service.Store.Chat(ctx, p.AccountID, f.ChatID)
+		if err != nil && apperr.CodeOf(err) != apperr.NotFound {
+			return ChatFrame{}, err
+		}
+		ch, err := s.Redirect(ctx, p, f.ChatID, f.OperatorID, f.DepartmentID, h.Chats.People)
+		if err != nil {
+			return ChatFrame{}, err
+		}
+		h.forget(ctx, ch, before.OperatorID)
+		if ch.Status == chat.Active {
+			if err := h.subscribePerson(ctx, ch, ch.OperatorID); err != nil {
+				return ChatFrame{}, err
+			}
+		}
+		h.chatChanged(ctx, ch, "")
+		return ChatFrame{Type: "chat", Chat: viewChat(ch, false)}, nil
+	case "setPresence":
+		if f.Status != "online" && f.Status != "away" {
+			return ChatFrame{}, apperr.New(apperr.Invalid, "status must be online or away")
+		}
+		if err := h.Chats.Store.SetAway(ctx, p.AccountID, p.ID, f.Status == "away"); err != nil {
+			return ChatFrame{}, err
+		}
+		return ChatFrame{Type: "presence", Presence: f.Status}, nil
+	}
+	return ChatFrame{}, apperr.New(apperr.Invalid, "unknown action %q", f.Action)
+}
+
+// hello subscribes the connection to what it follows and returns the state
+// a (re)connecting client needs: a visitor's chat and the messages after
+// since; an operator's workplace.
+func (h *Hub) hello(ctx context.Context, c Connection, p chat.Party, f Frame) (ChatFrame, error) {
+	s := h.Chats.Service
+	if p.Kind == chat.FromVisitor {
+		out := ChatFrame{Type: "state", Version: ProtocolVersion, Role: "visitor", ID: p.ID}
+		if err := h.announceVisitor(ctx, p, f.Page); err != nil {
+			return ChatFrame{}, err
+		}
+		ch, ms, ok, err := s.Resume(ctx, p, f.Since)
+		if err != nil || !ok {
+			return out, err
+		}
+		if ch.Open() {
+			if err := h.Chats.Store.Subscribe(ctx, ch.AccountID, ch.ID, []Connection{c}); err != nil {
+				return ChatFrame{}, err
+			}
+		}
+		out.Chat, out.Messages = viewChat(ch, true), viewMessages(ms)
+		return out, nil
+	}
+	w, err := s.Workplace(ctx, p)
+	if err != nil {
+		return ChatFrame{}, err
+	}
+	for _, ch := range w.Mine {
+		if err := h.Chats.Store.Subscribe(ctx, ch.AccountID, ch.ID, []Connection{c}); err != nil {
+			return ChatFrame{}, err
+		}
+	}
+	mine := viewChats(w.Mine)
+	for i := range mine {
+		h.identify(ctx, p.AccountID, &mine[i])
+	}
+	return ChatFrame{Type: "state", Version: ProtocolVersion, Role: c.Role, ID: p.ID,
+		WorkplaceView: &WorkplaceView{Waiting: viewChats(w.Waiting), Mine: mine, Others: viewChats(w.Others)}}, nil
+}
+
+// announceVisitor tells online staff about a visitor seen for the first
+// time, when features.notifyNewVisitors is on.
+func (h *Hub) announceVisitor(ctx context.Context, p chat.Party, page string) error {
+	doc, err := h.Chats.Settings(ctx, p.AccountID)
+	if err != nil || !doc.Features.NotifyNewVisitors {
+		return err
+	}
+	first, err := h.Chats.Store.MarkVisitorSeen(ctx, p.AccountID, p.ID, h.Now().UTC())
+	if err != nil || !first {
+		return err
+	}
+	staff, err := h.Store.StaffConnections(ctx, p.AccountID)
+	if err != nil {
+		return err
+	}
+	frame := encode(ChatFrame{Type: "visitor", VisitorID: p.ID, URL: page})
+	for _, t := range staff {
+		h.deliver(ctx, t.ID, frame)
+	}
+	return nil
+}
+
+// identify adds the visitor's signed fields and the CRM link (SPEC §4.11,
+// integration.crmUrlTemplate) to a staff view; best effort.
+func (h *Hub) identify(ctx context.Context, accountID string, v *ChatView) {
+	fields, err := h.Chats.Store.VisitorIdentity(ctx, accountID, v.VisitorID)
+	if err != nil || len(fields) == 0 {
+		return
+	}
+	v.Visitor = fields
+	doc, err := h.Chats.Settings(ctx, accountID)
+	if err == nil && fields["id"] != "" {
+		v.CRMURL = doc.Integration.CRMURLTemplate.Expand(fields["id"])
+	}
+}
+
+func (h *Hub) sendMessage(ctx context.Context, c Connection, p chat.Party, f Frame) (ChatFrame, error) {
+	if p.Kind == chat.FromOperator && f.ChatID == "" {
+		if f.To == "" {
+			return ChatFrame{}, apperr.New(apperr.Invalid, "chatId is required")
+		}
+		id, err := h.Chats.Service.Store.OpenChatID(ctx, p.AccountID, f.To)
+		if err != nil {
+			return ChatFrame{}, err
+		}
+		if id == "" {
+			return ChatFrame{}, apperr.New(apperr.NotFound, "visitor %q has no chat", f.To)
+		}
+		f.ChatID = id
+	}
+	ch, m, dup, took, started, err := h.Chats.Service.Post(ctx, p, f.ChatID, f.ClientID, f.Text)
+	if err != nil {
+		return ChatFrame{}, err
+	}
+	if started {
+		if err := h.visitorJoined(ctx, c, ch, true); err != nil {
+			return ChatFrame{}, err
+		}
+		// The greeting opened the chat before this message: the visitor's
+		// connections get it like any message.
+		_, first, err := h.Chats.Service.Messages(ctx, p, ch.ID, 0)
+		if err != nil {
+			return ChatFrame{}, err
+		}
+		for _, fm := range first {
+			if fm.Seq < m.Seq {
+				v := viewMessage(fm)
+				h.toVisitor(ctx, ch, encode(ChatFrame{Type: "message", ChatID: v.ChatID, Seq: v.Seq, From: &v.From, Text: v.Text, At: v.At}))
+			}
+		}
+	} else if p.Kind == chat.FromVisitor && !slices.Contains(c.Chats, ch.AccountID+"/"+ch.ID) {
+		// A connection that wrote before saying hello follows the chat
+		// from now on.
+		if err := h.Chats.Store.Subscribe(ctx, ch.AccountID, ch.ID, []Connection{c}); err != nil {
+			return ChatFrame{}, err
+		}
+	}
+	if took {
+		if _, err := h.taken(ctx, c, p, ch); err != nil {
+			return ChatFrame{}, err
+		}
+	}
+	if !dup {
+		v := viewMessage(m)
+		h.fanout(ctx, ch, encode(ChatFrame{Type: "message", ChatID: v.ChatID, Seq: v.Seq, ClientID: v.ClientID, From: &v.From, Text: v.Text, At: v.At}), c.ID, ch.Status == chat.Waiting)
+	}
+	return ChatFrame{Type: "sent", ChatID: m.ChatID, Seq: m.Seq, At: m.At, Duplicate: dup}, nil
+}
+
+// visitorJoined subscribes the visitor's connections to their chat and,
+// for a new chat, tells the staff it waits.
+func (h *Hub) visitorJoined(ctx context.Context, c Connection, ch chat.Chat, started bool) error {
+	conns, err := h.Store.VisitorConnections(ctx, ch.AccountID, ch.VisitorID)
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(conns, func(x Connection) bool { return x.ID == c.ID }) {
+		conns = append(conns, c)
+	}
+	if err := h.Chats.Store.Subscribe(ctx, ch.AccountID, ch.ID, conns); err != nil {
+		return err
+	}
+	if started {
+		h.chatChanged(ctx, ch, "")
+	}
+	return nil
+}
+
+// taken subscribes the operator's connections to the chat they took and
+// tells everyone concerned.
+func (h *Hub) taken(ctx context.Context, c Connection, p chat.Party, ch chat.Chat) (ChatFrame, error) {
+	if err := h.subscribePerson(ctx, ch, p.ID); err != nil {
+		return ChatFrame{}, err
+	}
+	h.chatChanged(ctx, ch, "")
+	v := viewChat(ch, false)
+	h.identify(ctx, p.AccountID, v)
+	return ChatFrame{Type: "chat", Chat: v}, nil
+}
+
+func (h *Hub) subscribePerson(ctx context.Context, ch chat.Chat, personID string) error {
+	conns, err := h.Chats.Store.PersonConnections(ctx, ch.AccountID, personID)
+	if err != nil {
+		return err
+	}
+	return h.Chats.Store.Subscribe(ctx, ch.AccountID, ch.ID, conns)
+}
+
+// forget stops delivering a chat's messages to a person who no longer
+// leads it; best effort, as a stale copy only costs a post.
+func (h *Hub) forget(ctx context.Context, ch chat.Chat, personID string) {
+	if personID == "" {
+		return
+	}
+	if err := h.Chats.Store.Unsubscribe(ctx, ch.AccountID, ch.ID, personID); err != nil {
+		h.Log.ErrorContext(ctx, "unsubscribe", "chat", ch.ID, "err", err)
+	}
+}
+
+// fanout delivers a frame to a chat's participants: one Query of its
+// subscribed connections, plus the staff's while nobody leads it (a
+// waiting chat's messages reach every operator who may take it).
+func (h *Hub) fanout(ctx context.Context, ch chat.Chat, frame []byte, except string, toStaff bool) {
+	conns, err := h.Chats.Store.ChatConnections(ctx, ch.AccountID, ch.ID)
+	if err != nil {
+		h.Log.ErrorContext(ctx, "chat connections", "chat", ch.ID, "err", err)
+		return
+	}
+	if toStaff {
+		staff, err := h.Store.StaffConnections(ctx, ch.AccountID)
+		if err != nil {
+			h.Log.ErrorContext(ctx, "staff connections", "chat", ch.ID, "err", err)
+		}
+		conns = append(conns, staff...)
+	}
+	seen := map[string]bool{except: true}
+	for _, t := range conns {
+		if seen[t.ID] || t.AccountID != ch.AccountID {
+			continue // never twice, never the sender, never another tenant
+		}
+		seen[t.ID] = true
+		h.deliver(ctx, t.ID, frame)
+	}
+}
+
+// toVisitor delivers a frame to the chat's visitor's connections only.
+func (h *Hub) toVisitor(ctx context.Context, ch chat.Chat, frame []byte) {
+	conns, err := h.Store.VisitorConnections(ctx, ch.AccountID, ch.VisitorID)
+	if err != nil {
+		h.Log.ErrorContext(ctx, "visitor connections", "chat", ch.ID, "err", err)
+		return
+	}
+	for _, t := range conns {
+		h.deliver(ctx, t.ID, frame)
+	}
+}
+
+// chatChanged sends the chat's new state to its visitor (their view) and
+// to the staff who may see it (SPEC §2.7 hideOthersChats), so every
+// workplace's lists stay current.
+func (h *Hub) chatChanged(ctx context.Context, ch chat.Chat, except string) {
+	h.toVisitor(ctx, ch, encode(ChatFrame{Type: "chat", Chat: viewChat(ch, true)}))
+	doc, err := h.Chats.Settings(ctx, ch.AccountID)
+	if err != nil {
+		h.Log.ErrorContext(ctx, "settings", "err", err)
+		return
+	}
+	staff, err := h.Store.StaffConnections(ctx, ch.AccountID)
+	if err != nil {
+		h.Log.ErrorContext(ctx, "staff connections", "err", err)
+		return
+	}
+	frame := encode(ChatFrame{Type: "chat", Chat: viewChat(ch, false)})
+	for _, t := range staff {
+		if t.ID == except || !mayWatch(doc, t, ch) {
+			continue
+		}
+		h.deliver(ctx, t.ID, frame)
+	}
+}
+
+// mayWatch reports whether a staff connection sees a chat's changes:
+// waiting chats and their own always; others' unless hideOthersChats
+// hides them from operators.
+func mayWatch(doc settings.Document, t Connection, ch chat.Chat) bool {
+	if ch.OperatorID == "" || ch.OperatorID == t.Subject || ch.Status == chat.Waiting {
+		return true
+	}
+	return chat.SeesOthers(doc, party(t))
+}

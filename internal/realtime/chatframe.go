@@ -1,0 +1,79 @@
+package realtime
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"parley/internal/apperr"
+)
+
+// MaxFrameBytes is API Gateway's WebSocket frame limit; a larger frame
+// cannot have come through it, and is refused with a clear error.
+const MaxFrameBytes = 32 * 1024
+
+// Frame is a client frame of protocol v2 (docs/websocket.md): the action
+// and every field any action takes. Which fields an action reads is in the
+// protocol document; the others must be absent or are ignored.
+type Frame struct {
+	Action       string `json:"action"`
+	ClientID     string `json:"clientId,omitempty"`
+	ChatID       string `json:"chatId,omitempty"`
+	Text         string `json:"text,omitempty"`
+	Seq          int64  `json:"seq,omitempty"`
+	Since        int64  `json:"since,omitempty"`
+	Typing       bool   `json:"typing,omitempty"`
+	Category     string `json:"category,omitempty"`
+	Rating       string `json:"rating,omitempty"`
+	URL          string `json:"url,omitempty"`
+	Email        string `json:"email,omitempty"`
+	Name         string `json:"name,omitempty"`
+	Contact      string `json:"contact,omitempty"`
+	DepartmentID string `json:"departmentId,omitempty"`
+	OperatorID   string `json:"operatorId,omitempty"`
+	Question     string `json:"question,omitempty"`
+	Page         string `json:"page,omitempty"`
+	Status       string `json:"status,omitempty"`
+	// To is, for staff, the visitor whose open chat a message is for when
+	// the client does not know the chat's id.
+	To string `json:"to,omitempty"`
+}
+
+// DecodeFrame parses a client frame: one JSON object of at most
+// MaxFrameBytes with a string action and only the fields of Frame.
+// Errors: apperr.Invalid, apperr.TooLarge; the message says what is wrong.
+func DecodeFrame(b []byte) (Frame, error) {
+	if len(b) > MaxFrameBytes {
+		return Frame{}, apperr.New(apperr.TooLarge, "a frame is at most %d bytes", MaxFrameBytes)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var f Frame
+	if err := dec.Decode(&f); err != nil {
+		return Frame{}, apperr.New(apperr.Invalid, "a frame must be a JSON object with an action: %s", frameProblem(err))
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return Frame{}, apperr.New(apperr.Invalid, "a frame must hold one JSON object")
+	}
+	if f.Action == "" {
+		return Frame{}, apperr.New(apperr.Invalid, "a frame must have an action")
+	}
+	if f.Seq < 0 || f.Since < 0 {
+		return Frame{}, apperr.New(apperr.Invalid, "seq and since must not be negative")
+	}
+	return f, nil
+}
+
+func frameProblem(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Sprintf("%s must be a %s", te.Field, te.Type.Kind())
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return "it is not valid JSON"
+	}
+	return err.Error() // unknown field "x", which names the field
+}
