@@ -16,10 +16,11 @@ import (
 
 // CreateTable creates Parley's table, as schema.Definition describes it, in
 // DynamoDB Local (in AWS the CDK stack owns the table). It is idempotent: a
-// table that already exists is kept, any index of the definition it lacks is
-// added (a data folder of make dev outlives schema changes), and TTL is
-// turned on unless it already is. It returns once the table and its indexes
-// are ACTIVE.
+// table that already exists is kept as it is, and TTL is turned on unless it
+// already is. It returns once the table and its indexes are ACTIVE. It does
+// not add indexes to an older table: DynamoDB Local's index backfill was seen
+// to hang under load, so after an index change to schema.Definition a make
+// dev data folder is started afresh (rm -rf .local/dynamodb).
 func CreateTable(ctx context.Context, client *dynamodb.Client, name string) error {
 	if err := createTable(ctx, client, name, schema.Definition); err != nil {
 		return fmt.Errorf("dynamo: CreateTable(%q): %w", name, err)
@@ -36,11 +37,7 @@ func createTable(ctx context.Context, client *dynamodb.Client, name string, def 
 	case err != nil:
 		return err
 	}
-	desc, err := waitActive(ctx, client, name)
-	if err != nil {
-		return err
-	}
-	if err := addMissingIndexes(ctx, client, name, def, desc); err != nil {
+	if _, err := waitActive(ctx, client, name); err != nil {
 		return err
 	}
 	return enableTTL(ctx, client, name, def.TTLAttribute)
@@ -99,37 +96,6 @@ func attributeDefinitions(def schema.Table, indexes []schema.Index) []types.Attr
 		add(ix.SortKey)
 	}
 	return defs
-}
-
-// addMissingIndexes creates, one at a time as DynamoDB requires, the indexes
-// of the definition that an existing table lacks.
-func addMissingIndexes(ctx context.Context, client *dynamodb.Client, name string, def schema.Table, desc *types.TableDescription) error {
-	have := map[string]bool{}
-	for _, g := range desc.GlobalSecondaryIndexes {
-		have[aws.ToString(g.IndexName)] = true
-	}
-	for _, ix := range def.Indexes {
-		if have[ix.Name] {
-			continue
-		}
-		g := gsi(ix)
-		_, err := client.UpdateTable(ctx, &dynamodb.UpdateTableInput{
-			TableName:            aws.String(name),
-			AttributeDefinitions: attributeDefinitions(schema.Table{}, []schema.Index{ix}),
-			GlobalSecondaryIndexUpdates: []types.GlobalSecondaryIndexUpdate{{Create: &types.CreateGlobalSecondaryIndexAction{
-				IndexName:  g.IndexName,
-				KeySchema:  g.KeySchema,
-				Projection: g.Projection,
-			}}},
-		})
-		if err != nil {
-			return fmt.Errorf("add index %s: %w", ix.Name, err)
-		}
-		if _, err := waitActive(ctx, client, name); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // enableTTL turns TTL on. DynamoDB refuses to enable it twice (and to change

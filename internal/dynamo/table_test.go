@@ -10,7 +10,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"parley/internal/dynamo"
-	"parley/internal/local/localaws"
 	"parley/internal/local/testenv"
 	"parley/internal/schema"
 )
@@ -97,36 +96,5 @@ func TestCreateTable(t *testing.T) {
 	}
 	if diff := cmp.Diff(wantShape(), describe(t, db, table)); diff != "" {
 		t.Errorf("after second CreateTable (-want +got):\n%s", diff)
-	}
-}
-
-// A table from an older schema (here: no index, no TTL) is brought up to
-// the definition rather than refused or left behind.
-func TestCreateTableCompletesAnOlderTable(t *testing.T) {
-	ctx := context.Background()
-	db := localaws.NewDynamoDBClient(testenv.DynamoDBEndpoint(t))
-	table := testenv.TableName(t)
-	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:   aws.String(table),
-		BillingMode: types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{
-			{AttributeName: aws.String(schema.PK), AttributeType: types.ScalarAttributeTypeS},
-			{AttributeName: aws.String(schema.SK), AttributeType: types.ScalarAttributeTypeS},
-		},
-		KeySchema: []types.KeySchemaElement{
-			{AttributeName: aws.String(schema.PK), KeyType: types.KeyTypeHash},
-			{AttributeName: aws.String(schema.SK), KeyType: types.KeyTypeRange},
-		},
-		StreamSpecification: &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewTypeNewAndOldImages},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)}) })
-	if err := dynamo.CreateTable(ctx, db, table); err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(wantShape(), describe(t, db, table)); diff != "" {
-		t.Errorf("table (-want +got):\n%s", diff)
 	}
 }
