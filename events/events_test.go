@@ -48,6 +48,7 @@ var samples = map[string]sample{
 	"apigw-v2-authorizer-request.json":     {routes.FnAuthorizer, checkAuthorizer},
 	"apigw-ws-connect.json":                {routes.FnRealtime, checkConnect},
 	"apigw-ws-message.json":                {routes.FnRealtime, checkMessage},
+	"apigw-ws-hello.json":                  {routes.FnRealtime, checkHello},
 	"apigw-ws-disconnect.json":             {routes.FnRealtime, checkDisconnect},
 	"dynamodb-stream-settings-modify.json": {routes.FnStream, checkSettingsModify},
 	"dynamodb-stream-mail-insert.json":     {routes.FnStream, checkMailInsert},
@@ -328,6 +329,26 @@ func checkMessage(t *testing.T, h *harness, raw []byte) {
 	got.At = time.Time{}
 	if diff := cmp.Diff(want, *got); diff != "" {
 		t.Errorf("delivered frame (-want +got):\n%s", diff)
+	}
+}
+
+// checkHello: a staff connection's hello answers the workplace state of
+// protocol v2, here the demo account's, with no chat yet.
+func checkHello(t *testing.T, h *harness, raw []byte) {
+	ev := strict[events.APIGatewayWebsocketProxyRequest](t, raw)
+	wsRoute(t, h.fn, ev, "hello", "MESSAGE")
+	if ev.RequestContext.ConnectionID != e2e.DemoStaffConnection {
+		t.Fatalf("sent from %q, want the demo admin's %s", ev.RequestContext.ConnectionID, e2e.DemoStaffConnection)
+	}
+	resp := invoke[events.APIGatewayProxyResponse](t, h, raw)
+	var st realtime.ChatFrame
+	if resp.StatusCode != 200 || json.Unmarshal([]byte(resp.Body), &st) != nil {
+		t.Fatalf("hello: %d %s", resp.StatusCode, resp.Body)
+	}
+	want := realtime.ChatFrame{Type: "state", Version: realtime.ProtocolVersion, ClientID: "h-1", Role: string(routes.Administrator), ID: e2e.DemoAdmin,
+		WorkplaceView: &realtime.WorkplaceView{Waiting: []realtime.ChatView{}, Mine: []realtime.ChatView{}, Others: []realtime.ChatView{}}}
+	if diff := cmp.Diff(want, st); diff != "" {
+		t.Errorf("state (-want +got):\n%s", diff)
 	}
 }
 

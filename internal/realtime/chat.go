@@ -83,26 +83,26 @@ type MessageView struct {
 // ChatFrame is every server frame of the chat protocol; Type says which
 // members it carries (docs/websocket.md).
 type ChatFrame struct {
-	Type       string        `json:"type"`
-	Version    int           `json:"version,omitempty"`
-	ClientID   string        `json:"clientId,omitempty"`
-	Role       string        `json:"role,omitempty"`
-	ID         string        `json:"id,omitempty"` // the visitor or person id on state
-	Chat       *ChatView     `json:"chat,omitempty"`
-	Messages   []MessageView `json:"messages,omitempty"`
+	Type     string        `json:"type"`
+	Version  int           `json:"version,omitempty"`
+	ClientID string        `json:"clientId,omitempty"`
+	Role     string        `json:"role,omitempty"`
+	ID       string        `json:"id,omitempty"` // the visitor or person id on state
+	Chat     *ChatView     `json:"chat,omitempty"`
+	Messages []MessageView `json:"messages,omitempty"`
 	*WorkplaceView
-	ChatID     string        `json:"chatId,omitempty"`
-	Seq        int64         `json:"seq,omitempty"`
-	From       *Party        `json:"from,omitempty"`
-	Text       string        `json:"text,omitempty"`
-	At         time.Time     `json:"at,omitzero"`
-	Typing     *bool         `json:"typing,omitempty"`
-	URL        string        `json:"url,omitempty"`
-	Presence   string        `json:"presence,omitempty"`
-	VisitorID  string        `json:"visitorId,omitempty"`
-	Duplicate  bool          `json:"duplicate,omitempty"`
-	Action     string        `json:"action,omitempty"`
-	Transcript bool          `json:"transcript,omitempty"`
+	ChatID     string    `json:"chatId,omitempty"`
+	Seq        int64     `json:"seq,omitempty"`
+	From       *Party    `json:"from,omitempty"`
+	Text       string    `json:"text,omitempty"`
+	At         time.Time `json:"at,omitzero"`
+	Typing     *bool     `json:"typing,omitempty"`
+	URL        string    `json:"url,omitempty"`
+	Presence   string    `json:"presence,omitempty"`
+	VisitorID  string    `json:"visitorId,omitempty"`
+	Duplicate  bool      `json:"duplicate,omitempty"`
+	Action     string    `json:"action,omitempty"`
+	Transcript bool      `json:"transcript,omitempty"`
 }
 
 // WorkplaceView is an operator's state: the lists are always present.
