@@ -4,7 +4,43 @@
   'use strict';
   let apiBase = '';
   let etag = null;
-  const $ = (sel) => document.querySelector(sel);
+  // The secret of a mailed link (#set-password=...), kept in memory only:
+  // it is taken out of the address bar as soon as the page reads it.
+  let linkToken = '';
+
+  // Every view is in index.html. The sign-in form stays in the document,
+  // hidden while another view shows; of the others only the shown one is
+  // in the document, so their labels and fields (a second "E-mail", a
+  // second "Password") never get in the way of the shown one's.
+  const main = document.querySelector('main');
+  const login = document.getElementById('login-view');
+  const views = {};
+  for (const s of Array.from(main.querySelectorAll(':scope > section'))) {
+    views[s.id] = s;
+    if (s === login) continue;
+    s.hidden = false;
+    s.remove();
+  }
+  let current = null;
+  // $ finds an element in the header or in any view, shown or not.
+  const $ = (sel) => {
+    const found = document.querySelector(sel);
+    if (found) return found;
+    for (const v of Object.values(views)) {
+      if (v.matches(sel)) return v;
+      const e = v.querySelector(sel);
+      if (e) return e;
+    }
+    return null;
+  };
+  function show(id) {
+    if (current === id) return;
+    if (current && current !== login.id) views[current].remove();
+    login.hidden = id !== login.id;
+    if (id !== login.id) main.appendChild(views[id]);
+    current = id;
+    document.querySelectorAll('#nav button').forEach((b) => b.setAttribute('aria-current', String(b.dataset.view === id)));
+  }
 
   async function loadConfig() {
     try {
@@ -17,7 +53,16 @@
     } catch (e) { /* same origin */ }
   }
 
-  async function api(method, path, body, headers) {
+  function user() { return JSON.parse(sessionStorage.getItem('parley.user') || '{}'); }
+  function isAdmin() { return user().role === 'administrator'; }
+
+  function keepSession(data) {
+    sessionStorage.setItem('parley.token', data.token);
+    if (data.refreshToken) sessionStorage.setItem('parley.refresh', data.refreshToken);
+    sessionStorage.setItem('parley.user', JSON.stringify(data.user));
+  }
+
+  async function call(method, path, body, headers) {
     const h = Object.assign({ 'content-type': 'application/json' }, headers || {});
     const token = sessionStorage.getItem('parley.token');
     if (token) h.authorization = 'Bearer ' + token;
@@ -28,60 +73,248 @@
     return { status: r.status, data, etag: r.headers.get('etag') };
   }
 
-  function showErrors(fields) {
-    document.querySelectorAll('.field-error').forEach((p) => { p.textContent = (fields && fields[p.dataset.field]) || ''; });
+  // refresh renews the access token with the refresh token, once; any
+  // failure ends the session.
+  let refreshing = null;
+  function refresh() {
+    const refreshToken = sessionStorage.getItem('parley.refresh');
+    if (!refreshToken) return Promise.resolve(false);
+    if (!refreshing) {
+      refreshing = call('POST', '/v1/auth/refresh', { refreshToken })
+        .then((r) => { if (r.status !== 200) return false; keepSession(r.data); return true; })
+        .catch(() => false)
+        .finally(() => { refreshing = null; });
+    }
+    return refreshing;
   }
 
-  function status(text, isError) {
-    const p = $('#company-status');
+  // api is call with the session kept alive: a token the gateway refuses
+  // (401, or 403 without the API's own error body: an expired token looks
+  // like this) is refreshed once and the call repeated. A refusal that
+  // survives a fresh token is a real one; a failed refresh signs out.
+  async function api(method, path, body, headers) {
+    let r = await call(method, path, body, headers);
+    const gatewayRefusal = (x) => x.status === 401 || (x.status === 403 && !(x.data && x.data.error));
+    if (!sessionStorage.getItem('parley.token') || !gatewayRefusal(r)) return r;
+    if (!(await refresh())) { signOut(); return Object.assign(r, { signedOut: true }); }
+    r = await call(method, path, body, headers);
+    return r;
+  }
+
+  function errorOf(r, fallback) { return (r.data && r.data.error && r.data.error.message) || (r.data && r.data.message) || fallback; }
+
+  // showErrors writes each field's message under it, within one form.
+  function showErrors(form, fields) {
+    form.querySelectorAll('.field-error').forEach((p) => { p.textContent = (fields && fields[p.dataset.field]) || ''; });
+  }
+
+  function setStatus(sel, text, isError) {
+    const p = $(sel);
     p.textContent = text;
     p.classList.toggle('error', !!isError);
   }
+  const status = (text, isError) => setStatus('#company-status', text, isError);
+
+  function signedIn() {
+    $('#logout').hidden = false;
+    $('#nav').hidden = false;
+    const u = user();
+    $('#who').textContent = u.email ? u.email + ' (' + u.role + ')' : '';
+    document.body.classList.toggle('admin', isAdmin());
+  }
 
   async function showSettings() {
-    $('#login-view').hidden = true;
-    $('#settings-view').hidden = false;
-    $('#logout').hidden = false;
-    const user = JSON.parse(sessionStorage.getItem('parley.user') || '{}');
-    $('#who').textContent = user.email ? user.email + ' (' + user.role + ')' : '';
-    $('#widget-link').href = 'widget/demo.html?account=' + encodeURIComponent(user.accountId || '');
+    show('settings-view');
+    signedIn();
+    const u = user();
+    $('#widget-link').href = 'widget/demo.html?account=' + encodeURIComponent(u.accountId || '');
     // The form stays disabled until the settings arrive: saving the empty
     // form before then would overwrite them, and without an If-Match.
+    // Only administrators may change settings; the others read them.
     $('#company-fields').disabled = true;
+    delete $('#company-form').dataset.loaded;
     const r = await api('GET', '/v1/settings/company');
-    if (r.status === 401 || r.status === 403) { return signOut(); }
-    if (r.status !== 200) { status((r.data && r.data.error && r.data.error.message) || 'Could not load the settings.', true); return; }
+    if (r.signedOut) return;
+    if (r.status !== 200) { status(errorOf(r, 'Could not load the settings.'), true); return; }
     etag = r.etag;
     const f = $('#company-form');
     for (const k of ['name', 'timezone', 'website', 'language']) f.elements[k].value = r.data[k] || '';
-    $('#company-fields').disabled = false;
+    $('#company-fields').disabled = !isAdmin();
+    f.dataset.loaded = 'true';
+  }
+
+  const roles = ['operator', 'supervisor', 'administrator'];
+
+  // personRow is one line of the People table; administrators get a role
+  // menu and a Remove button, everyone else reads.
+  function personRow(p) {
+    const tr = document.createElement('tr');
+    tr.dataset.person = p.id;
+    tr.dataset.email = p.email;
+    const cell = (text) => { const td = document.createElement('td'); td.textContent = text; tr.appendChild(td); return td; };
+    cell(p.name);
+    cell(p.email);
+    const roleCell = cell(isAdmin() ? '' : p.role);
+    cell(p.status);
+    if (!isAdmin()) return tr;
+    const select = document.createElement('select');
+    select.setAttribute('aria-label', 'Role of ' + p.email);
+    for (const r of roles) {
+      const o = document.createElement('option');
+      o.value = r; o.textContent = r; select.appendChild(o);
+    }
+    select.value = p.role;
+    select.addEventListener('change', async () => {
+      select.disabled = true;
+      const r = await api('PATCH', '/v1/people/' + encodeURIComponent(p.id), { role: select.value });
+      select.disabled = false;
+      if (r.signedOut) return;
+      if (r.status === 200) { p.role = r.data.role; setStatus('#people-status', p.email + ' is now ' + p.role + '.'); return; }
+      select.value = p.role;
+      const fields = (r.data && r.data.error && r.data.error.fields) || {};
+      setStatus('#people-status', p.email + ': ' + (fields.role || errorOf(r, 'the role was not changed')), true);
+    });
+    roleCell.appendChild(select);
+    const remove = document.createElement('button');
+    remove.type = 'button';
+    remove.textContent = 'Remove';
+    remove.setAttribute('aria-label', 'Remove ' + p.email);
+    remove.addEventListener('click', async () => {
+      if (!window.confirm('Remove ' + p.email + '? They will no longer be able to sign in.')) return;
+      const r = await api('DELETE', '/v1/people/' + encodeURIComponent(p.id));
+      if (r.signedOut) return;
+      if (r.status === 204) { tr.remove(); setStatus('#people-status', p.email + ' was removed.'); return; }
+      setStatus('#people-status', p.email + ': ' + errorOf(r, 'not removed'), true);
+    });
+    const actions = document.createElement('td');
+    actions.className = 'admin-only';
+    actions.appendChild(remove);
+    tr.appendChild(actions);
+    return tr;
+  }
+
+  // The invitation form is only in the page of an administrator, not merely
+  // hidden from the others.
+  const inviteForm = $('#invite-form');
+
+  async function showPeople() {
+    show('people-view');
+    signedIn();
+    if (isAdmin()) views['people-view'].appendChild(inviteForm);
+    else inviteForm.remove();
+    setStatus('#people-status', '');
+    const body = $('#people-table tbody');
+    body.replaceChildren();
+    const r = await api('GET', '/v1/people');
+    if (r.signedOut) return;
+    if (r.status !== 200) { setStatus('#people-status', errorOf(r, 'Could not load the people.'), true); return; }
+    for (const p of r.data.items) body.appendChild(personRow(p));
+    $('#people-table').dataset.loaded = 'true';
+  }
+
+  function showLogin(message) {
+    show('login-view');
+    setStatus('#login-status', message || '');
+  }
+
+  function showSetPassword() {
+    show('set-password-view');
+    $('#set-password-form').reset();
+    showErrors($('#set-password-form'), {});
+    setStatus('#set-password-status', '');
   }
 
   // signOut also forgets what the last user typed or was told, so the next
-  // person at this browser sees neither a password nor old messages.
+  // person at this browser sees neither a password nor old messages. The
+  // refresh token is revoked on the server, not only forgotten here.
   function signOut() {
+    const refreshToken = sessionStorage.getItem('parley.refresh');
+    if (refreshToken) call('POST', '/v1/auth/logout', { refreshToken }).catch(() => {});
     sessionStorage.clear();
     etag = null;
-    $('#login-form').reset();
-    $('#company-form').reset();
+    for (const f of ['#login-form', '#company-form', '#invite-form', '#forgot-form', '#set-password-form']) { $(f).reset(); showErrors($(f), {}); }
     $('#company-fields').disabled = true;
-    showErrors({});
     status('');
-    $('#login-view').hidden = false;
-    $('#settings-view').hidden = true;
+    $('#login-error').textContent = '';
+    $('#people-table tbody').replaceChildren();
+    delete $('#people-table').dataset.loaded;
+    document.body.classList.remove('admin');
     $('#logout').hidden = true;
+    $('#nav').hidden = true;
     $('#who').textContent = '';
+    showLogin();
   }
 
   $('#login-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const f = ev.target;
-    const r = await api('POST', '/v1/auth/login', { email: f.email.value, password: f.password.value });
-    if (r.status !== 200) { $('#login-error').textContent = (r.data && r.data.error && r.data.error.message) || 'Sign-in failed'; return; }
+    const r = await call('POST', '/v1/auth/login', { email: f.email.value, password: f.password.value });
+    if (r.status !== 200) { $('#login-error').textContent = errorOf(r, 'Sign-in failed'); return; }
     $('#login-error').textContent = '';
-    sessionStorage.setItem('parley.token', r.data.token);
-    sessionStorage.setItem('parley.user', JSON.stringify(r.data.user));
+    setStatus('#login-status', '');
+    f.password.value = '';
+    keepSession(r.data);
     showSettings();
+  });
+
+  $('#forgot-link').addEventListener('click', (ev) => {
+    ev.preventDefault();
+    const email = $('#login-form').elements.email.value;
+    show('forgot-view');
+    setStatus('#forgot-status', '');
+    $('#forgot-form').elements.email.value = email;
+  });
+  Object.values(views).forEach((v) => v.querySelectorAll('.to-login').forEach((a) => a.addEventListener('click', (ev) => { ev.preventDefault(); showLogin(); })));
+  Object.values(views).forEach((v) => v.querySelectorAll('.to-forgot').forEach((a) => a.addEventListener('click', (ev) => {
+    ev.preventDefault(); show('forgot-view'); setStatus('#forgot-status', '');
+  })));
+
+  $('#forgot-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const f = ev.target;
+    const r = await call('POST', '/v1/auth/password-reset', { email: f.email.value });
+    showErrors(f, r.data && r.data.error && r.data.error.fields);
+    if (r.status === 202) { setStatus('#forgot-status', 'If this e-mail has an account, a link to set a new password is on its way. Check your mail.'); return; }
+    setStatus('#forgot-status', errorOf(r, 'The link was not sent.'), true);
+  });
+
+  $('#set-password-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const f = ev.target;
+    if (f.password.value !== f.repeat.value) {
+      showErrors(f, { repeat: 'is not the same password' });
+      return;
+    }
+    const r = await call('POST', '/v1/auth/password', { token: linkToken, password: f.password.value });
+    const fields = (r.data && r.data.error && r.data.error.fields) || {};
+    showErrors(f, fields);
+    if (r.status !== 200) {
+      setStatus('#set-password-status', fields.token ? errorOf(r, 'This link no longer works.') : errorOf(r, 'The password was not set.'), true);
+      return;
+    }
+    // Setting a password ends every session of the person: start afresh.
+    linkToken = '';
+    sessionStorage.clear();
+    f.reset();
+    showLogin('Your password is set. Sign in with it.');
+    $('#login-form').elements.email.value = (r.data.user && r.data.user.email) || '';
+  });
+
+  $('#invite-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const f = ev.target;
+    setStatus('#invite-status', '');
+    const r = await api('POST', '/v1/people', { email: f.email.value, name: f.elements.name.value, role: f.role.value });
+    if (r.signedOut) return;
+    const fields = (r.data && r.data.error && r.data.error.fields) || {};
+    showErrors(f, fields);
+    if (r.status === 201) {
+      $('#people-table tbody').appendChild(personRow(r.data));
+      setStatus('#invite-status', 'The invitation to ' + r.data.email + ' is on its way.');
+      f.reset();
+      return;
+    }
+    setStatus('#invite-status', errorOf(r, 'Not invited.'), true);
   });
 
   $('#company-form').addEventListener('submit', async (ev) => {
@@ -89,14 +322,31 @@
     const f = ev.target;
     const body = { name: f.elements.name.value, timezone: f.elements.timezone.value, website: f.elements.website.value, language: f.elements.language.value };
     const r = await api('PATCH', '/v1/settings/company', body, etag ? { 'if-match': etag } : {});
-    if (r.status === 401) { return signOut(); }
-    if (r.status === 200) { etag = r.etag; showErrors({}); status('Saved.'); return; }
-    status((r.data && r.data.error && r.data.error.message) || 'Not saved.', true);
-    showErrors(r.data && r.data.error && r.data.error.fields);
+    if (r.signedOut) return;
+    if (r.status === 200) { etag = r.etag; showErrors(f, {}); status('Saved.'); return; }
+    status(errorOf(r, 'Not saved.'), true);
+    showErrors(f, r.data && r.data.error && r.data.error.fields);
   });
   // An edit makes an earlier "Saved." untrue.
   $('#company-form').addEventListener('input', () => status(''));
   $('#logout').addEventListener('click', signOut);
+  document.querySelectorAll('#nav button').forEach((b) => b.addEventListener('click', () => {
+    if (b.dataset.view === 'people-view') showPeople(); else showSettings();
+  }));
 
-  loadConfig().then(() => { if (sessionStorage.getItem('parley.token')) showSettings(); });
+  // A mailed link opens the console at #set-password=<secret>.
+  function readLink() {
+    const m = /^#set-password=(.+)$/.exec(location.hash);
+    if (!m) return false;
+    linkToken = decodeURIComponent(m[1].replace(/\+/g, ' '));
+    history.replaceState(null, '', location.pathname + location.search);
+    return true;
+  }
+
+  window.addEventListener('hashchange', () => { if (readLink()) showSetPassword(); });
+  loadConfig().then(() => {
+    if (readLink()) showSetPassword();
+    else if (sessionStorage.getItem('parley.token')) showSettings();
+    else showLogin();
+  });
 })();

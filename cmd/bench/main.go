@@ -20,7 +20,7 @@ func main() {
 	var o bench.Options
 	flag.IntVar(&o.Load.Chats, "chats", 200, "concurrent chats in the relay run")
 	flag.IntVar(&o.Load.MessagesPerSide, "messages", 10, "messages each side sends per chat (a chat of 20 messages is 10)")
-	flag.DurationVar(&o.Load.Spread, "spread", 10*time.Second, "time over which each side sends its messages")
+	flag.DurationVar(&o.Load.Spread, "spread", time.Minute, "time over which each side sends its messages")
 	flag.IntVar(&o.Repeat, "repeat", 3, "whole chats measured one operation at a time")
 	flag.IntVar(&o.ColdStarts, "cold-starts", 5, "cold starts per function under the emulator")
 	flag.Float64Var(&o.ChatMinutes, "chat-minutes", 10, "assumed minutes a visitor stays connected per chat, for the cost")

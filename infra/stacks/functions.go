@@ -3,10 +3,12 @@ package stacks
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsses"
@@ -26,9 +28,11 @@ type access struct {
 	mail        bool // sends through SES (MAIL_FROM, MAIL_CONFIGURATION_SET)
 	connections bool // posts to WebSocket connections (CONNECTIONS_ENDPOINT)
 	// links tells clients the deployment's URLs (PUBLIC_BASE_URL,
-	// WEBSOCKET_URL). Only the HTTP stack knows both: the HTTP API is its
-	// own and the realtime stack is built before it. A realtime function
-	// with links would make the two stacks depend on each other.
+	// WEBSOCKET_URL, and the console's: CONSOLE_URL, or the parameter
+	// CONSOLE_URL_PARAMETER it may read). Only the HTTP stack knows both
+	// APIs: the HTTP API is its own and the realtime stack is built before
+	// it. A realtime function with links would make the two stacks depend
+	// on each other.
 	links bool
 }
 
@@ -164,6 +168,19 @@ func newFunction(scope awscdk.Stack, def routes.Function, acc access, deps funct
 	if acc.links {
 		fn.AddEnvironment(jsii.String(config.EnvPublicBaseURL), deps.publicBaseURL, nil)
 		fn.AddEnvironment(jsii.String(config.EnvWebSocketURL), deps.webSocketURL, nil)
+		if deps.settings.ConsoleURL != "" {
+			fn.AddEnvironment(jsii.String(config.EnvConsoleURL), jsii.String(deps.settings.ConsoleURL), nil)
+		} else {
+			// GetParameter on that one name only; the ARN is built from the
+			// name because the parameter belongs to the web stack.
+			fn.AddEnvironment(jsii.String(config.EnvConsoleURLParameter), jsii.String(ConsoleURLParameter), nil)
+			fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions: jsii.Strings("ssm:GetParameter"),
+				Resources: &[]*string{scope.FormatArn(&awscdk.ArnComponents{
+					Service: jsii.String("ssm"), Resource: jsii.String("parameter"), ResourceName: jsii.String(strings.TrimPrefix(ConsoleURLParameter, "/")),
+				})},
+			}))
+		}
 	}
 
 	addFunctionAlarms(scope, id, fn)

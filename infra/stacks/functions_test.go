@@ -16,7 +16,7 @@ import (
 // PARLEY_STAGE: each name comes with the permission to use what it names, so
 // this is also the list of who may do what.
 var extraEnv = map[string][]string{
-	routes.FnAPI:        {config.EnvTokenSecretARN, config.EnvPublicBaseURL, config.EnvWebSocketURL},
+	routes.FnAPI:        {config.EnvTokenSecretARN, config.EnvPublicBaseURL, config.EnvWebSocketURL, config.EnvConsoleURLParameter},
 	routes.FnAuthorizer: {config.EnvTokenSecretARN},
 	routes.FnRealtime:   {config.EnvTokenSecretARN, config.EnvConnectionsEndpoint},
 	routes.FnStream:     {config.EnvMailFrom, config.EnvMailConfigSet, config.EnvConnectionsEndpoint},

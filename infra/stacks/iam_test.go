@@ -141,7 +141,7 @@ func functionStatements(t *testing.T, fn routes.Function) []statement {
 
 // services is, per function, the AWS services its role may call.
 var services = map[string][]string{
-	routes.FnAPI:        {"dynamodb", "secretsmanager"},
+	routes.FnAPI:        {"dynamodb", "secretsmanager", "ssm"},
 	routes.FnAuthorizer: {"dynamodb", "secretsmanager"},
 	routes.FnRealtime:   {"dynamodb", "execute-api", "secretsmanager"},
 	routes.FnStream:     {"dynamodb", "execute-api", "ses", "sqs"},

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,7 +38,18 @@ const (
 	// DefaultCORSOrigins; set it to the console's origin (a custom domain, or
 	// the ConsoleUrl output after a first deploy) to narrow it.
 	ContextCORSOrigins = "corsOrigins"
+	// ContextConsoleURL is the console's address when a custom domain
+	// fronts the distribution, e.g. https://chat.example.com; invitation and
+	// reset mails link to it. Without it they link to the distribution's
+	// own URL, which the web stack publishes in ConsoleURLParameter.
+	ContextConsoleURL = "consoleUrl"
 )
+
+// ConsoleURLParameter is the SSM parameter holding the console's URL. Its
+// name is fixed, like the stacks' names, because the HTTP stack reads what
+// the web stack writes and cannot reference the web stack: the web stack
+// already references the HTTP stack's API.
+const ConsoleURLParameter = "/parley/console-url"
 
 // Defaults that let `cdk synth` run offline on a fresh checkout. The .example
 // domain is reserved (RFC 2606): a deployment that keeps it cannot send mail,
@@ -68,6 +80,7 @@ type Settings struct {
 	MailFrom    string
 	SESIdentity string
 	CORSOrigins []string // literal origins, or "*"
+	ConsoleURL  string   // https://host of a custom domain, or "" for the distribution's URL
 }
 
 // RepoRoot finds the repository root, the nearest folder at or above the
@@ -154,6 +167,13 @@ func SettingsFromContext(scope constructs.Construct, root string) (Settings, err
 	for _, o := range strings.Split(get(ContextCORSOrigins, DefaultCORSOrigins), ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			s.CORSOrigins = append(s.CORSOrigins, o)
+		}
+	}
+
+	if s.ConsoleURL = strings.TrimRight(get(ContextConsoleURL, ""), "/"); s.ConsoleURL != "" {
+		u, err := url.Parse(s.ConsoleURL)
+		if err != nil || u.Scheme != "https" || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.Fragment != "" {
+			return s, fmt.Errorf("stacks: context %s=%q must be an https:// origin such as https://chat.example.com", ContextConsoleURL, s.ConsoleURL)
 		}
 	}
 

@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3assets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3deployment"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsssm"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 )
@@ -30,7 +31,8 @@ type WebStack struct {
 	awscdk.Stack
 	Bucket       awss3.Bucket
 	Distribution awscloudfront.Distribution
-	// URL is the console's address, https://<distribution domain>.
+	// URL is the console's address: https://<distribution domain>, or the
+	// custom domain of context consoleUrl.
 	URL *string
 }
 
@@ -74,6 +76,17 @@ func NewWebStack(scope constructs.Construct, id string, props *WebStackProps) *W
 	})
 
 	url := jsii.String("https://" + *distribution.DistributionDomainName())
+	if props.Settings.ConsoleURL != "" {
+		url = jsii.String(props.Settings.ConsoleURL)
+	}
+	// Invitation and reset mails link here. The api function reads the
+	// parameter by its fixed name: a reference from the HTTP stack to this
+	// one would close a cycle, since this stack references the HTTP API.
+	awsssm.NewStringParameter(stack, jsii.String("ConsoleUrlParameter"), &awsssm.StringParameterProps{
+		ParameterName: jsii.String(ConsoleURLParameter),
+		StringValue:   url,
+		Description:   jsii.String("The Parley console's URL, which invitation and password-reset mails link to"),
+	})
 	awscdk.NewCfnOutput(stack, jsii.String("ConsoleUrl"), &awscdk.CfnOutputProps{Value: url})
 	return &WebStack{Stack: stack, Bucket: bucket, Distribution: distribution, URL: url}
 }

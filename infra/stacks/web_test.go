@@ -9,6 +9,8 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"parley/infra/stacks"
+	"parley/internal/config"
+	"parley/internal/routes"
 )
 
 func TestSiteIsAPrivateBucketBehindCloudFront(t *testing.T) {
@@ -57,4 +59,53 @@ func TestSiteIsAPrivateBucketBehindCloudFront(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Mails link to the console, not to the API: the web stack publishes the
+// distribution's URL under a fixed name, and the api function may read that
+// one parameter and nothing else of SSM.
+func TestMailedLinksPointAtTheConsole(t *testing.T) {
+	check(t, "the console's URL is published", func() {
+		app.templates["web"].HasResourceProperties(jsii.String("AWS::SSM::Parameter"), map[string]any{
+			"Name":  stacks.ConsoleURLParameter,
+			"Type":  "String",
+			"Value": assertions.Match_ObjectLike(&map[string]any{"Fn::Join": assertions.Match_AnyValue()}),
+		})
+	})
+	value, _ := json.Marshal(props(onlyResource(t, "web", "AWS::SSM::Parameter"))["Value"])
+	if !strings.Contains(string(value), "DomainName") || !strings.Contains(string(value), "https://") {
+		t.Errorf("the parameter is not https://<distribution domain>: %s", value)
+	}
+
+	fn, _ := routes.FunctionByName(routes.FnAPI)
+	id := functionsByName(t, "http")[routes.FnAPI]
+	env, _ := props(resources("http", "AWS::Lambda::Function")[id])["Environment"].(map[string]any)["Variables"].(map[string]any)
+	if got := env[config.EnvConsoleURLParameter]; got != stacks.ConsoleURLParameter {
+		t.Errorf("%s = %v, want %s", config.EnvConsoleURLParameter, got, stacks.ConsoleURLParameter)
+	}
+	var granted []string
+	for _, s := range functionStatements(t, fn) {
+		for _, a := range s.actions {
+			if strings.HasPrefix(a, "ssm:") {
+				r, _ := json.Marshal(s.resource)
+				granted = append(granted, a+" on "+string(r))
+			}
+		}
+	}
+	if len(granted) != 1 || !strings.HasPrefix(granted[0], "ssm:GetParameter on ") || !strings.Contains(granted[0], ":parameter"+stacks.ConsoleURLParameter+`"`) {
+		t.Errorf("the api function's SSM grants are %v, want only ssm:GetParameter on %s", granted, stacks.ConsoleURLParameter)
+	}
+}
+
+// onlyResource returns the one resource of a type in a stack.
+func onlyResource(t *testing.T, kind, typ string) map[string]any {
+	t.Helper()
+	all := resources(kind, typ)
+	if len(all) != 1 {
+		t.Fatalf("%d %s in the %s stack, want 1", len(all), typ, kind)
+	}
+	for _, r := range all {
+		return r
+	}
+	return nil
 }

@@ -108,8 +108,9 @@ type Service struct {
 	// §4.10). Nil signs with the account's name.
 	Branding func(ctx context.Context, a Account) mail.Signer
 	// LinkURL turns a one-time link secret into the URL mailed to the
-	// person.
-	LinkURL func(secret string) string
+	// person. It may fail: in AWS the console's address is looked up once,
+	// and a mail without a working link is worse than a refused request.
+	LinkURL func(ctx context.Context, secret string) (string, error)
 	// Access decides whether an account lets an address in (SPEC §2.9);
 	// nil lets every address in.
 	Access *Guard

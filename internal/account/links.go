@@ -81,7 +81,10 @@ func (s *Service) mailLink(ctx context.Context, a Account, p Person, l Link, sec
 	t := texts[l.Kind]
 	url := secret
 	if s.LinkURL != nil {
-		url = s.LinkURL(secret)
+		var err error
+		if url, err = s.LinkURL(ctx, secret); err != nil {
+			return err
+		}
 	}
 	signer := mail.Signer{CompanyName: a.Name, Language: a.Language}
 	if s.Branding != nil {

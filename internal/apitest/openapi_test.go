@@ -1,11 +1,14 @@
 package apitest_test
 
 import (
+	"context"
 	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"parley/internal/chat"
 	"parley/internal/openapi"
 	"parley/internal/routes"
 	"parley/internal/settings"
@@ -14,7 +17,7 @@ import (
 // ownPrefixes and ownPaths are the routes this document describes (the
 // settings issue); other issues document theirs.
 var (
-	ownPrefixes = []string{"/v1/settings", "/v1/templates", "/v1/audit"}
+	ownPrefixes = []string{"/v1/settings", "/v1/templates", "/v1/audit", "/v1/chats"}
 	ownPaths    = []string{"/v1/widget/{accountId}/config", "/v1/widget/{accountId}/logo", "/v1/widget/{accountId}/invite-avatar"}
 )
 
@@ -134,6 +137,19 @@ func TestEveryOperationAsDocumented(t *testing.T) {
 	adm("PUT", "/v1/templates/"+id, map[string]any{"language": "ru", "section": "Start", "title": "Hello", "text": "Добрый вечер!"}, 200)
 	adm("POST", "/v1/templates", map[string]any{"level": "global", "language": "ru", "text": ""}, 422)
 	adm("DELETE", "/v1/templates/"+id, nil, 204)
+
+	// The chat history: an offline request is a chat without a socket.
+	left, err := e.stack.Store.ChatService(time.Now).LeaveMessage(context.Background(), chat.Party{AccountID: a.ID, Kind: chat.FromVisitor, ID: "visitor-1"},
+		chat.OfflineInput{Name: "Ann", Contact: "ann@visitor.example", Text: "Call me back", Page: "https://acme.example/contact"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := adm("GET", "/v1/chats?status=closed&limit=10", nil, 200); len(r.Body["items"].([]any)) != 1 {
+		t.Errorf("GET /v1/chats: %v, want the offline request", r.Body)
+	}
+	adm("GET", "/v1/chats?from=yesterday", nil, 422)
+	adm("GET", "/v1/chats/"+left.ID, nil, 200)
+	adm("GET", "/v1/chats/000000000000deadbeef", nil, 404)
 
 	// The audit trail, written by the stream consumer.
 	eventually(t, "the audit entries", func() bool {

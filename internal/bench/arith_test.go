@@ -148,3 +148,11 @@ func TestHelloBuiltLikeTheFunctions(t *testing.T) {
 }
 
 func near(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
+
+func TestNumberSize(t *testing.T) {
+	for n, want := range map[string]int{"0": 1, "7": 2, "42": 2, "100": 2, "1000": 2, "1e3": 2, "12345.678": 6, "100.5": 4, "-0.05": 2, "1764085600": 5} {
+		if got := numberSize(n); got != want {
+			t.Errorf("numberSize(%s) = %d, want %d", n, got, want)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"parley/internal/local/localaws"
 	"parley/internal/local/stack"
 	"parley/internal/routes"
 )
@@ -59,6 +60,10 @@ func (s opSample) cost() OpCost {
 // then chat start is measured with the assignment it sets off (settle
 // waits for it when it runs on the stream), and the take step goes.
 func measureOps(ctx context.Context, st *stack.Stack, m *Meter, chats, perSide int) (map[string]opSample, error) {
+	// One operation at a time: the meter can size transactions by reading
+	// their items around them (see Meter).
+	m.SizeTransactions(localaws.NewDynamoDBClient(st.DynamoDBEndpoint))
+	defer m.SizeTransactions(nil)
 	p, err := newPair(ctx, st.HTTPURL, "bench-ops")
 	if err != nil {
 		return nil, err
@@ -126,7 +131,7 @@ func measureOps(ctx context.Context, st *stack.Stack, m *Meter, chats, perSide i
 		settle()
 		s := out[name]
 		s.durations = append(s.durations, d)
-		s.usage = addUsage(s.usage, m.Snapshot().Sub(before))
+		s.usage = s.usage.Add(m.Snapshot().Sub(before))
 		s.messages += int(frames() - framesBefore)
 		s.n++
 		out[name] = s
@@ -246,15 +251,4 @@ func waitGone(ctx context.Context, st *stack.Stack, p party) error {
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
-}
-
-func addUsage(a, b Usage) Usage {
-	sum := Usage{Requests: map[string]int{}, ReadUnits: a.ReadUnits + b.ReadUnits, WriteUnits: a.WriteUnits + b.WriteUnits, Unreported: a.Unreported + b.Unreported}
-	for op, n := range a.Requests {
-		sum.Requests[op] += n
-	}
-	for op, n := range b.Requests {
-		sum.Requests[op] += n
-	}
-	return sum
 }

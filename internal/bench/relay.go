@@ -27,7 +27,7 @@ type RelayResult struct {
 	OperatorToVisitor     []time.Duration
 	Lost, Reordered, Dups int
 	Errors                int // error frames, failed writes, frames delivered to the wrong party
-	Elapsed               time.Duration
+	ErrorSamples          []string
 	Usage                 Usage // DynamoDB requests of the handlers during the run
 }
 
@@ -52,6 +52,7 @@ type relaySide struct {
 	reordered int
 	dups      int
 	errors    int
+	samples   []string // the first error frames, for the log
 }
 
 // receive checks one frame that reached this side.
@@ -67,6 +68,9 @@ func (s *relaySide) receive(f frame, at time.Time, base *atomic.Pointer[time.Tim
 	}
 	if f.failed() {
 		s.errors++
+		if s.errors <= 2 {
+			s.samples = append(s.samples, f.String())
+		}
 		return
 	}
 	if f.Type != "message" {
@@ -179,7 +183,6 @@ func runRelay(ctx context.Context, st *stack.Stack, m *Meter, o LoadOptions, pro
 	for delivered.Load() < expected && time.Now().Before(deadline) && ctx.Err() == nil {
 		time.Sleep(20 * time.Millisecond)
 	}
-	res.Elapsed = time.Since(start)
 	res.Usage = m.Snapshot().Sub(before)
 	res.Sent = int(expected)
 	res.Errors = int(sendErrors.Load())
@@ -198,6 +201,9 @@ func runRelay(ctx context.Context, st *stack.Stack, m *Meter, o LoadOptions, pro
 		res.Reordered += s.reordered
 		res.Dups += s.dups
 		res.Errors += s.errors
+		if len(res.ErrorSamples) < 5 {
+			res.ErrorSamples = append(res.ErrorSamples, s.samples...)
+		}
 		s.mu.Unlock()
 	}
 	return res, ctx.Err()

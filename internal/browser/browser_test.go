@@ -97,6 +97,8 @@ func TestBrowser(t *testing.T) {
 		"PARLEY_PASSWORD="+password,
 		"PARLEY_TOKEN="+token,
 		"PARLEY_ARTIFACTS="+artifacts,
+		// The local SES, whose GET /store shows the mails the tests open.
+		"PARLEY_SES_URL="+sesEndpoint,
 		"NO_COLOR=1",
 	)
 	cmd.Stdout = t.Output()

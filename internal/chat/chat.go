@@ -71,7 +71,10 @@ type Chat struct {
 	Question     string
 	// Offline marks an offline request (SPEC §4.7): a chat started by the
 	// offline form while no operator was online.
-	Offline        bool
+	Offline bool
+	// Unanswered marks an offline request no operator has handled yet;
+	// these count against misc.offlineQueueLimit.
+	Unanswered     bool
 	OfflineName    string
 	OfflineContact string
 	StartedAt      time.Time
@@ -268,6 +271,9 @@ var (
 	ErrRace = apperr.New(apperr.Conflict, "the chat changed meanwhile: try again")
 	// ErrTaken: another operator took the chat first.
 	ErrTaken = apperr.New(apperr.Conflict, "another operator has already taken this chat")
+	// ErrOfflineQueueFull: misc.offlineQueueLimit offline requests wait
+	// for an answer already.
+	ErrOfflineQueueFull = apperr.New(apperr.Conflict, "too many messages are waiting for an answer: please try again later")
 )
 
 // Store declares what the chat lifecycle needs from storage. Each write is
@@ -278,6 +284,13 @@ type Store interface {
 	// prevOpen ("" for none): two racing starts make one chat. Errors:
 	// ErrRace when another start won.
 	StartChat(ctx context.Context, c Chat, first []Message, prevOpen string) error
+	// StartOffline stores an offline request as StartChat stores a chat,
+	// and counts it as unanswered, only while fewer than limit are (0: no
+	// limit). Errors: ErrRace, ErrOfflineQueueFull.
+	StartOffline(ctx context.Context, c Chat, first []Message, prevOpen string, limit int) error
+	// AnswerOffline marks an unanswered offline request handled and
+	// uncounts it, only if it is still unanswered. Errors: ErrRace.
+	AnswerOffline(ctx context.Context, c Chat) error
 	// OpenChatID returns the id of the visitor's latest chat ("" for none).
 	OpenChatID(ctx context.Context, accountID, visitorID string) (string, error)
 	// Chat returns a chat. Errors: apperr.NotFound.
@@ -360,13 +373,17 @@ const (
 // visitor's sticky draw against misc.buttonProbability; online is whether
 // some operator is online and not away; waiting is how many chats wait for
 // an operator, against misc.onlineQueueLimit (a full queue hides the
-// online button, leaving the offline one).
-func Button(m settings.Misc, draw int, online bool, waiting int64) string {
+// online button, leaving the offline one); unanswered is how many offline
+// requests wait for an answer, against misc.offlineQueueLimit (a full one
+// hides the offline button).
+func Button(m settings.Misc, draw int, online bool, waiting, unanswered int64) string {
 	switch {
 	case draw >= m.ButtonProbability:
 		return ButtonHidden
 	case online && (m.OnlineQueueLimit == nil || waiting < int64(*m.OnlineQueueLimit)):
 		return ButtonOnline
+	case m.OfflineQueueLimit != nil && unanswered >= int64(*m.OfflineQueueLimit):
+		return ButtonHidden
 	}
 	return ButtonOffline
 }

@@ -45,21 +45,27 @@ func TestCheckCategory(t *testing.T) {
 func TestButton(t *testing.T) {
 	two := 2
 	for _, tc := range []struct {
-		misc    settings.Misc
-		draw    int
-		online  bool
-		waiting int64
-		want    string
+		misc                settings.Misc
+		draw                int
+		online              bool
+		waiting, unanswered int64
+		want                string
 	}{
-		{settings.Misc{ButtonProbability: 100}, 99, true, 0, chat.ButtonOnline},
-		{settings.Misc{ButtonProbability: 100}, 0, false, 0, chat.ButtonOffline},
-		{settings.Misc{ButtonProbability: 30}, 30, true, 0, chat.ButtonHidden},
-		{settings.Misc{ButtonProbability: 0}, 0, true, 0, chat.ButtonHidden},
-		{settings.Misc{ButtonProbability: 100, OnlineQueueLimit: &two}, 5, true, 1, chat.ButtonOnline},
-		{settings.Misc{ButtonProbability: 100, OnlineQueueLimit: &two}, 5, true, 2, chat.ButtonOffline},
+		{settings.Misc{ButtonProbability: 100}, 99, true, 0, 0, chat.ButtonOnline},
+		{settings.Misc{ButtonProbability: 100}, 0, false, 0, 0, chat.ButtonOffline},
+		{settings.Misc{ButtonProbability: 30}, 30, true, 0, 0, chat.ButtonHidden},
+		{settings.Misc{ButtonProbability: 0}, 0, true, 0, 0, chat.ButtonHidden},
+		{settings.Misc{ButtonProbability: 100, OnlineQueueLimit: &two}, 5, true, 1, 0, chat.ButtonOnline},
+		{settings.Misc{ButtonProbability: 100, OnlineQueueLimit: &two}, 5, true, 2, 0, chat.ButtonOffline},
+		// A full offline queue hides the offline button, never the online one.
+		{settings.Misc{ButtonProbability: 100, OfflineQueueLimit: &two}, 5, false, 0, 1, chat.ButtonOffline},
+		{settings.Misc{ButtonProbability: 100, OfflineQueueLimit: &two}, 5, false, 0, 2, chat.ButtonHidden},
+		{settings.Misc{ButtonProbability: 100, OfflineQueueLimit: &two}, 5, true, 0, 2, chat.ButtonOnline},
+		{settings.Misc{ButtonProbability: 100, OnlineQueueLimit: &two, OfflineQueueLimit: &two}, 5, true, 2, 2, chat.ButtonHidden},
+		{settings.Misc{ButtonProbability: 100}, 5, false, 0, 1000, chat.ButtonOffline},
 	} {
-		if got := chat.Button(tc.misc, tc.draw, tc.online, tc.waiting); got != tc.want {
-			t.Errorf("Button(%+v, draw %d, online %v, waiting %d) = %s, want %s", tc.misc, tc.draw, tc.online, tc.waiting, got, tc.want)
+		if got := chat.Button(tc.misc, tc.draw, tc.online, tc.waiting, tc.unanswered); got != tc.want {
+			t.Errorf("Button(%+v, draw %d, online %v, waiting %d, unanswered %d) = %s, want %s", tc.misc, tc.draw, tc.online, tc.waiting, tc.unanswered, got, tc.want)
 		}
 	}
 }

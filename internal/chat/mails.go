@@ -115,7 +115,11 @@ type OfflineInput struct {
 }
 
 // LeaveMessage stores an offline request as a chat (it is a chat start,
-// SPEC §3) and mails it to emails.leftMessages. Errors: apperr.Invalid.
+// SPEC §3) and mails it to emails.leftMessages. It counts as unanswered
+// until an operator closes it (Close), so misc.offlineQueueLimit can hide
+// the offline button. Errors: apperr.Invalid; ErrOfflineQueueFull (a
+// conflict) when the limit is reached; ErrRace when another tab started a
+// chat meanwhile.
 func (s *Service) LeaveMessage(ctx context.Context, v Party, in OfflineInput) (Chat, error) {
 	fields := map[string]string{}
 	var err error
@@ -146,10 +150,14 @@ func (s *Service) LeaveMessage(ctx context.Context, v Party, in OfflineInput) (C
 		return Chat{}, err
 	}
 	now := s.Now().UTC()
-	c := Chat{AccountID: v.AccountID, ID: NewID(now), VisitorID: v.ID, Status: Closed, Offline: true, OfflineName: in.Name, OfflineContact: in.Contact,
+	c := Chat{AccountID: v.AccountID, ID: NewID(now), VisitorID: v.ID, Status: Closed, Offline: true, Unanswered: true, OfflineName: in.Name, OfflineContact: in.Contact,
 		Language: doc.Company.Language, Question: in.Text, Page: in.Page, StartedAt: now, ClosedAt: now, LastMessageAt: now, Seq: 1, VisitorRead: 1}
 	first := []Message{{AccountID: c.AccountID, ChatID: c.ID, Seq: 1, From: FromVisitor, SenderID: v.ID, Text: in.Text, At: now}}
-	if err := s.Store.StartChat(ctx, c, first, prev); err != nil {
+	limit := 0
+	if doc.Misc.OfflineQueueLimit != nil {
+		limit = *doc.Misc.OfflineQueueLimit
+	}
+	if err := s.Store.StartOffline(ctx, c, first, prev, limit); err != nil {
 		return Chat{}, err
 	}
 	if len(doc.Emails.LeftMessages) == 0 {

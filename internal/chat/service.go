@@ -228,13 +228,25 @@ func (s *Service) Take(ctx context.Context, op Party, chatID string) (Chat, erro
 // Close closes a chat. The operator closes their chat (with a category
 // when classification.required: SPEC §2.3); a visitor closes theirs: a
 // waiting one closes for good, an active one stays with the operator, who
-// is told, until they close it. Errors: apperr.NotFound, apperr.Conflict
-// (not the closer's, category required).
+// is told, until they close it. Staff closing an unanswered offline
+// request mark it answered (it leaves misc.offlineQueueLimit's count).
+// Errors: apperr.NotFound, apperr.Conflict (not the closer's, category
+// required).
 func (s *Service) Close(ctx context.Context, p Party, chatID string) (Chat, error) {
 	for range maxRaces {
 		c, err := s.participantChat(ctx, p, chatID)
 		if err != nil {
 			return Chat{}, err
+		}
+		if c.Status == Closed && c.Unanswered && p.Kind == FromOperator {
+			next := c
+			next.Unanswered = false
+			if err := s.Store.AnswerOffline(ctx, c); errors.Is(err, ErrRace) {
+				continue
+			} else if err != nil {
+				return Chat{}, err
+			}
+			return next, nil
 		}
 		if c.Status == Closed {
 			return c, nil

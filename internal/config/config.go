@@ -24,6 +24,13 @@ const (
 	EnvWebSocketURL        = "WEBSOCKET_URL"    // wss:// URL the widget and workplace connect to, told to clients by the API
 	EnvStage               = "PARLEY_STAGE"     // "local" or "aws": outbound-call rules differ (SPEC §4.9)
 	EnvSweepWindow         = "SWEEP_WINDOW"     // how long one sweeper run ticks, a Go duration; default 1m to meet the next scheduled run
+	// The console's URL, which invitation and reset mails link to: CONSOLE_URL
+	// when it is known where the function is configured (locally, or a custom
+	// domain), else CONSOLE_URL_PARAMETER names the SSM parameter the web
+	// stack writes it to, since the HTTP stack cannot reference the web stack
+	// that depends on it.
+	EnvConsoleURL          = "CONSOLE_URL"
+	EnvConsoleURLParameter = "CONSOLE_URL_PARAMETER"
 )
 
 // Config is what every function may need. Fields a function does not use may
@@ -39,6 +46,8 @@ type Config struct {
 	WebSocketURL        string
 	Stage               string
 	SweepWindow         time.Duration
+	ConsoleURL          string
+	ConsoleURLParameter string
 }
 
 // FromEnv reads the configuration. TABLE_NAME is required by every function.
@@ -53,6 +62,8 @@ func FromEnv() (Config, error) {
 		PublicBaseURL:       os.Getenv(EnvPublicBaseURL),
 		WebSocketURL:        os.Getenv(EnvWebSocketURL),
 		Stage:               os.Getenv(EnvStage),
+		ConsoleURL:          os.Getenv(EnvConsoleURL),
+		ConsoleURLParameter: os.Getenv(EnvConsoleURLParameter),
 	}
 	if c.TableName == "" {
 		return c, fmt.Errorf("config: %s is not set", EnvTableName)

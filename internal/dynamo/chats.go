@@ -27,7 +27,8 @@ import (
 // CONN#connection. An operator's chats are ACC#a / OPCHAT#person#chat, and
 // their count ACC#a / LOAD#person: both change in the transaction that
 // assigns or releases a chat, which is where routing (issue 6) adds its
-// limit condition. ACC#a / QUEUE counts waiting chats.
+// limit condition. ACC#a / QUEUE counts waiting chats, and ACC#a /
+// OFFQUEUE unanswered offline requests.
 type chatRow struct {
 	Type           string    `dynamodbav:"type"`
 	AccountID      string    `dynamodbav:"accountId"`
@@ -43,6 +44,7 @@ type chatRow struct {
 	Rating         string    `dynamodbav:"rating,omitempty"`
 	Question       string    `dynamodbav:"question,omitempty"`
 	Offline        bool      `dynamodbav:"offline,omitempty"`
+	Unanswered     bool      `dynamodbav:"unanswered,omitempty"`
 	OfflineName    string    `dynamodbav:"offlineName,omitempty"`
 	OfflineContact string    `dynamodbav:"offlineContact,omitempty"`
 	StartedAt      time.Time `dynamodbav:"startedAt"`
@@ -77,7 +79,10 @@ func messageSK(seq int64) string                { return fmt.Sprintf("MSG#%012d"
 func operatorChatSK(person, chat string) string { return "OPCHAT#" + person + "#" + chat }
 func loadSK(person string) string               { return "LOAD#" + person }
 
-const queueSK = "QUEUE"
+const (
+	queueSK        = "QUEUE"
+	offlineQueueSK = "OFFQUEUE"
+)
 
 func clientIDSK(m chat.Message) string {
 	return "CID#" + string(m.From) + "#" + m.SenderID + "#" + m.ClientID
@@ -86,7 +91,7 @@ func clientIDSK(m chat.Message) string {
 func toChatRow(c chat.Chat) chatRow {
 	r := chatRow{Type: "chat", AccountID: c.AccountID, ID: c.ID, VisitorID: c.VisitorID, Status: string(c.Status), OperatorID: c.OperatorID,
 		DepartmentID: c.DepartmentID, Language: c.Language, Category: c.Category, Priority: c.Priority, Page: c.Page, Rating: string(c.Rating),
-		Question: c.Question, Offline: c.Offline, OfflineName: c.OfflineName, OfflineContact: c.OfflineContact, StartedAt: c.StartedAt,
+		Question: c.Question, Offline: c.Offline, Unanswered: c.Unanswered, OfflineName: c.OfflineName, OfflineContact: c.OfflineContact, StartedAt: c.StartedAt,
 		AssignedAt: c.AssignedAt, AnsweredAt: c.AnsweredAt, ClosedAt: c.ClosedAt, VisitorClosed: c.VisitorClosed, Seq: c.Seq,
 		VisitorRead: c.VisitorRead, OperatorRead: c.OperatorRead, LastMessageAt: c.LastMessageAt}
 	if c.Open() {
@@ -98,7 +103,7 @@ func toChatRow(c chat.Chat) chatRow {
 func fromChatRow(r chatRow) chat.Chat {
 	return chat.Chat{AccountID: r.AccountID, ID: r.ID, VisitorID: r.VisitorID, Status: chat.Status(r.Status), OperatorID: r.OperatorID,
 		DepartmentID: r.DepartmentID, Language: r.Language, Category: r.Category, Priority: r.Priority, Page: r.Page, Rating: chat.Rating(r.Rating),
-		Question: r.Question, Offline: r.Offline, OfflineName: r.OfflineName, OfflineContact: r.OfflineContact, StartedAt: r.StartedAt,
+		Question: r.Question, Offline: r.Offline, Unanswered: r.Unanswered, OfflineName: r.OfflineName, OfflineContact: r.OfflineContact, StartedAt: r.StartedAt,
 		AssignedAt: r.AssignedAt, AnsweredAt: r.AnsweredAt, ClosedAt: r.ClosedAt, VisitorClosed: r.VisitorClosed, Seq: r.Seq,
 		VisitorRead: r.VisitorRead, OperatorRead: r.OperatorRead, LastMessageAt: r.LastMessageAt}
 }
@@ -146,6 +151,59 @@ func (s *Store) counter(accountID, sk, typ, attr string, delta int64, extra map[
 // pointer to it in one transaction, conditional on the pointer being
 // prevOpen: of two racing starts, one makes the chat.
 func (s *Store) StartChat(ctx context.Context, c chat.Chat, first []chat.Message, prevOpen string) error {
+	t, err := s.startTxn(c, first, prevOpen)
+	if err != nil {
+		return err
+	}
+	return s.runChat(ctx, t, "start chat")
+}
+
+// StartOffline is StartChat for an offline request, which also adds one to
+// the unanswered count, conditional on the count being under limit: of
+// racing requests at the limit, the ones past it fail.
+func (s *Store) StartOffline(ctx context.Context, c chat.Chat, first []chat.Message, prevOpen string, limit int) error {
+	t, err := s.startTxn(c, first, prevOpen)
+	if err != nil {
+		return err
+	}
+	up := s.counter(c.AccountID, offlineQueueSK, "offlineQueue", "unanswered", 1, nil)
+	if limit > 0 {
+		up.Update.ConditionExpression = aws.String("attribute_not_exists(#n) OR #n < :limit")
+		up.Update.ExpressionAttributeValues[":limit"] = num(int64(limit))
+	}
+	t.add(up, chat.ErrOfflineQueueFull)
+	return s.runChat(ctx, t, "start offline request")
+}
+
+// AnswerOffline clears a request's unanswered mark and takes it off the
+// count in one transaction, conditional on the mark, so a request is
+// uncounted once however many operators close it.
+func (s *Store) AnswerOffline(ctx context.Context, c chat.Chat) error {
+	t := &txn{}
+	t.add(types.TransactWriteItem{Update: &types.Update{TableName: aws.String(s.Table), Key: key(accountPK(c.AccountID), chatSK(c.ID)),
+		UpdateExpression:          aws.String("REMOVE unanswered"),
+		ConditionExpression:       aws.String("unanswered = :yes"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":yes": &types.AttributeValueMemberBOOL{Value: true}}}}, chat.ErrRace)
+	t.add(s.counter(c.AccountID, offlineQueueSK, "offlineQueue", "unanswered", -1, nil), nil)
+	return s.runChat(ctx, t, "answer offline request")
+}
+
+// UnansweredCount is how many offline requests wait for an answer, from
+// the counter StartOffline and AnswerOffline keep (misc.offlineQueueLimit).
+func (s *Store) UnansweredCount(ctx context.Context, accountID string) (int64, error) {
+	var r struct {
+		Unanswered int64 `dynamodbav:"unanswered"`
+	}
+	err := s.get(ctx, accountPK(accountID), offlineQueueSK, &r, "offline queue")
+	if isNotFound(err) {
+		return 0, nil
+	}
+	return r.Unanswered, err
+}
+
+// startTxn is the transaction of a chat start: the visitor's pointer (the
+// race guard), the chat, its first messages and the waiting count.
+func (s *Store) startTxn(c chat.Chat, first []chat.Message, prevOpen string) (*txn, error) {
 	t := &txn{}
 	cond := "attribute_not_exists(openChatId)"
 	values := map[string]types.AttributeValue{":type": str("visitor"), ":acc": str(c.AccountID), ":id": str(c.VisitorID), ":chat": str(c.ID)}
@@ -159,20 +217,20 @@ func (s *Store) StartChat(ctx context.Context, c chat.Chat, first []chat.Message
 		ExpressionAttributeNames: map[string]string{"#type": "type"}, ExpressionAttributeValues: values}}, chat.ErrRace)
 	it, err := s.put(toChatRow(c), accountPK(c.AccountID), chatSK(c.ID), notExists, nil, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	t.add(it, apperr.New(apperr.Conflict, "chat id collision"))
 	for _, m := range first {
 		it, err := s.put(toMessageRow(m), chatPK(c.AccountID, c.ID), messageSK(m.Seq), nil, nil, nil)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		t.add(it, nil)
 	}
 	if c.Status == chat.Waiting {
 		t.add(s.counter(c.AccountID, queueSK, "queue", "waiting", 1, nil), nil)
 	}
-	return s.runChat(ctx, t, "start chat")
+	return t, nil
 }
 
 // runChat runs a chat transaction. A transaction that lost to a concurrent

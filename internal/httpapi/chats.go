@@ -24,7 +24,9 @@ type chatHandlers struct{ Deps }
 var drawButton = func() int { return rand.IntN(100) }
 
 // widgetButton decides the widget's button for a visitor: their sticky
-// draw, whether an operator is online and not away, and the waiting queue.
+// draw, whether an operator is online and not away, and the queue that
+// matters (waiting chats while online, unanswered offline requests while
+// not); each counter is read only when its limit is set.
 func widgetButton(ctx context.Context, d Deps, doc settings.Document, accountID, visitorID string) (string, error) {
 	draw, err := d.Store.DrawButton(ctx, accountID, visitorID, drawButton())
 	if err != nil {
@@ -44,7 +46,13 @@ func widgetButton(ctx context.Context, d Deps, doc settings.Document, accountID,
 			return "", err
 		}
 	}
-	return chat.Button(doc.Misc, draw, online, waiting), nil
+	var unanswered int64
+	if !online && doc.Misc.OfflineQueueLimit != nil {
+		if unanswered, err = d.Store.UnansweredCount(ctx, accountID); err != nil {
+			return "", err
+		}
+	}
+	return chat.Button(doc.Misc, draw, online, waiting, unanswered), nil
 }
 
 func (h chatHandlers) party(r Request) chat.Party {
@@ -166,6 +174,7 @@ type chatJSON struct {
 	Rating        chat.Rating `json:"rating,omitempty"`
 	Question      string      `json:"question,omitempty"`
 	Offline       bool        `json:"offline"`
+	Unanswered    bool        `json:"unanswered"`
 	OfflineName   string      `json:"offlineName,omitempty"`
 	Contact       string      `json:"offlineContact,omitempty"`
 	StartedAt     time.Time   `json:"startedAt"`
@@ -178,7 +187,7 @@ type chatJSON struct {
 
 func viewChatJSON(c chat.Chat) chatJSON {
 	return chatJSON{ID: c.ID, Status: c.Status, VisitorID: c.VisitorID, OperatorID: c.OperatorID, DepartmentID: c.DepartmentID, Language: c.Language,
-		Category: c.Category, Priority: c.Priority, Page: c.Page, Rating: c.Rating, Question: c.Question, Offline: c.Offline, OfflineName: c.OfflineName,
+		Category: c.Category, Priority: c.Priority, Page: c.Page, Rating: c.Rating, Question: c.Question, Offline: c.Offline, Unanswered: c.Unanswered, OfflineName: c.OfflineName,
 		Contact: c.OfflineContact, StartedAt: c.StartedAt, AssignedAt: c.AssignedAt, AnsweredAt: c.AnsweredAt, ClosedAt: c.ClosedAt,
 		VisitorClosed: c.VisitorClosed, Messages: c.Seq}
 }

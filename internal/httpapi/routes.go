@@ -161,5 +161,7 @@ func (h handlers) widgetConfig(ctx context.Context, r Request) (Response, error)
 		"visitorId":       visitor.Subject,
 		"visitorToken":    token,
 		"websocketUrl":    h.WebSocketURL,
+		// The widget offers "mail me the transcript" only when allowed.
+		"visitorTranscriptEmail": doc.Features.VisitorTranscriptEmail,
 	}), nil
 }

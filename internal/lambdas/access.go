@@ -21,15 +21,20 @@ func (d Deps) guard(store *dynamo.Store) *account.Guard {
 // accounts builds the account service of the api function.
 func (d Deps) accounts(store *dynamo.Store, signer *auth.Signer) *account.Service {
 	return &account.Service{Store: store, Signer: signer, Now: d.Now, OnCreated: welcomeMail(store, d.Now),
-		Mail: store, Branding: branding(store), LinkURL: linkURL(d.Config.PublicBaseURL), Access: d.guard(store)}
+		Mail: store, Branding: branding(store), LinkURL: linkURL(d.consoleURL()), Access: d.guard(store)}
 }
 
 // linkURL puts a one-time secret in the console's URL fragment: a fragment
 // is never sent to a server, so the secret stays out of access logs and
 // CDN logs on its way to the console.
-func linkURL(base string) func(secret string) string {
-	base = strings.TrimRight(base, "/")
-	return func(secret string) string { return base + "/#set-password=" + url.QueryEscape(secret) }
+func linkURL(console func(ctx context.Context) (string, error)) func(ctx context.Context, secret string) (string, error) {
+	return func(ctx context.Context, secret string) (string, error) {
+		base, err := console(ctx)
+		if err != nil {
+			return "", err
+		}
+		return strings.TrimRight(base, "/") + "/#set-password=" + url.QueryEscape(secret), nil
+	}
 }
 
 // branding signs an account's mails with its company name and website

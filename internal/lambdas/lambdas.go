@@ -163,7 +163,8 @@ func Realtime(d Deps) (any, error) {
 	store := d.store()
 	hub := &realtime.Hub{Store: store, Poster: apigw.NewPoster(d.AWS, d.Config.ConnectionsEndpoint), Tokens: signer, Now: d.Now, Log: d.Log,
 		Staff: d.guard(store)}
-	hub.Chats = &realtime.Chats{Service: store.ChatService(d.Now), Store: store, Settings: store.SettingsDocument, People: store}
+	hub.Chats = &realtime.Chats{Service: store.ChatService(d.Now), Store: store, Settings: store.SettingsDocument, People: store,
+		Templates: &templates.Service{Store: store, Members: store, Now: d.Now, NewID: account.NewID}}
 	return (&wsapi.Handler{Hub: hub, Log: d.Log}).Serve, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"parley/internal/chat"
 	"parley/internal/routes"
 	"parley/internal/settings"
+	"parley/internal/templates"
 	"parley/internal/visitor"
 )
 
@@ -20,6 +21,9 @@ type Chats struct {
 	Store    ChatStore
 	Settings chat.Settings
 	People   chat.People
+	// Templates answers the operator's canned-answer actions (SPEC §2.4);
+	// nil refuses them.
+	Templates *templates.Service
 }
 
 // ChatStore declares the connection bookkeeping of chats.
@@ -58,6 +62,7 @@ type ChatView struct {
 	Rating        chat.Rating       `json:"rating,omitempty"`
 	Question      string            `json:"question,omitempty"`
 	Offline       bool              `json:"offline,omitempty"`
+	Unanswered    bool              `json:"unanswered,omitempty"`
 	StartedAt     time.Time         `json:"startedAt"`
 	AssignedAt    time.Time         `json:"assignedAt,omitzero"`
 	AnsweredAt    time.Time         `json:"answeredAt,omitzero"`
@@ -103,6 +108,49 @@ type ChatFrame struct {
 	Duplicate  bool      `json:"duplicate,omitempty"`
 	Action     string    `json:"action,omitempty"`
 	Transcript bool      `json:"transcript,omitempty"`
+	// Template is the template saveTemplate stored.
+	Template *TemplateView `json:"template,omitempty"`
+	*TemplatesView
+	*SuggestionsView
+}
+
+// TemplateView is a canned answer as the workplace shows it.
+type TemplateView struct {
+	ID           string          `json:"id"`
+	Level        templates.Level `json:"level"`
+	DepartmentID string          `json:"departmentId,omitempty"`
+	Section      string          `json:"section"`
+	Title        string          `json:"title"`
+	Text         string          `json:"text"`
+}
+
+// SectionView is one section of the templates frame.
+type SectionView struct {
+	Section   string         `json:"section"`
+	Templates []TemplateView `json:"templates"`
+}
+
+// TemplatesView is the templates frame's body: always present lists.
+type TemplatesView struct {
+	Language string        `json:"language"`
+	Sections []SectionView `json:"sections"`
+}
+
+// SuggestionsView is the suggestions frame's body, best first.
+type SuggestionsView struct {
+	Suggestions []TemplateView `json:"suggestions"`
+}
+
+func viewTemplate(t templates.Template) TemplateView {
+	return TemplateView{ID: t.ID, Level: t.Level, DepartmentID: t.DepartmentID, Section: t.Section, Title: t.Title, Text: t.Text}
+}
+
+func viewTemplates(ts []templates.Template) []TemplateView {
+	out := make([]TemplateView, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, viewTemplate(t))
+	}
+	return out
 }
 
 // WorkplaceView is an operator's state: the lists are always present.
@@ -133,7 +181,7 @@ func viewChat(c chat.Chat, forVisitor bool) *ChatView {
 		AssignedAt: c.AssignedAt, ClosedAt: c.ClosedAt, Seq: c.Seq, VisitorRead: c.VisitorRead, OperatorRead: c.OperatorRead, Offline: c.Offline}
 	if !forVisitor {
 		v.DepartmentID, v.Language, v.Category, v.Priority, v.Page, v.Question = c.DepartmentID, c.Language, c.Category, c.Priority, c.Page, c.Question
-		v.AnsweredAt, v.VisitorClosed = c.AnsweredAt, c.VisitorClosed
+		v.AnsweredAt, v.VisitorClosed, v.Unanswered = c.AnsweredAt, c.VisitorClosed, c.Unanswered
 	}
 	return v
 }
@@ -162,7 +210,8 @@ func viewMessages(ms []chat.Message) []MessageView {
 // refused with a clear error rather than ignored.
 var (
 	visitorActions = []string{"hello", "startChat", "sendMessage", "typing", "read", "closeChat", "rate", "leaveMessage", "sendTranscript", "page", "history"}
-	staffActions   = []string{"hello", "sendMessage", "typing", "read", "closeChat", "take", "setCategory", "teleport", "redirect", "setPresence", "history"}
+	staffActions   = []string{"hello", "sendMessage", "typing", "read", "closeChat", "take", "setCategory", "teleport", "redirect", "setPresence", "history",
+		"templates", "suggest", "saveTemplate"}
 )
 
 // handleChat runs one chat action for connection c and returns the reply
@@ -320,8 +369,50 @@ func (h *Hub) chatAction(ctx context.Context, c Connection, p chat.Party, f Fram
 			return ChatFrame{}, err
 		}
 		return ChatFrame{Type: "presence", Presence: f.Status}, nil
+	case "templates", "suggest", "saveTemplate":
+		return h.templateAction(ctx, c, p, f)
 	}
 	return ChatFrame{}, apperr.New(apperr.Invalid, "unknown action %q", f.Action)
+}
+
+// templateAction answers the operator's canned-answer actions in the
+// language of the chat they are answering (SPEC §2.4: the chat's language
+// picks the set).
+func (h *Hub) templateAction(ctx context.Context, c Connection, p chat.Party, f Frame) (ChatFrame, error) {
+	ts := h.Chats.Templates
+	if ts == nil {
+		return ChatFrame{}, apperr.New(apperr.Forbidden, "templates are not available here")
+	}
+	ch, err := h.Chats.Service.Chat(ctx, p, f.ChatID)
+	if err != nil {
+		return ChatFrame{}, err
+	}
+	caller := templates.Caller{AccountID: p.AccountID, PersonID: p.ID, Role: routes.Role(c.Role)}
+	switch f.Action {
+	case "templates":
+		sections, err := ts.ForChat(ctx, caller, ch.Language)
+		if err != nil {
+			return ChatFrame{}, err
+		}
+		view := &TemplatesView{Language: ch.Language, Sections: make([]SectionView, 0, len(sections))}
+		for _, s := range sections {
+			view.Sections = append(view.Sections, SectionView{Section: s.Name, Templates: viewTemplates(s.Templates)})
+		}
+		return ChatFrame{Type: "templates", ChatID: ch.ID, TemplatesView: view}, nil
+	case "suggest":
+		found, err := ts.Suggest(ctx, caller, ch.Language, f.Text, templates.DefaultSuggestions)
+		if err != nil {
+			return ChatFrame{}, err
+		}
+		return ChatFrame{Type: "suggestions", ChatID: ch.ID, SuggestionsView: &SuggestionsView{Suggestions: viewTemplates(found)}}, nil
+	default: // saveTemplate
+		t, err := ts.SaveAnswer(ctx, caller, ch.Language, f.Section, f.Title, f.Text)
+		if err != nil {
+			return ChatFrame{}, err
+		}
+		v := viewTemplate(t)
+		return ChatFrame{Type: "template", ChatID: ch.ID, Template: &v}, nil
+	}
 }
 
 // hello subscribes the connection to what it follows and returns the state

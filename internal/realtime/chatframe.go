@@ -36,6 +36,8 @@ type Frame struct {
 	Question     string `json:"question,omitempty"`
 	Page         string `json:"page,omitempty"`
 	Status       string `json:"status,omitempty"`
+	Title        string `json:"title,omitempty"`
+	Section      string `json:"section,omitempty"`
 	// To is, for staff, the visitor whose open chat a message is for when
 	// the client does not know the chat's id.
 	To string `json:"to,omitempty"`

@@ -173,6 +173,9 @@ var WebSocket = []WSRoute{
 	{RouteKey: "teleport", Function: FnRealtime},
 	{RouteKey: "redirect", Function: FnRealtime},
 	{RouteKey: "setPresence", Function: FnRealtime},
+	{RouteKey: "templates", Function: FnRealtime},
+	{RouteKey: "suggest", Function: FnRealtime},
+	{RouteKey: "saveTemplate", Function: FnRealtime},
 }
 
 // Streams lists the consumers of the table's stream.

@@ -14,13 +14,14 @@ const demoURL = `${env.httpURL}/widget/demo.html?account=${encodeURIComponent(en
 const configPath = `/v1/widget/${env.accountId}/config`;
 
 // openWidget loads the demo page and returns the widget config the page
-// received, once the widget's socket is open (its Send button enabled).
+// received, once the widget's socket is open (its Send button enabled,
+// though hidden while offline).
 async function openWidget(page, reload) {
   const config = page.waitForResponse((r) => new URL(r.url()).pathname === configPath);
   await (reload ? page.reload() : page.goto(demoURL));
   const r = await config;
   assert.equal(r.status(), 200);
-  await page.locator('#send button:enabled').waitFor();
+  await page.locator('#send button:enabled').waitFor({ state: 'attached' });
   return { body: await r.json(), sentToken: new URL(r.url()).searchParams.get('visitorToken') };
 }
 
@@ -90,6 +91,74 @@ test('widget: visitor and operator exchange messages; a returning visitor keeps 
   assert.notEqual(other.body.visitorId, first.body.visitorId);
   await stranger.close();
 
+  assert.deepEqual(errors, [], 'the widget ran without errors');
+  await context.close();
+});
+
+test('widget: after the operator closes the chat the visitor rates it and may mail the transcript', async () => {
+  const context = await browser.newContext();
+  context.setDefaultTimeout(10_000);
+  const operator = await context.newPage();
+  await connectOperator(operator);
+  const visitor = await context.newPage();
+  const errors = pageErrors(visitor);
+  const { body } = await openWidget(visitor, false);
+  assert.equal(body.button, 'online');
+  await visitor.locator('#rating').waitFor({ state: 'hidden' });
+
+  await visitor.locator('#text').fill('Please rate me');
+  await visitor.locator('#send button').click();
+  const got = await operatorReceives(operator, 'Please rate me');
+  // Answering takes the chat; then the operator closes it.
+  await operator.evaluate(([to, chatId]) => {
+    window.operator.send(JSON.stringify({ action: 'sendMessage', clientId: 'op-r1', to, text: 'Done, anything else?' }));
+    window.operator.send(JSON.stringify({ action: 'closeChat', clientId: 'op-r2', chatId }));
+  }, [body.visitorId, got.chatId]);
+  await visitor.locator('#log p.operator', { hasText: 'Done, anything else?' }).waitFor();
+  await visitor.locator('#rating').waitFor();
+  await visitor.locator('#transcript').waitFor();
+  await visitor.locator('#rating button', { hasText: 'Poor' }).click();
+  await visitor.locator('#state', { hasText: 'Thank you for your rating' }).waitFor();
+  await visitor.locator('#rating').waitFor({ state: 'hidden' });
+  const rated = await operator.waitForFunction(
+    (id) => window.received.find((f) => f.type === 'chat' && f.chat.id === id && f.chat.rating), got.chatId);
+  assert.equal((await rated.jsonValue()).chat.rating, 'poor');
+
+  await visitor.locator('#transcript-email').fill('ann@visitor.example');
+  await visitor.locator('#transcript button').click();
+  await visitor.locator('#log p.system', { hasText: 'The transcript is on its way' }).waitFor();
+  await visitor.screenshot({ path: join(env.artifacts, 'widget-rating.png') });
+  assert.deepEqual(errors, [], 'the widget ran without errors');
+  await context.close();
+});
+
+test('widget: with nobody online the visitor leaves a message through the offline form', async () => {
+  const context = await browser.newContext();
+  context.setDefaultTimeout(10_000);
+  const visitor = await context.newPage();
+  const errors = pageErrors(visitor);
+  // The previous tests' operators are gone once their sockets closed.
+  let body;
+  for (let i = 0; i < 50; i++) {
+    ({ body } = await openWidget(visitor, i > 0));
+    if (body.button === 'offline') break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.equal(body.button, 'offline');
+  await visitor.locator('#offline').waitFor();
+  assert.equal(await visitor.locator('#send').isHidden(), true, 'no chat form while offline');
+
+  // An incomplete form is refused with the service's message.
+  await visitor.locator('#offline button').click();
+  await visitor.locator('#log p.system').first().waitFor();
+
+  await visitor.locator('#offline-name').fill('Bob');
+  await visitor.locator('#offline-contact').fill('bob@visitor.example');
+  await visitor.locator('#offline-text').fill('Please call me back');
+  await visitor.locator('#offline button').click();
+  await visitor.locator('#state', { hasText: 'we will get back to you' }).waitFor();
+  await visitor.locator('#offline').waitFor({ state: 'hidden' });
+  await visitor.screenshot({ path: join(env.artifacts, 'widget-offline.png') });
   assert.deepEqual(errors, [], 'the widget ran without errors');
   await context.close();
 });

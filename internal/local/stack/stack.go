@@ -154,7 +154,9 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 
 	deps := lambdas.Deps{
 		Config: config.Config{TableName: o.Table, ConnectionsEndpoint: s.ConnectionsURL, MailFrom: o.MailFrom,
-			TokenSecret: o.TokenSecret, PublicBaseURL: s.HTTPURL, WebSocketURL: s.WebSocketURL, Stage: "local"},
+			TokenSecret: o.TokenSecret, PublicBaseURL: s.HTTPURL, WebSocketURL: s.WebSocketURL, Stage: "local",
+			// The local gateway serves the console (web/) and /v1 on one origin.
+			ConsoleURL: s.HTTPURL},
 		AWS: localaws.Config(), Log: o.Log, Now: time.Now, TokenKey: []byte(o.TokenSecret), SweepWindow: o.SweepWindow,
 		DynamoDBEndpoint: s.DynamoDBEndpoint, SESEndpoint: s.SESEndpoint, DynamoDBAPIOptions: o.DynamoDBAPIOptions,
 	}

@@ -1,0 +1,438 @@
+package stack_test
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"parley/internal/apperr"
+	"parley/internal/auth"
+	"parley/internal/realtime"
+	"parley/internal/routes"
+)
+
+// templatesOf flattens a templates frame into "section: text" lines in
+// the order the frame gives them.
+func templatesOf(f map[string]any) []string {
+	var out []string
+	for _, s := range f["sections"].([]any) {
+		sec := s.(map[string]any)
+		for _, t := range sec["templates"].([]any) {
+			out = append(out, sec["section"].(string)+": "+t.(map[string]any)["text"].(string))
+		}
+	}
+	return out
+}
+
+func textsOf(list []any) []string {
+	var out []string
+	for _, t := range list {
+		out = append(out, t.(map[string]any)["text"].(string))
+	}
+	return out
+}
+
+// TestOperatorTemplates: over the WebSocket an operator gets the global,
+// department and personal templates of the chat's language grouped by
+// section, suggestions ranked by what they type, and saves an answer as a
+// personal template.
+func TestOperatorTemplates(t *testing.T) {
+	w := newChatWorld(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	dept := call(t, "POST", w.api+"/departments", w.admin, map[string]any{"name": "Billing"}).Body["id"].(string)
+	other := call(t, "POST", w.api+"/departments", w.admin, map[string]any{"name": "Elsewhere"}).Body["id"].(string)
+	if r := call(t, "PUT", w.api+"/departments/"+dept+"/members/"+w.op1.id, w.admin, nil); r.Status/100 != 2 {
+		t.Fatalf("add member: %+v", r)
+	}
+	for _, c := range []struct {
+		token string
+		body  map[string]any
+	}{
+		{w.admin, map[string]any{"level": "global", "language": "en", "section": "Greetings", "title": "Hello", "text": "Hello! How can I help you today?"}},
+		{w.admin, map[string]any{"level": "global", "language": "en", "title": "Delivery", "text": "Delivery takes three days."}},
+		{w.admin, map[string]any{"level": "global", "language": "ru", "title": "Привет", "text": "Здравствуйте!"}},
+		{w.admin, map[string]any{"level": "department", "departmentId": dept, "language": "en", "section": "Billing", "title": "Invoices", "text": "Invoices are mailed monthly; delivery by post costs extra."}},
+		{w.admin, map[string]any{"level": "department", "departmentId": other, "language": "en", "title": "Other", "text": "Not for op1: delivery elsewhere."}},
+		{w.op1.token, map[string]any{"level": "personal", "language": "en", "section": "Greetings", "title": "Hi", "text": "Hi there, one moment please."}},
+		{w.op2.token, map[string]any{"level": "personal", "language": "en", "title": "Mine", "text": "op2's own delivery note."}},
+	} {
+		if r := call(t, "POST", w.api+"/templates", c.token, c.body); r.Status != 201 {
+			t.Fatalf("create template %v: %+v", c.body, r)
+		}
+	}
+
+	op1 := w.staff(t, ctx, "op1", w.op1.token)
+	vis, _ := w.widget(t, ctx, "")
+	chatID := chatOf(vis.call("chat", map[string]any{"action": "startChat", "question": "Where is my parcel?"}))["id"].(string)
+
+	got := templatesOf(op1.call("templates", map[string]any{"action": "templates", "chatId": chatID}))
+	want := []string{
+		": Delivery takes three days.",
+		"Billing: Invoices are mailed monthly; delivery by post costs extra.",
+		"Greetings: Hello! How can I help you today?",
+		"Greetings: Hi there, one moment please.",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("templates of an English chat:\n got %q\nwant %q", got, want)
+	}
+
+	// A title word beats text words; op2's and the other department's
+	// templates never show.
+	s := op1.call("suggestions", map[string]any{"action": "suggest", "chatId": chatID, "text": "deliv"})
+	if got, want := textsOf(s["suggestions"].([]any)), []string{"Delivery takes three days.", "Invoices are mailed monthly; delivery by post costs extra."}; !slices.Equal(got, want) {
+		t.Fatalf("suggestions for %q: %q, want %q", "deliv", got, want)
+	}
+	if s := op1.call("suggestions", map[string]any{"action": "suggest", "chatId": chatID, "text": "  "}); len(s["suggestions"].([]any)) != 0 {
+		t.Fatalf("suggestions for nothing typed: %v", s)
+	}
+
+	// The answer just typed becomes a personal template in the chat's
+	// language, and a suggestion from then on.
+	answer := "Your parcel left our warehouse yesterday."
+	op1.call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": answer})
+	saved := op1.call("template", map[string]any{"action": "saveTemplate", "chatId": chatID, "text": answer, "title": "Parcel sent"})
+	if tpl := saved["template"].(map[string]any); tpl["level"] != "personal" || tpl["text"] != answer {
+		t.Fatalf("saveTemplate: %v", saved)
+	}
+	if s := op1.call("suggestions", map[string]any{"action": "suggest", "chatId": chatID, "text": "parc"}); !slices.Equal(textsOf(s["suggestions"].([]any)), []string{answer}) {
+		t.Fatalf("the saved template is not suggested: %v", s)
+	}
+	if r := call(t, "GET", w.api+"/templates?level=personal", w.op1.token, nil); r.Status != 200 || len(r.Body["items"].([]any)) != 2 {
+		t.Fatalf("op1's personal templates over HTTP: %+v", r)
+	}
+	if f := op1.call("error", map[string]any{"action": "saveTemplate", "chatId": chatID, "text": ""}); f["error"].(map[string]any)["code"] != "invalid" {
+		t.Fatalf("saving an empty template: %v", f)
+	}
+	if f := vis.call("error", map[string]any{"action": "templates", "chatId": chatID}); f["error"].(map[string]any)["code"] != "invalid" {
+		t.Fatalf("a visitor asked for templates: %v", f)
+	}
+}
+
+// config loads the widget config as the widget does, with a visitor token
+// ("" for a new visitor).
+func (w *chatWorld) config(t *testing.T, token string) reply {
+	t.Helper()
+	r := call(t, "GET", w.api+"/widget/"+w.account+"/config?visitorToken="+url.QueryEscape(token), "", nil)
+	if r.Status != 200 {
+		t.Fatalf("widget config: %+v", r)
+	}
+	return r
+}
+
+func (w *chatWorld) patch(t *testing.T, section string, body map[string]any) {
+	t.Helper()
+	if r := call(t, "PATCH", w.api+"/settings/"+section, w.admin, body); r.Status != 200 {
+		t.Fatalf("PATCH %s %v: %+v", section, body, r)
+	}
+}
+
+// visitor opens a new visitor's socket, whatever button the config shows.
+func (w *chatWorld) visitor(t *testing.T, ctx context.Context, name string) (*wsClient, string) {
+	t.Helper()
+	cfg := w.config(t, "")
+	return dialWS(t, ctx, name, w.s.WebSocketURL+"?visitorToken="+url.QueryEscape(cfg.Body["visitorToken"].(string))), cfg.Body["visitorId"].(string)
+}
+
+func code(f map[string]any) any { return f["error"].(map[string]any)["code"] }
+
+// waitButton waits until a new visitor is offered button want.
+func (w *chatWorld) waitButton(t *testing.T, want string) {
+	t.Helper()
+	eventually(t, "the "+want+" button", func() bool { return w.config(t, "").Body["button"] == want })
+}
+
+// TestOfflineQueueLimit: misc.offlineQueueLimit unanswered offline requests
+// hide the offline button and refuse more; staff closing one frees a place.
+func TestOfflineQueueLimit(t *testing.T) {
+	w := newChatWorld(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	w.patch(t, "misc", map[string]any{"offlineQueueLimit": 2})
+	w.waitButton(t, "offline")
+	var requests []string
+	for i := range 2 {
+		v, _ := w.visitor(t, ctx, fmt.Sprintf("visitor%d", i))
+		f := v.call("chat", map[string]any{"action": "leaveMessage", "name": "Ann", "contact": "ann@visitor.example", "text": fmt.Sprintf("request %d", i)})
+		requests = append(requests, chatOf(f)["id"].(string))
+	}
+	if b := w.config(t, "").Body["button"]; b != "hidden" {
+		t.Fatalf("button with 2 unanswered offline requests of 2: %v", b)
+	}
+	late, _ := w.visitor(t, ctx, "late")
+	if f := late.call("error", map[string]any{"action": "leaveMessage", "name": "Bob", "contact": "bob@visitor.example", "text": "one more"}); code(f) != "conflict" {
+		t.Fatalf("an offline request past the limit: %v", f)
+	}
+	full := call(t, "GET", w.api+"/chats/"+requests[0], w.admin, nil)
+	if c := full.Body["chat"].(map[string]any); c["offline"] != true || c["unanswered"] != true {
+		t.Fatalf("an offline request in the history: %+v", full)
+	}
+
+	// An away administrator answers one: the offline button is back (the
+	// away operator does not make the button online).
+	adm := w.staff(t, ctx, "admin", w.admin)
+	adm.call("presence", map[string]any{"action": "setPresence", "status": "away"})
+	for range 2 { // closing twice counts once
+		if f := adm.call("chat", map[string]any{"action": "closeChat", "chatId": requests[0]}); chatOf(f)["unanswered"] == true {
+			t.Fatalf("closing an offline request left it unanswered: %v", f)
+		}
+	}
+	if b := w.config(t, "").Body["button"]; b != "offline" {
+		t.Fatalf("button after an answer: %v", b)
+	}
+	late.call("chat", map[string]any{"action": "leaveMessage", "name": "Bob", "contact": "bob@visitor.example", "text": "one more"})
+	if b := w.config(t, "").Body["button"]; b != "hidden" {
+		t.Fatalf("button with the queue full again: %v", b)
+	}
+}
+
+// TestRedirect: an operator hands a chat to another operator, who then
+// leads it alone, and that operator hands it to a department, where it
+// waits again for anyone to take.
+func TestRedirect(t *testing.T) {
+	w := newChatWorld(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	dept := call(t, "POST", w.api+"/departments", w.admin, map[string]any{"name": "Support"}).Body["id"].(string)
+	op1 := w.staff(t, ctx, "op1", w.op1.token)
+	op2 := w.staff(t, ctx, "op2", w.op2.token)
+	vis, _ := w.visitor(t, ctx, "visitor")
+	chatID := chatOf(vis.call("chat", map[string]any{"action": "startChat", "question": "Hello?"}))["id"].(string)
+	op1.call("chat", map[string]any{"action": "take", "chatId": chatID})
+
+	if f := op1.call("error", map[string]any{"action": "redirect", "chatId": chatID}); code(f) != "invalid" {
+		t.Fatalf("redirect to nobody: %v", f)
+	}
+	if f := op1.call("error", map[string]any{"action": "redirect", "chatId": chatID, "operatorId": "nobody"}); code(f) != "not_found" {
+		t.Fatalf("redirect to an unknown operator: %v", f)
+	}
+	if f := op2.call("error", map[string]any{"action": "redirect", "chatId": chatID, "operatorId": w.op2.id}); code(f) != "conflict" {
+		t.Fatalf("an operator redirected another's chat: %v", f)
+	}
+	f := op1.call("chat", map[string]any{"action": "redirect", "chatId": chatID, "operatorId": w.op2.id})
+	if c := chatOf(f); c["status"] != "active" || c["operatorId"] != w.op2.id {
+		t.Fatalf("redirect to op2: %v", f)
+	}
+	op2.expect("chat", func(f map[string]any) bool { return chatOf(f)["id"] == chatID && chatOf(f)["operatorId"] == w.op2.id })
+	vis.expect("chat", func(f map[string]any) bool { return chatOf(f)["operatorId"] == w.op2.id })
+
+	// op2 now writes and receives; op1 does neither.
+	op2.call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "op2 here"})
+	vis.expect("message", func(f map[string]any) bool { return f["text"] == "op2 here" })
+	if f := op1.call("error", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "still mine?"}); code(f) != "conflict" {
+		t.Fatalf("the previous operator wrote: %v", f)
+	}
+	vis.call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "thanks op2"})
+	op2.expect("message", func(f map[string]any) bool { return f["text"] == "thanks op2" })
+	// A ping's pong comes after any message the fan-out sent op1.
+	op1.send(map[string]any{"action": "ping"})
+	for f := range op1.frames {
+		if f["type"] == "message" {
+			t.Fatalf("op1 still receives the chat's messages after the redirect: %v", f)
+		}
+		if f["type"] == "pong" {
+			break
+		}
+	}
+	if st := op1.call("state", map[string]any{"action": "hello"}); len(st["mine"].([]any)) != 0 {
+		t.Fatalf("op1's chats after the redirect: %v", st["mine"])
+	}
+
+	// To a department: it waits again, for the department; anyone may take it.
+	f = op2.call("chat", map[string]any{"action": "redirect", "chatId": chatID, "departmentId": dept})
+	if c := chatOf(f); c["status"] != "waiting" || c["departmentId"] != dept || c["operatorId"] != nil {
+		t.Fatalf("redirect to a department: %v", f)
+	}
+	op1.expect("chat", func(f map[string]any) bool { return chatOf(f)["id"] == chatID && chatOf(f)["status"] == "waiting" })
+	if st := op1.call("state", map[string]any{"action": "hello"}); !slices.ContainsFunc(st["waiting"].([]any), func(c any) bool { return c.(map[string]any)["id"] == chatID }) {
+		t.Fatalf("op1's waiting list lacks the redirected chat: %v", st)
+	}
+	op1.call("chat", map[string]any{"action": "take", "chatId": chatID})
+	op1.call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "op1 again"})
+	vis.expect("message", func(f map[string]any) bool { return f["text"] == "op1 again" })
+}
+
+// TestPresenceAndQueue: the online button follows operators' presence
+// (setPresence away hides it) and misc.onlineQueueLimit.
+func TestPresenceAndQueue(t *testing.T) {
+	w := newChatWorld(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	w.waitButton(t, "offline")
+	op1 := w.staff(t, ctx, "op1", w.op1.token)
+	w.waitButton(t, "online")
+	if f := op1.call("presence", map[string]any{"action": "setPresence", "status": "away"}); f["presence"] != "away" {
+		t.Fatalf("setPresence: %v", f)
+	}
+	w.waitButton(t, "offline")
+	if f := op1.call("error", map[string]any{"action": "setPresence", "status": "busy"}); code(f) != "invalid" {
+		t.Fatalf("an unknown presence: %v", f)
+	}
+	op1.call("presence", map[string]any{"action": "setPresence", "status": "online"})
+	w.waitButton(t, "online")
+
+	// One waiting chat fills a queue of one: the online button gives way
+	// to the offline one until an operator takes the chat.
+	w.patch(t, "misc", map[string]any{"onlineQueueLimit": 1})
+	vis, _ := w.visitor(t, ctx, "visitor")
+	chatID := chatOf(vis.call("chat", map[string]any{"action": "startChat", "question": "anyone?"}))["id"].(string)
+	if b := w.config(t, "").Body["button"]; b != "offline" {
+		t.Fatalf("button with the online queue full: %v", b)
+	}
+	op1.call("chat", map[string]any{"action": "take", "chatId": chatID})
+	if b := w.config(t, "").Body["button"]; b != "online" {
+		t.Fatalf("button once the chat was taken: %v", b)
+	}
+}
+
+// TestButtonProbability: misc.buttonProbability is drawn once per visitor
+// and kept: 0 hides the button, 100 shows it, and at 50 each visitor
+// keeps their own outcome while visitors differ.
+func TestButtonProbability(t *testing.T) {
+	w := newChatWorld(t)
+	w.patch(t, "misc", map[string]any{"buttonProbability": 0})
+	if b := w.config(t, "").Body["button"]; b != "hidden" {
+		t.Fatalf("button at probability 0: %v", b)
+	}
+	w.patch(t, "misc", map[string]any{"buttonProbability": 100})
+	if b := w.config(t, "").Body["button"]; b != "offline" {
+		t.Fatalf("button at probability 100 with nobody online: %v", b)
+	}
+	w.patch(t, "misc", map[string]any{"buttonProbability": 50})
+	outcomes := map[bool]int{}
+	for range 24 {
+		first := w.config(t, "")
+		token, hidden := first.Body["visitorToken"].(string), first.Body["button"] == "hidden"
+		for range 2 {
+			if again := w.config(t, token); (again.Body["button"] == "hidden") != hidden {
+				t.Fatalf("visitor %v: button %v, then %v: the draw must stick", first.Body["visitorId"], first.Body["button"], again.Body["button"])
+			}
+		}
+		outcomes[hidden]++
+	}
+	// 24 fair draws all alike: once in 8 million runs.
+	if outcomes[true] == 0 || outcomes[false] == 0 {
+		t.Fatalf("24 visitors at probability 50 all drew alike: %v", outcomes)
+	}
+}
+
+// TestNotifyNewVisitors: with features.notifyNewVisitors every online
+// operator hears of a visitor's first visit, once.
+func TestNotifyNewVisitors(t *testing.T) {
+	w := newChatWorld(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	op1 := w.staff(t, ctx, "op1", w.op1.token)
+	quiet, quietID := w.visitor(t, ctx, "before")
+	quiet.call("state", map[string]any{"action": "hello"})
+	w.patch(t, "features", map[string]any{"notifyNewVisitors": true})
+	op2 := w.staff(t, ctx, "op2", w.op2.token)
+
+	v1, v1ID := w.visitor(t, ctx, "v1")
+	v1.call("state", map[string]any{"action": "hello", "page": "https://acme.example/shop"})
+	for _, op := range []*wsClient{op1, op2} {
+		if f := op.expect("visitor", func(f map[string]any) bool { return f["visitorId"] == v1ID }); f["url"] != "https://acme.example/shop" {
+			t.Fatalf("%s: new visitor frame %v", op.name, f)
+		}
+	}
+	// A second hello of the same visitor is not news; a new visitor is.
+	v1.call("state", map[string]any{"action": "hello"})
+	v2, v2ID := w.visitor(t, ctx, "v2")
+	v2.call("state", map[string]any{"action": "hello"})
+	op1.expect("visitor", func(f map[string]any) bool {
+		if f["visitorId"] == v1ID || f["visitorId"] == quietID {
+			t.Fatalf("op1 was told again about %v", f["visitorId"])
+		}
+		return f["visitorId"] == v2ID
+	})
+}
+
+// TestVisitorCloses: a visitor closing an active chat leaves it with the
+// operator, who is told and closes it; a visitor who closed without
+// reading the last message gets the chat back on their next visit (the
+// 3-day grace of SPEC §3) until they read it.
+func TestVisitorCloses(t *testing.T) {
+	w := newChatWorld(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	op1 := w.staff(t, ctx, "op1", w.op1.token)
+	cfg := w.config(t, "")
+	token := cfg.Body["visitorToken"].(string)
+	vis := dialWS(t, ctx, "visitor", w.s.WebSocketURL+"?visitorToken="+url.QueryEscape(token))
+	chatID := chatOf(vis.call("chat", map[string]any{"action": "startChat", "question": "Hi"}))["id"].(string)
+	op1.call("chat", map[string]any{"action": "take", "chatId": chatID})
+	last := op1.call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "the answer you have not read"})
+
+	if f := vis.call("chat", map[string]any{"action": "closeChat", "chatId": chatID}); chatOf(f)["status"] != "active" {
+		t.Fatalf("the visitor's close of an active chat: %v", f)
+	}
+	if f := op1.expect("chat", chatIs(chatID)); chatOf(f)["visitorClosed"] != true || chatOf(f)["status"] != "active" {
+		t.Fatalf("the operator's view after the visitor closed: %v", f)
+	}
+	op1.call("chat", map[string]any{"action": "setCategory", "chatId": chatID, "category": "Support"})
+	op1.call("chat", map[string]any{"action": "closeChat", "chatId": chatID})
+	vis.expect("chat", func(f map[string]any) bool { return chatOf(f)["status"] == "closed" })
+	vis.conn.Close(websocket.StatusNormalClosure, "")
+
+	// Back within the grace: the closed chat and its unread message.
+	vis = dialWS(t, ctx, "visitor again", w.s.WebSocketURL+"?visitorToken="+url.QueryEscape(token))
+	st := vis.call("state", map[string]any{"action": "hello"})
+	msgs, _ := st["messages"].([]any)
+	if chatOf(st)["id"] != chatID || chatOf(st)["status"] != "closed" || len(msgs) == 0 || msgs[len(msgs)-1].(map[string]any)["text"] != "the answer you have not read" {
+		t.Fatalf("a returning visitor with an unread message: %v", st)
+	}
+	vis.call("ok", map[string]any{"action": "read", "chatId": chatID, "seq": last["seq"]})
+	if st := vis.call("state", map[string]any{"action": "hello"}); st["chat"] != nil {
+		t.Fatalf("the chat came back after the visitor read it: %v", st)
+	}
+}
+
+// TestGoneConnection: a post answered 410 Gone forgets the connection and
+// its chat subscriptions, and delivery to the others goes on.
+func TestGoneConnection(t *testing.T) {
+	w := newChatWorld(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	op1 := w.staff(t, ctx, "op1", w.op1.token)
+	vis, _ := w.visitor(t, ctx, "visitor")
+	chatID := chatOf(vis.call("chat", map[string]any{"action": "startChat", "question": "Hi"}))["id"].(string)
+	op1.call("chat", map[string]any{"action": "take", "chatId": chatID})
+
+	// A second tab of op1 whose socket died without a $disconnect.
+	gone := realtime.Connection{ID: fmt.Sprintf("gone-%d", time.Now().UnixNano()), AccountID: w.account, Kind: auth.Access, Subject: w.op1.id,
+		Role: string(routes.Operator), ConnectedAt: time.Now().UTC()}
+	store := w.s.Store
+	if err := store.PutConnection(ctx, gone); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Subscribe(ctx, w.account, chatID, []realtime.Connection{gone}); err != nil {
+		t.Fatal(err)
+	}
+	vis.call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "hello both tabs"})
+	op1.expect("message", func(f map[string]any) bool { return f["text"] == "hello both tabs" })
+	eventually(t, "the gone connection forgotten", func() bool {
+		_, err := store.Connection(ctx, gone.ID)
+		return apperr.CodeOf(err) == apperr.NotFound
+	})
+	conns, err := store.ChatConnections(ctx, w.account, chatID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.ContainsFunc(conns, func(c realtime.Connection) bool { return c.ID == gone.ID }) {
+		t.Fatalf("the gone connection is still subscribed to the chat: %v", conns)
+	}
+	staff, err := store.StaffConnections(ctx, w.account)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.ContainsFunc(staff, func(c realtime.Connection) bool { return c.ID == gone.ID }) {
+		t.Fatalf("the gone connection is still in the staff set")
+	}
+	op1.call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "still here"})
+	vis.expect("message", func(f map[string]any) bool { return f["text"] == "still here" })
+}
