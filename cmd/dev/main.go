@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"parley/internal/repo"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -25,7 +26,6 @@ import (
 	"parley/internal/auth"
 	"parley/internal/local/stack"
 	"parley/internal/local/streams"
-	"parley/internal/local/testenv"
 	"parley/internal/routes"
 )
 
@@ -55,7 +55,7 @@ func main() {
 func run(httpPort, wsPort, dbPort, sesPort int, dataDir string, speed float64, verbose bool) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	root, err := testenv.Root()
+	root, err := repo.Root()
 	if err != nil {
 		return err
 	}

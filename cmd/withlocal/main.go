@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"parley/internal/repo"
 	"syscall"
 
 	"parley/internal/local/dynamolocal"
@@ -36,7 +37,7 @@ func run() int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	root, err := testenv.Root()
+	root, err := repo.Root()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "withlocal:", err)
 		return 1

@@ -6,11 +6,11 @@ package stacks
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/mail"
 	"net/url"
 	"os"
+	"parley/internal/repo"
 	"path/filepath"
 	"strings"
 
@@ -87,22 +87,7 @@ type Settings struct {
 // working directory that holds go.mod. The CDK CLI runs the app from the
 // folder of cdk.json and `go test` from the package folder; both resolve to
 // the same root.
-func RepoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("stacks: no go.mod at or above the working directory")
-		}
-		dir = parent
-	}
-}
+func RepoRoot() (string, error) { return repo.Root() }
 
 // AppContext is the context every synthesis starts from: cdk.json's context
 // (its feature flags change the templates, and `go run ./infra` and the tests

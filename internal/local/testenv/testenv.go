@@ -26,7 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
+	"parley/internal/repo"
 	"regexp"
 	"sync"
 	"testing"
@@ -168,7 +168,7 @@ func unavailable(t testing.TB, what, env string, err, notInstalled error) {
 	if err == nil {
 		return
 	}
-	if (errors.Is(err, notInstalled) || errors.Is(err, errNoRoot)) && !Required() {
+	if (errors.Is(err, notInstalled) || errors.Is(err, repo.ErrNoRoot)) && !Required() {
 		t.Skipf("testenv: %s unavailable, skipping (set %s, or run npm install at the repository root; %s=1 makes this a failure): %v", what, env, EnvRequireLocal, err)
 		return
 	}
@@ -202,23 +202,6 @@ func Stop() error {
 	return errors.Join(errs...)
 }
 
-var errNoRoot = errors.New("testenv: no repository root (go.mod) above the working directory")
-
 // Root returns the repository root: the nearest folder at or above the
 // working directory (a test runs in its package's folder) holding go.mod.
-func Root() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errNoRoot
-		}
-		dir = parent
-	}
-}
+func Root() (string, error) { return repo.Root() }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"parley/internal/repo"
 	"regexp"
 	"testing"
 
@@ -36,7 +37,7 @@ func TestUnavailable(t *testing.T) {
 	}{
 		{name: "available", err: nil},
 		{name: "not installed skips", err: fmt.Errorf("x: %w", errNotInstalled), skipped: true},
-		{name: "no repository root skips", err: errNoRoot, skipped: true},
+		{name: "no repository root skips", err: repo.ErrNoRoot, skipped: true},
 		{name: "required fails", err: errNotInstalled, require: "1", failed: true},
 		{name: "CI fails", err: errNotInstalled, ci: "true", failed: true},
 		{name: "a broken start fails", err: errors.New("exited early"), failed: true},
