@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	netmail "net/mail"
 	"strings"
+	"sync"
 	"time"
 
 	"parley/internal/apperr"
@@ -209,4 +210,9 @@ func (s *Service) Create(ctx context.Context, in SignUp) (Account, Person, error
 
 // dummyHash is a valid argon2id hash of a random password, checked when the
 // e-mail is unknown.
-var dummyHash, _ = auth.HashPassword(NewID())
+// It is made on first use: hashing at package load would cost every
+// function's cold start ~60 ms, including functions that never sign in.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := auth.HashPassword(NewID())
+	return h
+})

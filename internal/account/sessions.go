@@ -100,7 +100,7 @@ func (s *Service) Login(ctx context.Context, email, password, sourceIP string) (
 	}
 	if !ok || apperr.CodeOf(err) == apperr.NotFound {
 		// Hash anyway so an unknown e-mail takes as long as a known one.
-		auth.CheckPassword(dummyHash, password)
+		auth.CheckPassword(dummyHash(), password)
 		return SignIn{}, errSignIn
 	}
 	if err != nil {
