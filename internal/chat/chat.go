@@ -88,6 +88,9 @@ type Chat struct {
 	VisitorRead   int64 // the last seq the visitor has read
 	OperatorRead  int64
 	LastMessageAt time.Time
+	// QueueSeq is the chat's arrival number in the common queue of
+	// auto-assignment while it waits there; 0 otherwise.
+	QueueSeq int64
 }
 
 // Open reports whether messages may still be added.
@@ -360,6 +363,9 @@ type Service struct {
 	Departments Departments
 	Outbox      mail.Outbox
 	Now         func() time.Time
+	// Router routes started chats under features.autoAssign; nil leaves
+	// every chat to be taken by hand.
+	Router *Router
 }
 
 // Button states of the widget (SPEC §4.16, §2.10).

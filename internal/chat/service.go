@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"time"
 
 	"parley/internal/apperr"
@@ -31,11 +32,24 @@ func backoff(ctx context.Context, attempt int) {
 	}
 }
 
+// ChatLanguage is a new chat's language: the placement's in multilingual
+// mode, company.language otherwise (SPEC §4.3).
+func ChatLanguage(doc settings.Document, placement string) string {
+	if doc.Features.Multilingual && slices.Contains(settings.Languages, placement) {
+		return placement
+	}
+	return doc.Company.Language
+}
+
 // StartInput is what the widget asks before a chat (SPEC §3 "chat start").
 type StartInput struct {
 	DepartmentID string
 	Question     string
 	Page         string
+	// Language is the placement's chat language: the chat's in
+	// multilingual mode (SPEC §4.3), ignored otherwise. It is fixed at the
+	// start: the visitor cannot change it later.
+	Language string
 }
 
 // Start starts a chat for the visitor, or resumes the one they have open:
@@ -53,6 +67,9 @@ func (s *Service) Start(ctx context.Context, v Party, in StartInput) (c Chat, fi
 		if in.Page, err = CheckPage(in.Page); err != nil {
 			return Chat{}, nil, false, err
 		}
+	}
+	if in.Language != "" && !slices.Contains(settings.Languages, in.Language) {
+		return Chat{}, nil, false, apperr.New(apperr.Invalid, "language must be one of %s", strings.Join(settings.Languages, ", "))
 	}
 	if in.DepartmentID != "" {
 		ok, err := s.Departments.DepartmentExists(ctx, v.AccountID, in.DepartmentID)
@@ -83,7 +100,7 @@ func (s *Service) Start(ctx context.Context, v Party, in StartInput) (c Chat, fi
 		}
 		now := s.Now().UTC()
 		c = Chat{AccountID: v.AccountID, ID: NewID(now), VisitorID: v.ID, Status: Waiting, DepartmentID: in.DepartmentID,
-			Language: doc.Company.Language, Question: in.Question, Page: in.Page, Priority: PriorityPage(doc.Features.PriorityPages, in.Page),
+			Language: ChatLanguage(doc, in.Language), Question: in.Question, Page: in.Page, Priority: PriorityPage(doc.Features.PriorityPages, in.Page),
 			StartedAt: now, LastMessageAt: now}
 		first = []Message{}
 		if g := doc.AutoMessages.Greeting; g != "" {
@@ -103,9 +120,40 @@ func (s *Service) Start(ctx context.Context, v Party, in StartInput) (c Chat, fi
 		if err != nil {
 			return Chat{}, nil, false, err
 		}
+		if c, err = s.route(ctx, doc, c); err != nil {
+			return Chat{}, nil, false, err
+		}
 		return c, first, true, nil
 	}
 	return Chat{}, nil, false, ErrRace
+}
+
+// route hands a waiting chat to auto-assignment (SPEC §4.2) and returns
+// it as routed: assigned, queued (QueueSeq), or untouched in manual mode.
+func (s *Service) route(ctx context.Context, doc settings.Document, c Chat) (Chat, error) {
+	if s.Router == nil || c.Status != Waiting {
+		return c, nil
+	}
+	r, err := s.Router.Route(ctx, doc, c)
+	if err != nil {
+		return Chat{}, err
+	}
+	switch {
+	case r.OperatorID != "":
+		c.Status, c.OperatorID, c.AssignedAt = Active, r.OperatorID, s.Now().UTC()
+	case r.Queued:
+		c.QueueSeq = r.Seq
+	}
+	return c, nil
+}
+
+// drain gives the operator who has room again the oldest eligible queued
+// chats (SPEC §4.2: they closed a chat).
+func (s *Service) drain(ctx context.Context, doc settings.Document, accountID, operatorID string) error {
+	if s.Router == nil {
+		return nil
+	}
+	return s.Router.DrainWith(ctx, doc, accountID, operatorID)
 }
 
 // Post adds a message to a chat. A visitor without an open chat starts one
@@ -116,6 +164,12 @@ func (s *Service) Start(ctx context.Context, v Party, in StartInput) (c Chat, fi
 // message took the chat; started that it started it.
 // Errors: apperr.Invalid, apperr.TooLarge, apperr.NotFound, apperr.Conflict.
 func (s *Service) Post(ctx context.Context, p Party, chatID, clientID, text string) (c Chat, m Message, dup, took, started bool, err error) {
+	return s.PostStarting(ctx, p, chatID, clientID, text, StartInput{})
+}
+
+// PostStarting is Post whose visitor, when the message starts a chat,
+// starts it with in (the placement's language).
+func (s *Service) PostStarting(ctx context.Context, p Party, chatID, clientID, text string, in StartInput) (c Chat, m Message, dup, took, started bool, err error) {
 	if text, err = CheckText(text); err != nil {
 		return
 	}
@@ -124,7 +178,7 @@ func (s *Service) Post(ctx context.Context, p Party, chatID, clientID, text stri
 	}
 	if p.Kind == FromVisitor && chatID == "" {
 		var first []Message
-		if c, first, started, err = s.Start(ctx, p, StartInput{}); err != nil {
+		if c, first, started, err = s.Start(ctx, p, in); err != nil {
 			return
 		}
 		_ = first
@@ -140,7 +194,7 @@ func (s *Service) Post(ctx context.Context, p Party, chatID, clientID, text stri
 		if p.Kind == FromVisitor && !c.Open() {
 			// The chat closed while the visitor typed: their words start
 			// the next one rather than being lost.
-			if c, _, started, err = s.Start(ctx, p, StartInput{}); err != nil {
+			if c, _, started, err = s.Start(ctx, p, in); err != nil {
 				return
 			}
 		}
@@ -213,8 +267,10 @@ func (s *Service) Take(ctx context.Context, op Party, chatID string) (Chat, erro
 		}
 		now := s.Now().UTC()
 		err = s.Store.Take(ctx, c, op.ID, now)
-		if errors.Is(err, ErrRace) {
-			continue // a transaction conflict, not a lost take: look again
+		if errors.Is(err, ErrRace) || errors.Is(err, ErrTaken) {
+			// a transaction conflict, or the chat changed (taken, or
+			// queued meanwhile): look again
+			continue
 		}
 		if err != nil {
 			return Chat{}, err
@@ -273,7 +329,9 @@ func (s *Service) Close(ctx context.Context, p Party, chatID string) (Chat, erro
 					Fields: map[string]string{"category": "is required to close the chat"}}
 			}
 			next.Status, next.ClosedAt = Closed, now
-			err = s.Store.Release(ctx, c, next)
+			if err = s.Store.Release(ctx, c, next); err == nil {
+				return next, s.drain(ctx, doc, c.AccountID, c.OperatorID)
+			}
 		}
 		if errors.Is(err, ErrRace) {
 			continue
@@ -436,7 +494,22 @@ func (s *Service) Redirect(ctx context.Context, op Party, chatID, toOperator, to
 		if errors.Is(err, ErrRace) {
 			continue
 		}
-		return next, err
+		if err != nil {
+			return Chat{}, err
+		}
+		// The redirecting operator has room again; a chat sent back to
+		// waiting for a department is routed anew (a new assignment).
+		if s.Router == nil {
+			return next, nil
+		}
+		doc, err := s.Settings(ctx, op.AccountID)
+		if err != nil {
+			return next, err
+		}
+		if err := s.drain(ctx, doc, c.AccountID, c.OperatorID); err != nil {
+			return next, err
+		}
+		return s.route(ctx, doc, next)
 	}
 	return Chat{}, ErrRace
 }

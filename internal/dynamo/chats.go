@@ -56,6 +56,7 @@ type chatRow struct {
 	VisitorRead    int64     `dynamodbav:"visitorRead"`
 	OperatorRead   int64     `dynamodbav:"operatorRead"`
 	LastMessageAt  time.Time `dynamodbav:"lastMessageAt"`
+	QueueSeq       int64     `dynamodbav:"queueSeq,omitempty"`
 	GSI1PK         string    `dynamodbav:"gsi1pk,omitempty"`
 	GSI1SK         string    `dynamodbav:"gsi1sk,omitempty"`
 }
@@ -93,7 +94,7 @@ func toChatRow(c chat.Chat) chatRow {
 		DepartmentID: c.DepartmentID, Language: c.Language, Category: c.Category, Priority: c.Priority, Page: c.Page, Rating: string(c.Rating),
 		Question: c.Question, Offline: c.Offline, Unanswered: c.Unanswered, OfflineName: c.OfflineName, OfflineContact: c.OfflineContact, StartedAt: c.StartedAt,
 		AssignedAt: c.AssignedAt, AnsweredAt: c.AnsweredAt, ClosedAt: c.ClosedAt, VisitorClosed: c.VisitorClosed, Seq: c.Seq,
-		VisitorRead: c.VisitorRead, OperatorRead: c.OperatorRead, LastMessageAt: c.LastMessageAt}
+		VisitorRead: c.VisitorRead, OperatorRead: c.OperatorRead, LastMessageAt: c.LastMessageAt, QueueSeq: c.QueueSeq}
 	if c.Open() {
 		r.GSI1PK, r.GSI1SK = openChatsPK(c.AccountID), c.ID
 	}
@@ -105,7 +106,7 @@ func fromChatRow(r chatRow) chat.Chat {
 		DepartmentID: r.DepartmentID, Language: r.Language, Category: r.Category, Priority: r.Priority, Page: r.Page, Rating: chat.Rating(r.Rating),
 		Question: r.Question, Offline: r.Offline, Unanswered: r.Unanswered, OfflineName: r.OfflineName, OfflineContact: r.OfflineContact, StartedAt: r.StartedAt,
 		AssignedAt: r.AssignedAt, AnsweredAt: r.AnsweredAt, ClosedAt: r.ClosedAt, VisitorClosed: r.VisitorClosed, Seq: r.Seq,
-		VisitorRead: r.VisitorRead, OperatorRead: r.OperatorRead, LastMessageAt: r.LastMessageAt}
+		VisitorRead: r.VisitorRead, OperatorRead: r.OperatorRead, LastMessageAt: r.LastMessageAt, QueueSeq: r.QueueSeq}
 }
 
 func toMessageRow(m chat.Message) messageRow {
@@ -361,16 +362,31 @@ func (s *Store) Messages(ctx context.Context, accountID, chatID string, after in
 	return out, nil
 }
 
-// assign is the pair of writes that gives an operator a chat: their chat
-// item and their count. Routing (issue 6) conditions the count on the limit.
-func (s *Store) assign(t *txn, accountID, operatorID, chatID string, at time.Time) error {
+// assign is the writes that give an operator a chat: their chat item,
+// their count and the chatAssign event (every assignment emits exactly
+// one, in its own transaction). Auto-assignment passes a limit (> 0): the
+// count then rises only while under it, and records when, for the
+// least-recently-assigned tie-break.
+func (s *Store) assign(t *txn, accountID, operatorID, chatID string, at time.Time, limit int, via string) error {
 	it, err := s.put(map[string]any{"type": "operatorChat", "accountId": accountID, "personId": operatorID, "chatId": chatID, "at": at},
 		accountPK(accountID), operatorChatSK(operatorID, chatID), nil, nil, nil)
 	if err != nil {
 		return err
 	}
 	t.add(it, nil)
-	t.add(s.counter(accountID, loadSK(operatorID), "load", "open", 1, map[string]string{"personId": operatorID}), nil)
+	up := s.counter(accountID, loadSK(operatorID), "load", "open", 1, map[string]string{"personId": operatorID})
+	if limit > 0 {
+		up.Update.UpdateExpression = aws.String(strings.Replace(*up.Update.UpdateExpression, " ADD ", ", lastAssignedAt = :lastAt ADD ", 1))
+		up.Update.ConditionExpression = aws.String("attribute_not_exists(#n) OR #n < :limit")
+		up.Update.ExpressionAttributeValues[":limit"] = num(int64(limit))
+		up.Update.ExpressionAttributeValues[":lastAt"] = str(at.UTC().Format(time.RFC3339Nano))
+	}
+	t.add(up, chat.ErrFull)
+	ev, err := s.assignEvent(accountID, operatorID, chatID, at, via)
+	if err != nil {
+		return err
+	}
+	t.add(ev, nil)
 	return nil
 }
 
@@ -384,13 +400,23 @@ func (s *Store) unassign(t *txn, accountID, operatorID, chatID string) {
 // transaction commits; the others fail with chat.ErrTaken.
 func (s *Store) Take(ctx context.Context, c chat.Chat, operatorID string, at time.Time) error {
 	t := &txn{}
+	// A chat taken by hand from the common queue leaves it in the same
+	// transaction; the condition on queueSeq makes a take that read the
+	// chat before it was queued fail and read again.
+	cond := "#st = :waiting AND attribute_not_exists(queueSeq)"
+	values := map[string]types.AttributeValue{":active": str(string(chat.Active)), ":waiting": str(string(chat.Waiting)),
+		":op": str(operatorID), ":at": str(at.UTC().Format(time.RFC3339Nano))}
+	if c.QueueSeq > 0 {
+		cond = "#st = :waiting AND queueSeq = :qs"
+		values[":qs"] = num(c.QueueSeq)
+		t.add(s.dequeue(c.AccountID, c.QueueSeq), nil)
+	}
 	t.add(types.TransactWriteItem{Update: &types.Update{TableName: aws.String(s.Table), Key: key(accountPK(c.AccountID), chatSK(c.ID)),
-		UpdateExpression:         aws.String("SET #st = :active, operatorId = :op, assignedAt = :at"),
-		ConditionExpression:      aws.String("#st = :waiting"),
-		ExpressionAttributeNames: map[string]string{"#st": "status"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":active": str(string(chat.Active)), ":waiting": str(string(chat.Waiting)),
-			":op": str(operatorID), ":at": str(at.UTC().Format(time.RFC3339Nano))}}}, chat.ErrTaken)
-	if err := s.assign(t, c.AccountID, operatorID, c.ID, at); err != nil {
+		UpdateExpression:          aws.String("SET #st = :active, operatorId = :op, assignedAt = :at REMOVE queueSeq"),
+		ConditionExpression:       aws.String(cond),
+		ExpressionAttributeNames:  map[string]string{"#st": "status"},
+		ExpressionAttributeValues: values}}, chat.ErrTaken)
+	if err := s.assign(t, c.AccountID, operatorID, c.ID, at, 0, "take"); err != nil {
 		return err
 	}
 	t.add(s.counter(c.AccountID, queueSK, "queue", "waiting", -1, nil), nil)
@@ -402,6 +428,12 @@ func (s *Store) Take(ctx context.Context, c chat.Chat, operatorID string, at tim
 func chatUnchanged(c chat.Chat) (*string, map[string]string, map[string]types.AttributeValue) {
 	cond := "#st = :st AND seq = :seq"
 	values := map[string]types.AttributeValue{":st": str(string(c.Status)), ":seq": num(c.Seq)}
+	if c.QueueSeq == 0 {
+		cond += " AND attribute_not_exists(queueSeq)"
+	} else {
+		cond += " AND queueSeq = :qs"
+		values[":qs"] = num(c.QueueSeq)
+	}
 	if c.OperatorID == "" {
 		cond += " AND attribute_not_exists(operatorId)"
 	} else {
@@ -425,7 +457,7 @@ func (s *Store) Release(ctx context.Context, c chat.Chat, next chat.Chat) error 
 	s.unassign(t, c.AccountID, c.OperatorID, c.ID)
 	switch next.Status {
 	case chat.Active:
-		if err := s.assign(t, c.AccountID, next.OperatorID, c.ID, next.AssignedAt); err != nil {
+		if err := s.assign(t, c.AccountID, next.OperatorID, c.ID, next.AssignedAt, 0, "redirect"); err != nil {
 			return err
 		}
 	case chat.Waiting:
@@ -434,9 +466,14 @@ func (s *Store) Release(ctx context.Context, c chat.Chat, next chat.Chat) error 
 	return s.runChat(ctx, t, "release chat")
 }
 
-// CloseWaiting closes a chat nobody took, only while it still waits.
+// CloseWaiting closes a chat nobody took, only while it still waits; a
+// queued one leaves the queue with it.
 func (s *Store) CloseWaiting(ctx context.Context, c chat.Chat, next chat.Chat) error {
 	t := &txn{}
+	next.QueueSeq = 0
+	if c.QueueSeq > 0 {
+		t.add(s.dequeue(c.AccountID, c.QueueSeq), nil)
+	}
 	cond, names, values := chatUnchanged(c)
 	it, err := s.put(toChatRow(next), accountPK(c.AccountID), chatSK(c.ID), cond, names, values)
 	if err != nil {
@@ -638,5 +675,6 @@ func (s *Store) SettingsDocument(ctx context.Context, accountID string) (setting
 
 // ChatService builds the chat use cases on this store.
 func (s *Store) ChatService(now func() time.Time) *chat.Service {
-	return &chat.Service{Store: s, Settings: s.SettingsDocument, Departments: s, Outbox: s, Now: now}
+	return &chat.Service{Store: s, Settings: s.SettingsDocument, Departments: s, Outbox: s, Now: now,
+		Router: &chat.Router{Store: s, Settings: s.SettingsDocument, Online: s.OnlineOperators, Now: now}}
 }

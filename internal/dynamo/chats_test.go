@@ -205,3 +205,44 @@ func TestHistoryPages(t *testing.T) {
 	}
 	_ = context.Background
 }
+
+// TestReadGraceEnds: a chat closed before the visitor read its last
+// message is theirs to resume for chat.ReadGrace, and no longer after it
+// (SPEC §3); the clock is the service's, moved by hand.
+func TestReadGraceEnds(t *testing.T) {
+	s, _, acc := chatService(t)
+	ctx := t.Context()
+	now := time.Now().UTC()
+	svc := s.ChatService(func() time.Time { return now })
+	v, op := visitorParty(acc, "v1"), operatorParty(acc, "op1")
+	c, _, _, err := svc.Start(ctx, v, chat.StartInput{Question: "hello?"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, _, _, err := svc.Post(ctx, op, c.ID, "a1", "the answer"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Close(ctx, op, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	closedAt := now
+	for _, tc := range []struct {
+		after time.Duration
+		want  bool
+	}{{0, true}, {chat.ReadGrace - time.Minute, true}, {chat.ReadGrace, true}, {chat.ReadGrace + time.Second, false}, {30 * 24 * time.Hour, false}} {
+		now = closedAt.Add(tc.after)
+		got, _, ok, err := svc.Resume(ctx, v, 0)
+		if err != nil || ok != tc.want || (ok && got.ID != c.ID) {
+			t.Fatalf("resume %v after the close: ok %v (%v), want %v", tc.after, ok, err, tc.want)
+		}
+	}
+	// Read to the end, the chat is not resumed even within the grace.
+	now = closedAt.Add(time.Minute)
+	got, _ := s.Chat(ctx, acc, c.ID)
+	if _, err := svc.MarkRead(ctx, v, c.ID, got.Seq); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok, err := svc.Resume(ctx, v, 0); err != nil || ok {
+		t.Fatalf("a chat read to the end resumed: %v %v", ok, err)
+	}
+}

@@ -3,7 +3,9 @@ package httpapi
 import (
 	"context"
 	"math/rand/v2"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"parley/internal/apperr"
@@ -190,4 +192,59 @@ func viewChatJSON(c chat.Chat) chatJSON {
 		Category: c.Category, Priority: c.Priority, Page: c.Page, Rating: c.Rating, Question: c.Question, Offline: c.Offline, Unanswered: c.Unanswered, OfflineName: c.OfflineName,
 		Contact: c.OfflineContact, StartedAt: c.StartedAt, AssignedAt: c.AssignedAt, AnsweredAt: c.AnsweredAt, ClosedAt: c.ClosedAt,
 		VisitorClosed: c.VisitorClosed, Messages: c.Seq}
+}
+
+// prechat is what a widget placement asks before a chat starts (SPEC §3
+// "chat start"), and the chat language it carries (SPEC §4.3).
+type prechat struct {
+	language    string
+	askQuestion bool
+	departments []departmentOption // nil unless the placement asks for one
+}
+
+type departmentOption struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// widgetPrechat reads the placement's options from the config request's
+// query: askQuestion=1, askDepartment=1, language=xx. The placement's
+// language is the chat's only in multilingual mode; otherwise
+// company.language is used everywhere. Errors: apperr.Invalid.
+func widgetPrechat(ctx context.Context, d Deps, doc settings.Document, accountID string, q map[string]string) (prechat, error) {
+	flag := func(name string) (bool, error) {
+		switch q[name] {
+		case "", "0", "false":
+			return false, nil
+		case "1", "true":
+			return true, nil
+		}
+		return false, &apperr.Error{Code: apperr.Invalid, Message: name + " must be 1 or 0", Fields: map[string]string{name: "must be 1 or 0"}}
+	}
+	var p prechat
+	var err error
+	if p.askQuestion, err = flag("askQuestion"); err != nil {
+		return prechat{}, err
+	}
+	askDepartment, err := flag("askDepartment")
+	if err != nil {
+		return prechat{}, err
+	}
+	if l := q["language"]; l != "" && !slices.Contains(settings.Languages, l) {
+		return prechat{}, &apperr.Error{Code: apperr.Invalid, Message: "language must be one of " + strings.Join(settings.Languages, ", "),
+			Fields: map[string]string{"language": "is not a supported language"}}
+	}
+	p.language = chat.ChatLanguage(doc, q["language"])
+	if askDepartment {
+		ds, err := d.Store.Departments(ctx, accountID)
+		if err != nil {
+			return prechat{}, err
+		}
+		p.departments = make([]departmentOption, 0, len(ds))
+		for _, dep := range ds {
+			p.departments = append(p.departments, departmentOption{ID: dep.ID, Name: dep.Name})
+		}
+		slices.SortFunc(p.departments, func(a, b departmentOption) int { return strings.Compare(a.Name, b.Name) })
+	}
+	return p, nil
 }

@@ -123,7 +123,8 @@ func (h handlers) audit(ctx context.Context, r Request) (Response, error) {
 // widgetConfig is what the widget loads before showing the button (no
 // token): the button state from operators' presence, the language, the
 // greeting, and the visitor's token — the one it sent if still valid, so a
-// returning visitor is recognised, else a new one.
+// returning visitor is recognised, else a new one. The placement's options
+// (askQuestion, askDepartment, language) shape the pre-chat form.
 func (h handlers) widgetConfig(ctx context.Context, r Request) (Response, error) {
 	accountID := r.Path["accountId"]
 	acc, err := h.Store.Account(ctx, accountID)
@@ -151,10 +152,15 @@ func (h handlers) widgetConfig(ctx context.Context, r Request) (Response, error)
 	if err != nil {
 		return Response{}, err
 	}
-	return OK(map[string]any{
+	pre, err := widgetPrechat(ctx, h.Deps, doc, acc.ID, r.Query)
+	if err != nil {
+		return Response{}, err
+	}
+	out := map[string]any{
 		"accountId":       acc.ID,
 		"button":          button,
-		"language":        doc.Company.Language,
+		"language":        pre.language,
+		"askQuestion":     pre.askQuestion,
 		"greeting":        doc.AutoMessages.Greeting,
 		"logoUrl":         logoURL,
 		"inviteAvatarUrl": inviteAvatarURL,
@@ -163,5 +169,9 @@ func (h handlers) widgetConfig(ctx context.Context, r Request) (Response, error)
 		"websocketUrl":    h.WebSocketURL,
 		// The widget offers "mail me the transcript" only when allowed.
 		"visitorTranscriptEmail": doc.Features.VisitorTranscriptEmail,
-	}), nil
+	}
+	if pre.departments != nil {
+		out["departments"] = pre.departments // the pre-chat form's choice
+	}
+	return OK(out), nil
 }

@@ -249,7 +249,7 @@ func (h *Hub) chatAction(ctx context.Context, c Connection, p chat.Party, f Fram
 	case "hello":
 		return h.hello(ctx, c, p, f)
 	case "startChat":
-		ch, first, started, err := s.Start(ctx, p, chat.StartInput{DepartmentID: f.DepartmentID, Question: f.Question, Page: f.Page})
+		ch, first, started, err := s.Start(ctx, p, chat.StartInput{DepartmentID: f.DepartmentID, Question: f.Question, Page: f.Page, Language: f.Language})
 		if err != nil {
 			return ChatFrame{}, err
 		}
@@ -504,7 +504,7 @@ func (h *Hub) sendMessage(ctx context.Context, c Connection, p chat.Party, f Fra
 		}
 		f.ChatID = id
 	}
-	ch, m, dup, took, started, err := h.Chats.Service.Post(ctx, p, f.ChatID, f.ClientID, f.Text)
+	ch, m, dup, took, started, err := h.Chats.Service.PostStarting(ctx, p, f.ChatID, f.ClientID, f.Text, chat.StartInput{Language: f.Language})
 	if err != nil {
 		return ChatFrame{}, err
 	}

@@ -34,10 +34,14 @@ type Frame struct {
 	DepartmentID string `json:"departmentId,omitempty"`
 	OperatorID   string `json:"operatorId,omitempty"`
 	Question     string `json:"question,omitempty"`
-	Page         string `json:"page,omitempty"`
-	Status       string `json:"status,omitempty"`
-	Title        string `json:"title,omitempty"`
-	Section      string `json:"section,omitempty"`
+	// Language is the chat language of the widget's placement (SPEC
+	// §4.3); startChat and a visitor's sendMessage that starts a chat
+	// read it.
+	Language string `json:"language,omitempty"`
+	Page     string `json:"page,omitempty"`
+	Status   string `json:"status,omitempty"`
+	Title    string `json:"title,omitempty"`
+	Section  string `json:"section,omitempty"`
 	// To is, for staff, the visitor whose open chat a message is for when
 	// the client does not know the chat's id.
 	To string `json:"to,omitempty"`

@@ -41,7 +41,11 @@
     const apiBase = (cfg.apiUrl || '').replace(/\/$/, '');
     const key = 'parley.visitor.' + account;
     const old = localStorage.getItem(key) || '';
-    const r = await fetch(apiBase + '/v1/widget/' + encodeURIComponent(account) + '/config?visitorToken=' + encodeURIComponent(old));
+    // The placement's options (askQuestion, askDepartment, language) come
+    // from the embed's query string and shape the pre-chat form.
+    const q = new URLSearchParams({ visitorToken: old });
+    for (const k of ['askQuestion', 'askDepartment', 'language']) if (params.get(k)) q.set(k, params.get(k));
+    const r = await fetch(apiBase + '/v1/widget/' + encodeURIComponent(account) + '/config?' + q);
     if (!r.ok) { state.textContent = 'Chat unavailable'; return; }
     const w = await r.json();
     localStorage.setItem(key, w.visitorToken);
@@ -94,7 +98,8 @@
       ev.preventDefault();
       const t = $('text');
       if (!t.value.trim() || !open()) return;
-      send({ action: 'sendMessage', chatId, clientId: crypto.randomUUID(), text: t.value });
+      // language: a first message starts the chat, in the placement's language.
+      send({ action: 'sendMessage', chatId, clientId: crypto.randomUUID(), text: t.value, language: w.language });
       line('visitor', t.value);
       t.value = '';
     });
@@ -102,7 +107,7 @@
       ev.preventDefault();
       const q = $('question').value.trim();
       if ((w.askQuestion && !q) || !open()) return;
-      send({ action: 'startChat', question: q || undefined, departmentId: departments.length ? $('department').value : undefined, page: location.href });
+      send({ action: 'startChat', question: q || undefined, departmentId: departments.length ? $('department').value : undefined, language: w.language, page: location.href });
     });
     $('offline').addEventListener('submit', (ev) => {
       ev.preventDefault();

@@ -1,0 +1,324 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"parley/internal/apperr"
+	"parley/internal/settings"
+)
+
+// Routing (SPEC §4.2, issue 6). With features.autoAssign on, a chat goes at
+// its start to the least-loaded eligible online operator with room under
+// their limit; with none, it joins the common queue, ordered by arrival,
+// and the oldest eligible queued chat goes to an operator the moment they
+// have room again. The store holds the invariants: the operator's count
+// and the assignment change in one transaction conditional on the count
+// being under the limit, and a queued chat leaves the queue in the same
+// transaction that assigns it, so no operator exceeds the limit through
+// auto-assignment and no chat is assigned twice or lost, under any
+// concurrency. What Go reads here (loads, the queue's head) only picks
+// whom to try; a stale read costs a failed condition, never a violation.
+
+// Operator is a staff member as routing sees them: whom they may get.
+type Operator struct {
+	ID          string
+	Languages   []string // the languages they speak (SPEC §4.3)
+	Departments []string
+	// Limit is their personal chat limit; 0: features.maxChatsPerOperator.
+	Limit int
+}
+
+// Eligible reports whether op may get c: they speak its language (in
+// multilingual mode) and belong to its department (when it has one).
+func (op Operator) Eligible(c Chat, multilingual bool) bool {
+	if multilingual && !slices.Contains(op.Languages, c.Language) {
+		return false
+	}
+	return c.DepartmentID == "" || slices.Contains(op.Departments, c.DepartmentID)
+}
+
+// limit is op's auto-assignment limit under the account's settings.
+func (op Operator) limit(doc settings.Document) int {
+	if op.Limit > 0 {
+		return op.Limit
+	}
+	return max(doc.Features.MaxChatsPerOperator, 1)
+}
+
+// Load is an operator's open-chat count and when auto-assignment last
+// gave them a chat (ties go to whoever waited longest).
+type Load struct {
+	Open         int64
+	LastAssigned time.Time
+}
+
+// Queued is a chat in the common queue: Seq is its arrival number.
+type Queued struct {
+	AccountID    string
+	Seq          int64
+	ChatID       string
+	Language     string
+	DepartmentID string
+}
+
+// Errors of the routing writes.
+var (
+	// ErrFull: the operator's count reached the limit meanwhile.
+	ErrFull = apperr.New(apperr.Conflict, "the operator has no room for another chat")
+	// ErrGone: the queued chat left the queue meanwhile (another operator
+	// got it, or it closed).
+	ErrGone = apperr.New(apperr.Conflict, "the chat is no longer queued")
+)
+
+// RoutingStore is what auto-assignment needs from storage.
+type RoutingStore interface {
+	// Loads returns the counts of the given operators (absent: zero).
+	Loads(ctx context.Context, accountID string, ids []string) (map[string]Load, error)
+	// AutoAssign gives a waiting, unqueued chat to operator and raises
+	// their count, only while the count is under limit and the chat still
+	// waits, with a chatAssign event, in one transaction. Errors: ErrFull,
+	// ErrTaken.
+	AutoAssign(ctx context.Context, c Chat, operatorID string, limit int, at time.Time) error
+	// EnqueueChat puts a waiting chat at the end of the common queue, once:
+	// it returns the chat's arrival number. Errors: ErrTaken (no longer
+	// waiting).
+	EnqueueChat(ctx context.Context, c Chat) (int64, error)
+	// Queue lists the oldest queued chats, at most limit, after seq.
+	Queue(ctx context.Context, accountID string, after int64, limit int) ([]Queued, error)
+	// AssignQueued removes a queued chat from the queue and gives it to
+	// operator as AutoAssign does, in one transaction. Errors: ErrFull,
+	// ErrGone.
+	AssignQueued(ctx context.Context, q Queued, operatorID string, limit int, at time.Time) error
+	// QueuePosition is how many queued chats arrived before seq, plus one.
+	QueuePosition(ctx context.Context, accountID string, seq int64) (int64, error)
+}
+
+// Roster returns the account's online operators (presence online, not
+// away), for routing.
+type Roster func(ctx context.Context, accountID string) ([]Operator, error)
+
+// Router routes chats when features.autoAssign is on.
+type Router struct {
+	Store    RoutingStore
+	Settings Settings
+	Online   Roster
+	Now      func() time.Time
+}
+
+// Routed says where a chat went: to OperatorID, or to the queue at
+// Position (1: next).
+type Routed struct {
+	OperatorID string
+	Queued     bool
+	Seq        int64
+}
+
+// maxAssignTries bounds the candidates one chat tries before it queues;
+// each failure means another chat got that slot, and every try after one
+// re-reads the loads.
+const maxAssignTries = 64
+
+// Route assigns a new waiting chat or queues it. With autoAssign off it
+// does nothing (manual mode: the chat is offered to every eligible
+// operator). A chat no longer waiting (taken by hand meanwhile) is left
+// as it is.
+func (r *Router) Route(ctx context.Context, doc settings.Document, c Chat) (Routed, error) {
+	if !doc.Features.AutoAssign || c.Status != Waiting || c.Offline {
+		return Routed{}, nil
+	}
+	all, err := r.Online(ctx, c.AccountID)
+	if err != nil {
+		return Routed{}, err
+	}
+	// Clone: the roster may be shared, and DeleteFunc works in place.
+	ops := slices.DeleteFunc(slices.Clone(all), func(op Operator) bool { return !op.Eligible(c, doc.Features.Multilingual) })
+	full := map[string]bool{}
+	for try := range maxAssignTries {
+		id, limit, err := r.pick(ctx, c.AccountID, ops, full, doc, try > 0)
+		if err != nil {
+			return Routed{}, err
+		}
+		if id == "" {
+			break
+		}
+		switch err := r.Store.AutoAssign(ctx, c, id, limit, r.Now().UTC()); {
+		case err == nil:
+			return Routed{OperatorID: id}, nil
+		case errors.Is(err, ErrFull):
+			full[id] = true
+		case errors.Is(err, ErrTaken):
+			return Routed{}, nil
+		case errors.Is(err, ErrRace):
+			// a transaction conflict: try again with fresh loads
+		default:
+			return Routed{}, err
+		}
+	}
+	seq, err := r.Store.EnqueueChat(ctx, c)
+	if errors.Is(err, ErrTaken) {
+		return Routed{}, nil
+	}
+	if err != nil {
+		return Routed{}, err
+	}
+	// An operator may have got room between the loads read above and the
+	// enqueue, and found the queue empty: if fresh loads show one, serve
+	// the queue's head again so the chat does not wait beside a free
+	// operator (one read when, as usual, everyone is still full).
+	if id, _, err := r.pick(ctx, c.AccountID, ops, map[string]bool{}, doc, false); err != nil || id == "" {
+		return Routed{Queued: true, Seq: seq}, err
+	}
+	return Routed{Queued: true, Seq: seq}, r.drain(ctx, c.AccountID, all, doc)
+}
+
+// pick chooses whom to try: the least-loaded eligible operator with room,
+// ties to whoever was assigned least recently. On a retry (spread) the
+// tie among the least loaded is drawn at random instead, so the chats
+// that lost the same slot together do not all try the same next one.
+func (r *Router) pick(ctx context.Context, accountID string, ops []Operator, full map[string]bool, doc settings.Document, spread bool) (string, int, error) {
+	ids := make([]string, 0, len(ops))
+	for _, op := range ops {
+		if !full[op.ID] {
+			ids = append(ids, op.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return "", 0, nil
+	}
+	loads, err := r.Store.Loads(ctx, accountID, ids)
+	if err != nil {
+		return "", 0, err
+	}
+	type cand struct {
+		op    Operator
+		limit int
+		load  Load
+	}
+	var cands []cand
+	for _, op := range ops {
+		l := loads[op.ID]
+		if lim := op.limit(doc); !full[op.ID] && l.Open < int64(lim) {
+			cands = append(cands, cand{op, lim, l})
+		} else {
+			full[op.ID] = true
+		}
+	}
+	if len(cands) == 0 {
+		return "", 0, nil
+	}
+	slices.SortFunc(cands, func(a, b cand) int {
+		if a.load.Open != b.load.Open {
+			return int(a.load.Open - b.load.Open)
+		}
+		if c := a.load.LastAssigned.Compare(b.load.LastAssigned); c != 0 {
+			return c
+		}
+		return compareStrings(a.op.ID, b.op.ID)
+	})
+	best := cands[0]
+	if spread {
+		n := 1
+		for n < len(cands) && cands[n].load.Open == best.load.Open {
+			n++
+		}
+		best = cands[rand.IntN(n)]
+	}
+	return best.op.ID, best.limit, nil
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// queuePage is how many queued chats one drain reads at a time.
+const queuePage = 50
+
+// Drain gives queued chats, oldest first, to operators with room: to
+// operatorID only when given (they closed a chat, came online), else to
+// any online eligible operator (the limit rose, a chat was queued). It
+// stops when the operators are full or the queue holds nothing they may
+// take.
+func (r *Router) Drain(ctx context.Context, accountID, operatorID string) error {
+	doc, err := r.Settings(ctx, accountID)
+	if err != nil {
+		return err
+	}
+	return r.DrainWith(ctx, doc, accountID, operatorID)
+}
+
+// DrainWith is Drain under the account's settings doc, already read.
+func (r *Router) DrainWith(ctx context.Context, doc settings.Document, accountID, operatorID string) error {
+	if !doc.Features.AutoAssign {
+		return nil
+	}
+	ops, err := r.Online(ctx, accountID)
+	if err != nil {
+		return err
+	}
+	if operatorID != "" {
+		ops = slices.DeleteFunc(slices.Clone(ops), func(op Operator) bool { return op.ID != operatorID })
+	}
+	return r.drain(ctx, accountID, ops, doc)
+}
+
+func (r *Router) drain(ctx context.Context, accountID string, ops []Operator, doc settings.Document) error {
+	full := map[string]bool{}
+	// have is whom the last pick chose, kept while their condition holds,
+	// so walking past chats that others took costs no extra read.
+	var have struct {
+		id    string
+		limit int
+		ok    bool
+	}
+	var after int64
+	for len(full) < len(ops) {
+		page, err := r.Store.Queue(ctx, accountID, after, queuePage)
+		if err != nil || len(page) == 0 {
+			return err
+		}
+		for _, q := range page {
+			after = q.Seq
+			c := Chat{Language: q.Language, DepartmentID: q.DepartmentID}
+			for range maxAssignTries {
+				if !have.ok || !slices.ContainsFunc(ops, func(op Operator) bool { return op.ID == have.id && op.Eligible(c, doc.Features.Multilingual) }) {
+					eligible := slices.DeleteFunc(slices.Clone(ops), func(op Operator) bool { return !op.Eligible(c, doc.Features.Multilingual) })
+					if have.id, have.limit, err = r.pick(ctx, accountID, eligible, full, doc, false); err != nil {
+						return err
+					}
+					if have.ok = have.id != ""; !have.ok {
+						break // nobody with room may take this chat: the next one
+					}
+				}
+				err := r.Store.AssignQueued(ctx, q, have.id, have.limit, r.Now().UTC())
+				if errors.Is(err, ErrFull) {
+					full[have.id], have.ok = true, false
+					continue
+				}
+				if errors.Is(err, ErrRace) {
+					continue
+				}
+				if err == nil {
+					have.ok = false // their count rose: read it again
+				}
+				if err != nil && !errors.Is(err, ErrGone) {
+					return err
+				}
+				break
+			}
+			if len(full) == len(ops) {
+				return nil
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,61 @@
+package stack_test
+
+import (
+	"context"
+	"net/url"
+	"testing"
+	"time"
+)
+
+// TestWidgetPrechat: a placement's options reach the widget config (the
+// pre-chat form's question and departments), and its chat language is the
+// chat's only in multilingual mode, fixed at the start.
+func TestWidgetPrechat(t *testing.T) {
+	w := newChatWorld(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	sales := call(t, "POST", w.api+"/departments", w.admin, map[string]any{"name": "Sales"}).Body["id"].(string)
+	support := call(t, "POST", w.api+"/departments", w.admin, map[string]any{"name": "Billing"}).Body["id"].(string)
+	cfgURL := w.api + "/widget/" + w.account + "/config?"
+
+	plain := call(t, "GET", cfgURL, "", nil)
+	if _, ok := plain.Body["departments"]; plain.Status != 200 || plain.Body["askQuestion"] != false || ok {
+		t.Fatalf("config without placement options: %+v", plain)
+	}
+	r := call(t, "GET", cfgURL+"askQuestion=1&askDepartment=1&language=ru", "", nil)
+	deps, _ := r.Body["departments"].([]any)
+	if r.Status != 200 || r.Body["askQuestion"] != true || len(deps) != 2 {
+		t.Fatalf("config with a pre-chat form: %+v", r)
+	}
+	if d := deps[0].(map[string]any); d["id"] != support || d["name"] != "Billing" || deps[1].(map[string]any)["id"] != sales {
+		t.Fatalf("departments %v, want Billing then Sales", deps)
+	}
+	if r.Body["language"] != "en" {
+		t.Fatalf("language %v with multilingual mode off, want company.language en", r.Body["language"])
+	}
+	for _, bad := range []string{"askQuestion=yes", "language=xx"} {
+		if r := call(t, "GET", cfgURL+bad, "", nil); r.Status != 422 {
+			t.Fatalf("config ?%s: %+v, want 422", bad, r)
+		}
+	}
+
+	w.patch(t, "features", map[string]any{"multilingual": true})
+	r = call(t, "GET", cfgURL+"askQuestion=1&language=ru", "", nil)
+	if r.Body["language"] != "ru" {
+		t.Fatalf("language %v in multilingual mode, want the placement's ru", r.Body["language"])
+	}
+	op1 := w.staff(t, ctx, "op1", w.op1.token)
+	vis := dialWS(t, ctx, "visitor", w.s.WebSocketURL+"?visitorToken="+url.QueryEscape(r.Body["visitorToken"].(string)))
+	chatID := chatOf(vis.call("chat", map[string]any{"action": "startChat", "question": "Привет?", "departmentId": sales, "language": "ru"}))["id"].(string)
+	f := op1.expect("chat", chatIs(chatID))
+	if c := chatOf(f); c["language"] != "ru" || c["departmentId"] != sales || c["question"] != "Привет?" {
+		t.Fatalf("the operator sees %v, want a ru chat for Sales", c)
+	}
+	// A resume is not a start: another language does not change the chat.
+	if c := chatOf(vis.call("chat", map[string]any{"action": "startChat", "language": "en"})); c["id"] != chatID {
+		t.Fatalf("a second startChat made chat %v", c)
+	}
+	if got := call(t, "GET", w.api+"/chats/"+chatID, w.admin, nil); got.Body["chat"].(map[string]any)["language"] != "ru" {
+		t.Fatalf("stored chat: %+v", got)
+	}
+}
