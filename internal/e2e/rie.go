@@ -46,11 +46,8 @@ func ModuleRoot(ctx context.Context) (string, error) {
 	return filepath.Dir(out), nil
 }
 
-// BuildRIE builds the emulator into dir and returns its path. It builds the
-// version go.mod requires: from this module when its go.sum covers the
-// emulator's dependencies, else with go install pkg@version, which resolves
-// them with the emulator's own go.mod (and needs the module proxy, or a
-// module cache that already holds them).
+// BuildRIE builds the emulator into dir and returns its path: the version
+// go.mod names as a tool, from the module cache like any dependency.
 func BuildRIE(ctx context.Context, dir string) (string, error) {
 	root, err := ModuleRoot(ctx)
 	if err != nil {
