@@ -36,7 +36,7 @@ browser-deps:
 ## test: unit, store, handler, gateway, browser, infra and end-to-end tests, then fuzz
 test: deps browser-deps
 	go run ./cmd/withlocal -- go test -count=1 -timeout 20m ./...
-	./scripts/fuzz.sh 3s
+	./scripts/fuzz.sh 20000x
 
 ## unit: the tests alone, with whatever local parts are already running
 unit:
@@ -44,7 +44,7 @@ unit:
 
 ## fuzz: every fuzz target for FUZZTIME each
 fuzz:
-	./scripts/fuzz.sh $(or $(FUZZTIME),10s)
+	./scripts/fuzz.sh $(or $(FUZZTIME),200000x)
 
 ## bench: the figures of DESIGN §8 as "name: value unit" lines (a few minutes)
 bench: deps
