@@ -35,7 +35,7 @@ browser-deps:
 
 ## test: unit, store, handler, gateway, browser, infra and end-to-end tests, then fuzz
 test: deps browser-deps
-	go run ./cmd/withlocal -- go test -count=1 -timeout 20m ./...
+	go run ./cmd/withlocal -dynamodb-per-process -- go test -count=1 -timeout 20m ./...
 	./scripts/fuzz.sh 20000x
 
 ## unit: the tests alone, with whatever local parts are already running

@@ -1,15 +1,22 @@
 // Command withlocal starts DynamoDB Local (in memory) and the local SES on
 // free ports, runs a command with their endpoints in the environment, stops
-// them, and exits with the command's status. make test runs the whole test
-// suite under it, so every package shares one DynamoDB Local and no test can
-// skip for want of one.
+// them, and exits with the command's status. It also requires the local
+// parts (testenv.EnvRequireLocal), so no test can skip for want of one.
 //
 //	go run ./cmd/withlocal -- go test ./...
+//
+// With -dynamodb-per-process it starts no DynamoDB Local: each test
+// process starts its own on first use (testenv), which is what make test
+// does. One DynamoDB Local shared by every package slows down for good as
+// the stream records of all of them pile up (see
+// testenv.DynamoDBWithoutStream), so the packages that run last would pay
+// for the ones before; one per package bounds that to its own tests.
 package main
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -27,12 +34,14 @@ func main() {
 }
 
 func run() int {
-	args := os.Args[1:]
-	if len(args) > 0 && args[0] == "--" {
-		args = args[1:]
+	flags := flag.NewFlagSet("withlocal", flag.ContinueOnError)
+	perProcess := flags.Bool("dynamodb-per-process", false, "start no shared DynamoDB Local: each test process starts its own")
+	if err := flags.Parse(os.Args[1:]); err != nil {
+		return 2
 	}
+	args := flags.Args()
 	if len(args) == 0 {
-		fmt.Fprintln(os.Stderr, "usage: withlocal -- command [args...]")
+		fmt.Fprintln(os.Stderr, "usage: withlocal [-dynamodb-per-process] -- command [args...]")
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -42,27 +51,35 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "withlocal:", err)
 		return 1
 	}
-	db, err := dynamolocal.Start(ctx, dynamolocal.Options{Root: root, QuickStart: true})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "withlocal: DynamoDB Local:", err)
-		return 1
+	env := append(os.Environ(), testenv.EnvRequireLocal+"=1")
+	if *perProcess {
+		// Found now rather than by every test process later.
+		if _, err := dynamolocal.FindJarDir(root); err != nil {
+			fmt.Fprintln(os.Stderr, "withlocal: DynamoDB Local:", err)
+			return 1
+		}
+		fmt.Println("withlocal: each test process starts its own DynamoDB Local")
+	} else {
+		db, err := dynamolocal.Start(ctx, dynamolocal.Options{Root: root, QuickStart: true})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "withlocal: DynamoDB Local:", err)
+			return 1
+		}
+		defer db.Stop()
+		fmt.Printf("withlocal: DynamoDB Local at %s\n", db.Endpoint())
+		env = append(env, testenv.EnvDynamoDBEndpoint+"="+db.Endpoint())
 	}
-	defer db.Stop()
 	ses, err := seslocal.Start(ctx, seslocal.Options{Root: root})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "withlocal: local SES:", err)
 		return 1
 	}
 	defer ses.Stop()
-	fmt.Printf("withlocal: DynamoDB Local at %s, local SES at %s\n", db.Endpoint(), ses.Endpoint())
+	fmt.Printf("withlocal: local SES at %s\n", ses.Endpoint())
 
 	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
 	cmd.Stdout, cmd.Stderr, cmd.Stdin = os.Stdout, os.Stderr, os.Stdin
-	cmd.Env = append(os.Environ(),
-		testenv.EnvDynamoDBEndpoint+"="+db.Endpoint(),
-		testenv.EnvSESEndpoint+"="+ses.Endpoint(),
-		testenv.EnvRequireLocal+"=1",
-	)
+	cmd.Env = append(env, testenv.EnvSESEndpoint+"="+ses.Endpoint())
 	err = cmd.Run()
 	var exit *exec.ExitError
 	if errors.As(err, &exit) {
