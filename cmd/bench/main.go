@@ -19,8 +19,14 @@ import (
 func main() {
 	var o bench.Options
 	flag.IntVar(&o.Load.Chats, "chats", 200, "concurrent chats in the relay run")
+	flag.IntVar(&o.Load.Operators, "operators", 20, "operators serving the relay run's chats, one connection each")
 	flag.IntVar(&o.Load.MessagesPerSide, "messages", 10, "messages each side sends per chat (a chat of 20 messages is 10)")
 	flag.DurationVar(&o.Load.Spread, "spread", time.Minute, "time over which each side sends its messages")
+	flag.IntVar(&o.Assign.Chats, "assign-chats", 1000, "chats arriving at once in the auto-assignment run")
+	flag.IntVar(&o.Assign.Operators, "assign-operators", 50, "online operators in the auto-assignment run")
+	flag.IntVar(&o.Assign.Limit, "assign-limit", 5, "each operator's chat limit in the auto-assignment run")
+	flag.IntVar(&o.Timers.Timers, "timers", 200, "timers in the timer lateness run")
+	flag.DurationVar(&o.Timers.Spread, "timer-spread", 20*time.Second, "time over which the timers fall due")
 	flag.IntVar(&o.Repeat, "repeat", 3, "whole chats measured one operation at a time")
 	flag.IntVar(&o.ColdStarts, "cold-starts", 5, "cold starts per function under the emulator")
 	flag.Float64Var(&o.ChatMinutes, "chat-minutes", 10, "assumed minutes a visitor stays connected per chat, for the cost")

@@ -156,3 +156,15 @@ func TestNumberSize(t *testing.T) {
 		}
 	}
 }
+
+func TestPairOf(t *testing.T) {
+	for id, want := range map[string]int{"v:12:3": 12, "o:0:9": 0, "setup-take:7": 7, "setup-start": -1, "": -1, "v:x:1": -1} {
+		got, ok := pairOf(id)
+		if !ok {
+			got = -1
+		}
+		if got != want {
+			t.Errorf("pairOf(%q) = %d, want %d", id, got, want)
+		}
+	}
+}

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -22,20 +21,17 @@ type party struct {
 	account string
 	id      string
 	query   string // the WebSocket URL's query: token=… or visitorToken=…
+	token   string // the staff token, for the HTTP API; empty for a visitor
 }
 
-// chatPair is a visitor and an operator alone in their account, so that
-// today's fan-out (a visitor's message goes to every staff connection of
-// the account) sends each message to exactly one operator.
+// chatPair is a visitor and an operator of one account.
 type chatPair struct {
 	visitor, operator party
 }
 
-// newPair signs up an account through the HTTP API, as a company would,
-// and loads the widget's configuration, as a visitor's browser would: the
-// administrator who signed up is the operator, with a real session, and
-// the widget hands out the visitor's token.
-func newPair(ctx context.Context, httpURL, name string) (chatPair, error) {
+// signUp signs up an account through the HTTP API, as a company would:
+// the administrator who signed up is the operator, with a real session.
+func signUp(ctx context.Context, httpURL, name string) (party, error) {
 	var signup struct {
 		Token   string `json:"token"`
 		Account struct {
@@ -46,48 +42,65 @@ func newPair(ctx context.Context, httpURL, name string) (chatPair, error) {
 		} `json:"user"`
 	}
 	email := name + "@bench.parley.example"
-	if err := callJSON(ctx, "POST", httpURL+"/v1/accounts", map[string]string{"companyName": "Bench " + name, "email": email,
+	if err := callJSON(ctx, "POST", httpURL+"/v1/accounts", "", map[string]string{"companyName": "Bench " + name, "email": email,
 		"password": "bench-password-" + name, "plan": "basic", "language": "en"}, http.StatusCreated, &signup); err != nil {
-		return chatPair{}, err
+		return party{}, err
 	}
+	if signup.Token == "" {
+		return party{}, fmt.Errorf("bench: sign-up of %s gave no token", name)
+	}
+	return party{account: signup.Account.ID, id: signup.User.ID, query: "token=" + url.QueryEscape(signup.Token), token: signup.Token}, nil
+}
+
+// newVisitor loads the widget's configuration of account, as a visitor's
+// browser would: the widget hands out a new visitor's token.
+func newVisitor(ctx context.Context, httpURL, account string) (party, error) {
 	var widget struct {
 		VisitorID    string `json:"visitorId"`
 		VisitorToken string `json:"visitorToken"`
 	}
-	if err := callJSON(ctx, "GET", httpURL+"/v1/widget/"+url.PathEscape(signup.Account.ID)+"/config", nil, http.StatusOK, &widget); err != nil {
-		return chatPair{}, err
+	if err := callJSON(ctx, "GET", httpURL+"/v1/widget/"+url.PathEscape(account)+"/config", "", nil, http.StatusOK, &widget); err != nil {
+		return party{}, err
 	}
-	if signup.Token == "" || widget.VisitorToken == "" || widget.VisitorID == "" {
-		return chatPair{}, fmt.Errorf("bench: sign-up or widget config of %s gave no token", name)
+	if widget.VisitorToken == "" || widget.VisitorID == "" {
+		return party{}, fmt.Errorf("bench: the widget config of %s gave no visitor token", account)
 	}
-	acc := signup.Account.ID
-	return chatPair{
-		visitor:  party{account: acc, id: widget.VisitorID, query: "visitorToken=" + url.QueryEscape(widget.VisitorToken)},
-		operator: party{account: acc, id: signup.User.ID, query: "token=" + url.QueryEscape(signup.Token)},
-	}, nil
+	return party{account: account, id: widget.VisitorID, query: "visitorToken=" + url.QueryEscape(widget.VisitorToken)}, nil
 }
 
-// newPairs makes n pairs, two sign-ups at a time: sign-up hashes a
-// password, which is all the CPU one sign-up needs.
-func newPairs(ctx context.Context, httpURL, prefix string, n int) ([]chatPair, error) {
-	pairs := make([]chatPair, n)
-	errs := make([]error, n)
-	sem := make(chan struct{}, 2)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			pairs[i], errs[i] = newPair(ctx, httpURL, fmt.Sprintf("%s-%04d", prefix, i))
-		}()
+// newPair signs up an account and makes one visitor of it.
+func newPair(ctx context.Context, httpURL, name string) (chatPair, error) {
+	op, err := signUp(ctx, httpURL, name)
+	if err != nil {
+		return chatPair{}, err
 	}
-	wg.Wait()
+	v, err := newVisitor(ctx, httpURL, op.account)
+	return chatPair{visitor: v, operator: op}, err
+}
+
+// newTeams signs up operators accounts, two at a time (sign-up hashes a
+// password, which is all the CPU one sign-up needs), and makes chats
+// visitors spread over them: pair i's operator is operator i%operators.
+func newTeams(ctx context.Context, httpURL, prefix string, operators, chats int) ([]chatPair, error) {
+	ops := make([]party, operators)
+	errs := make([]error, operators)
+	runAll(operators, 2, func(i int) {
+		ops[i], errs[i] = signUp(ctx, httpURL, fmt.Sprintf("%s-%04d", prefix, i))
+	})
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	pairs := make([]chatPair, chats)
+	errs = make([]error, chats)
+	runAll(chats, 8, func(i int) {
+		pairs[i].operator = ops[i%operators]
+		pairs[i].visitor, errs[i] = newVisitor(ctx, httpURL, pairs[i].operator.account)
+	})
 	return pairs, errors.Join(errs...)
 }
 
-func callJSON(ctx context.Context, method, url string, body any, want int, out any) error {
+// callJSON calls the HTTP API, with token as the bearer when given.
+func callJSON(ctx context.Context, method, url, token string, body any, want int, out any) error {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -101,6 +114,9 @@ func callJSON(ctx context.Context, method, url string, body any, want int, out a
 		return err
 	}
 	req.Header.Set("content-type", "application/json")
+	if token != "" {
+		req.Header.Set("authorization", "Bearer "+token)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return fmt.Errorf("bench: %s %s: %w", method, url, err)
@@ -123,7 +139,9 @@ type frame struct {
 	ClientID string `json:"clientId"`
 	Text     string `json:"text"`
 	Chat     *struct {
-		ID string `json:"id"`
+		ID         string `json:"id"`
+		Status     string `json:"status"`
+		OperatorID string `json:"operatorId"`
 	} `json:"chat"`
 	Error *struct {
 		Code    string `json:"code"`

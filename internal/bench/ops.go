@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -17,14 +18,23 @@ const (
 	OpVisitorConnect    = "visitor_connect"
 	OpChatStart         = "chat_start"
 	OpChatTake          = "chat_take"
+	OpChatStartAuto     = "chat_start_auto_assign" // features.autoAssign on: the start assigns the chat
 	OpVisitorMessage    = "visitor_message"
 	OpOperatorMessage   = "operator_message"
 	OpChatClose         = "chat_close"
+	OpChatCloseAuto     = "chat_close_auto_assign" // features.autoAssign on: the close drains the queue
 	OpVisitorDisconnect = "visitor_disconnect"
 )
 
-// chatOps lists the operations of one chat in order.
-var chatOps = []string{OpVisitorConnect, OpChatStart, OpChatTake, OpVisitorMessage, OpOperatorMessage, OpChatClose, OpVisitorDisconnect}
+// chatOps lists every operation measured, in the order a chat does them:
+// manual chats (start, take, close) and auto-assigned ones (start
+// assigning, close draining) have the rest in common.
+var chatOps = []string{OpVisitorConnect, OpChatStart, OpChatTake, OpChatStartAuto, OpVisitorMessage, OpOperatorMessage,
+	OpChatClose, OpChatCloseAuto, OpVisitorDisconnect}
+
+// autoChatOps are the operations of one auto-assigned chat, which the
+// cost prices: auto-assignment is how DESIGN §8 counts a chat.
+var autoChatOps = []string{OpVisitorConnect, OpChatStartAuto, OpVisitorMessage, OpOperatorMessage, OpChatCloseAuto, OpVisitorDisconnect}
 
 // opSample is what n occurrences of one operation used in total.
 type opSample struct {
@@ -54,11 +64,13 @@ func (s opSample) cost() OpCost {
 // what one occurrence costs, with nothing else in flight to blur the
 // count. A chat is the visitor connecting, starting it, the operator
 // taking it, perSide messages from each side in turn, the operator closing
-// it and the visitor disconnecting.
-//
-// The operator's take stands in for auto-assignment until routing lands;
-// then chat start is measured with the assignment it sets off (settle
-// waits for it when it runs on the stream), and the take step goes.
+// it and the visitor disconnecting. chats such chats run with
+// features.autoAssign off (manual mode, the default), then as many with
+// it on, where the start assigns the chat to the one online operator (no
+// take) and the close drains the (empty) queue. The start's routing reads
+// the roster of online operators, one Query per online person among them
+// (Store.OnlineOperators), so with more operators online it costs more
+// than here.
 func measureOps(ctx context.Context, st *stack.Stack, m *Meter, chats, perSide int) (map[string]opSample, error) {
 	// One operation at a time: the meter can size transactions by reading
 	// their items around them (see Meter).
@@ -147,8 +159,21 @@ func measureOps(ctx context.Context, st *stack.Stack, m *Meter, chats, perSide i
 		return reply, at.Sub(start), err
 	}
 
-	for c := range chats {
+	for c := range 2 * chats {
 		tag := strconv.Itoa(c)
+		auto := c >= chats
+		startOp, closeOp := OpChatStart, OpChatClose
+		if auto {
+			startOp, closeOp = OpChatStartAuto, OpChatCloseAuto
+		}
+		if c == chats {
+			// The settings change writes an audit entry through the stream.
+			if err := callJSON(ctx, "PATCH", st.HTTPURL+"/v1/settings/features", p.operator.token,
+				map[string]any{"autoAssign": true}, http.StatusOK, &map[string]any{}); err != nil {
+				return nil, err
+			}
+			settle()
+		}
 		err := step(OpVisitorConnect, func() (time.Duration, error) {
 			start := time.Now()
 			var err error
@@ -159,10 +184,14 @@ func measureOps(ctx context.Context, st *stack.Stack, m *Meter, chats, perSide i
 			return nil, err
 		}
 		var chatID string
-		err = step(OpChatStart, func() (time.Duration, error) {
+		err = step(startOp, func() (time.Duration, error) {
 			reply, d, err := request(vis, "visitor", outbound{Action: "startChat", ClientID: "start-" + tag}, "chat")
-			if err == nil && (reply.Chat == nil || reply.Chat.ID == "") {
+			switch {
+			case err != nil:
+			case reply.Chat == nil || reply.Chat.ID == "":
 				err = fmt.Errorf("no chat in %s", reply)
+			case auto && (reply.Chat.Status != "active" || reply.Chat.OperatorID != p.operator.id):
+				err = fmt.Errorf("the chat was not assigned to the online operator: %s", reply)
 			}
 			if err == nil {
 				chatID = reply.Chat.ID
@@ -172,12 +201,14 @@ func measureOps(ctx context.Context, st *stack.Stack, m *Meter, chats, perSide i
 		if err != nil {
 			return nil, err
 		}
-		err = step(OpChatTake, func() (time.Duration, error) {
-			_, d, err := request(op, "operator", outbound{Action: "take", ClientID: "take-" + tag, ChatID: chatID}, "chat")
-			return d, err
-		})
-		if err != nil {
-			return nil, err
+		if !auto {
+			err = step(OpChatTake, func() (time.Duration, error) {
+				_, d, err := request(op, "operator", outbound{Action: "take", ClientID: "take-" + tag, ChatID: chatID}, "chat")
+				return d, err
+			})
+			if err != nil {
+				return nil, err
+			}
 		}
 		for k := range perSide {
 			for _, dir := range []struct {
@@ -201,7 +232,7 @@ func measureOps(ctx context.Context, st *stack.Stack, m *Meter, chats, perSide i
 				}
 			}
 		}
-		err = step(OpChatClose, func() (time.Duration, error) {
+		err = step(closeOp, func() (time.Duration, error) {
 			_, d, err := request(op, "operator", outbound{Action: "closeChat", ClientID: "close-" + tag, ChatID: chatID}, "chat")
 			return d, err
 		})

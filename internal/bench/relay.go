@@ -15,7 +15,10 @@ import (
 
 // LoadOptions shape the relay run and the floor run beside it.
 type LoadOptions struct {
-	Chats           int           // concurrent chats, each a visitor and an operator alone in an account
+	Chats int // concurrent chats, each a visitor of its own
+	// Operators serve the chats, Chats/Operators each over one connection,
+	// each alone in an account with their visitors.
+	Operators       int
 	MessagesPerSide int           // each side's messages per chat (a chat of 20 messages is 10)
 	Spread          time.Duration // over which each side sends its messages
 }
@@ -23,6 +26,8 @@ type LoadOptions struct {
 // RelayResult is what the relay run measured.
 type RelayResult struct {
 	Sent                  int
+	Delivered             int             // messages received by the other side, once each
+	Elapsed               time.Duration   // from the first message due to the last received
 	VisitorToOperator     []time.Duration // from the scheduled send to the operator's receipt
 	OperatorToVisitor     []time.Duration
 	Lost, Reordered, Dups int
@@ -31,8 +36,10 @@ type RelayResult struct {
 	Usage                 Usage // DynamoDB requests of the handlers during the run
 }
 
-// relaySide is one connection of the run: it sends its side's messages and
-// checks what it receives from the other side.
+// relaySide is one side of one chat of the run: it sends its side's
+// messages and checks what it receives from the other side. A visitor's
+// side has a connection of its own; an operator's sides share their
+// operator's.
 type relaySide struct {
 	pair   int
 	prefix string // "v" or "o": the sender's mark in clientId
@@ -55,8 +62,16 @@ type relaySide struct {
 	samples   []string // the first error frames, for the log
 }
 
+// relayClock is what every side's receipts share: when the schedules
+// start, how many messages arrived, and when the last did.
+type relayClock struct {
+	base      atomic.Pointer[time.Time] // set once all are connected
+	delivered atomic.Int64
+	last      atomic.Int64 // UnixNano of the latest receipt
+}
+
 // receive checks one frame that reached this side.
-func (s *relaySide) receive(f frame, at time.Time, base *atomic.Pointer[time.Time], delivered *atomic.Int64) {
+func (s *relaySide) receive(f frame, at time.Time, clock *relayClock) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if strings.HasPrefix(f.ClientID, "setup-") {
@@ -94,24 +109,40 @@ func (s *relaySide) receive(f frame, at time.Time, base *atomic.Pointer[time.Tim
 	} else {
 		s.next = seq + 1
 	}
-	due := base.Load().Add(time.Duration(s.peer.scheduled[seq].Load()))
+	due := clock.base.Load().Add(time.Duration(s.peer.scheduled[seq].Load()))
 	s.latencies = append(s.latencies, at.Sub(due))
-	delivered.Add(1)
+	clock.delivered.Add(1)
+	for t := at.UnixNano(); ; {
+		if old := clock.last.Load(); old >= t || clock.last.CompareAndSwap(old, t) {
+			break
+		}
+	}
 }
 
-// runRelay opens o.Chats chats through the local gateway, has both sides
-// of every chat send their messages on a fixed schedule spread over
-// o.Spread (open loop: a slow reply does not delay the next send, so
-// queueing shows in the latencies instead of hiding), and measures each
-// message from when it was due to when the other side received it.
+// pairOf reads the chat a clientId names: "v:pair:seq", "o:pair:seq",
+// "setup-take:pair".
+func pairOf(clientID string) (int, bool) {
+	_, rest, ok := strings.Cut(clientID, ":")
+	if !ok {
+		return 0, false
+	}
+	s, _, _ := strings.Cut(rest, ":")
+	n, err := strconv.Atoi(s)
+	return n, err == nil
+}
+
+// runRelay opens o.Chats chats through the local gateway, served by
+// o.Operators operators, has both sides of every chat send their messages
+// on a fixed schedule spread over o.Spread (open loop: a slow reply does
+// not delay the next send, so queueing shows in the latencies instead of
+// hiding), and measures each message from when it was due to when the
+// other side received it. Every side checks that it got each of its
+// peer's messages once, in order.
 func runRelay(ctx context.Context, st *stack.Stack, m *Meter, o LoadOptions, progress func(string)) (RelayResult, error) {
 	var res RelayResult
-	var delivered atomic.Int64
-	// base is the time every schedule counts from, set once all are
-	// connected; readers load it when a message arrives.
-	base := &atomic.Pointer[time.Time]{}
-	progress(fmt.Sprintf("signing up %d accounts", o.Chats))
-	pairs, err := newPairs(ctx, st.HTTPURL, "bench-relay", o.Chats)
+	clock := &relayClock{}
+	progress(fmt.Sprintf("signing up %d accounts, one per operator, and %d visitors", o.Operators, o.Chats))
+	pairs, err := newTeams(ctx, st.HTTPURL, "bench-relay", o.Operators, o.Chats)
 	if err != nil {
 		return res, err
 	}
@@ -124,21 +155,47 @@ func runRelay(ctx context.Context, st *stack.Stack, m *Meter, o LoadOptions, pro
 		visitors[i] = v
 		sides = append(sides, op, v)
 	}
-	defer closeAll(sides)
+	var conns []*client
+	defer func() { closeAll(conns) }()
 
 	// Operators first, so every visitor's first message finds its
-	// operator.
-	progress(fmt.Sprintf("connecting %d operators and %d visitors", o.Chats, o.Chats))
-	var operators []*relaySide
-	for _, s := range sides {
-		if s.prefix == "o" {
-			operators = append(operators, s)
+	// operator. An operator's frames go to the side of the chat their
+	// clientId names; others (a message from a chat not theirs, an error
+	// without a clientId) to their first chat's, to be counted.
+	progress(fmt.Sprintf("connecting %d operators and %d visitors", o.Operators, o.Chats))
+	opConns := make([]*client, o.Operators)
+	err = dialAll(o.Operators, func(k int) error {
+		mine := map[int]*relaySide{}
+		for i := k; i < o.Chats; i += o.Operators {
+			mine[i] = visitors[i].peer
 		}
-	}
-	if err := dialAll(ctx, st, operators, pairs, base, &delivered); err != nil {
+		first := mine[k]
+		c, err := dial(ctx, st.WebSocketURL, pairs[k].operator, func(f frame, at time.Time) {
+			s := first
+			if pair, ok := pairOf(f.ClientID); ok && mine[pair] != nil {
+				s = mine[pair]
+			}
+			s.receive(f, at, clock)
+		})
+		opConns[k] = c
+		for _, s := range mine {
+			s.c = c
+		}
+		return err
+	})
+	conns = append(conns, opConns...)
+	if err != nil {
 		return res, err
 	}
-	if err := dialAll(ctx, st, visitors, pairs, base, &delivered); err != nil {
+	visConns := make([]*client, o.Chats)
+	err = dialAll(o.Chats, func(i int) error {
+		v := visitors[i]
+		c, err := dial(ctx, st.WebSocketURL, pairs[i].visitor, func(f frame, at time.Time) { v.receive(f, at, clock) })
+		v.c, visConns[i] = c, c
+		return err
+	})
+	conns = append(conns, visConns...)
+	if err != nil {
 		return res, err
 	}
 	progress(fmt.Sprintf("starting %d chats, each taken by its operator", o.Chats))
@@ -151,7 +208,7 @@ func runRelay(ctx context.Context, st *stack.Stack, m *Meter, o LoadOptions, pro
 
 	interval := o.Spread / time.Duration(o.MessagesPerSide)
 	start := time.Now().Add(200 * time.Millisecond)
-	base.Store(&start)
+	clock.base.Store(&start)
 	before := m.Snapshot()
 	var sendErrors atomic.Int64
 	var wg sync.WaitGroup
@@ -180,11 +237,14 @@ func runRelay(ctx context.Context, st *stack.Stack, m *Meter, o LoadOptions, pro
 	wg.Wait()
 	expected := int64(2 * o.Chats * o.MessagesPerSide)
 	deadline := time.Now().Add(30 * time.Second)
-	for delivered.Load() < expected && time.Now().Before(deadline) && ctx.Err() == nil {
+	for clock.delivered.Load() < expected && time.Now().Before(deadline) && ctx.Err() == nil {
 		time.Sleep(20 * time.Millisecond)
 	}
 	res.Usage = m.Snapshot().Sub(before)
 	res.Sent = int(expected)
+	res.Delivered = int(clock.delivered.Load())
+	// The first message was due at offset 0 after start.
+	res.Elapsed = time.Unix(0, clock.last.Load()).Sub(start)
 	res.Errors = int(sendErrors.Load())
 	for _, s := range sides {
 		s.mu.Lock()
@@ -213,19 +273,8 @@ func runRelay(ctx context.Context, st *stack.Stack, m *Meter, o LoadOptions, pro
 // few chats at a time, before the timed run: the relay figure is about
 // messages in chats under way.
 func startChats(ctx context.Context, visitors []*relaySide) error {
-	sem := make(chan struct{}, 8)
-	var wg sync.WaitGroup
 	errs := make([]error, len(visitors))
-	for i, v := range visitors {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			errs[i] = startChat(ctx, v)
-		}()
-	}
-	wg.Wait()
+	runAll(len(visitors), 8, func(i int) { errs[i] = startChat(ctx, visitors[i]) })
 	return errors.Join(errs...)
 }
 
@@ -251,58 +300,26 @@ func startChat(ctx context.Context, v *relaySide) error {
 		return err
 	}
 	v.chatID, v.peer.chatID = f.Chat.ID, f.Chat.ID
-	if err := v.peer.c.send(ctx, outbound{Action: "take", ClientID: "setup-take", ChatID: v.chatID}); err != nil {
+	if err := v.peer.c.send(ctx, outbound{Action: "take", ClientID: "setup-take:" + strconv.Itoa(v.pair), ChatID: v.chatID}); err != nil {
 		return err
 	}
 	_, err = reply(v.peer)
 	return err
 }
 
-// dialAll connects every side, a few at a time: a burst of hundreds of
-// dials would only measure the listen backlog.
-func dialAll(ctx context.Context, st *stack.Stack, sides []*relaySide, pairs []chatPair, base *atomic.Pointer[time.Time], delivered *atomic.Int64) error {
-	sem := make(chan struct{}, 8)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var first error
-	for _, s := range sides {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			who := pairs[s.pair].operator
-			if s.prefix == "v" {
-				who = pairs[s.pair].visitor
-			}
-			c, err := dial(ctx, st.WebSocketURL, who, func(f frame, at time.Time) { s.receive(f, at, base, delivered) })
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil && first == nil {
-				first = err
-			}
-			s.c = c
-		}()
-	}
-	wg.Wait()
-	return first
+// dialAll makes n connections with connect, a few at a time: a burst of
+// hundreds of dials would only measure the listen backlog.
+func dialAll(n int, connect func(i int) error) error {
+	errs := make([]error, n)
+	runAll(n, 8, func(i int) { errs[i] = connect(i) })
+	return errors.Join(errs...)
 }
 
 // closeAll closes every connection a few at a time.
-func closeAll(sides []*relaySide) {
-	sem := make(chan struct{}, 16)
-	var wg sync.WaitGroup
-	for _, s := range sides {
-		if s.c == nil {
-			continue
+func closeAll(conns []*client) {
+	runAll(len(conns), 16, func(i int) {
+		if conns[i] != nil {
+			conns[i].close()
 		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			s.c.close()
-		}()
-	}
-	wg.Wait()
+	})
 }

@@ -19,8 +19,10 @@ import (
 
 // Options configure Run. Zero fields take the defaults of DESIGN §8.
 type Options struct {
-	Root string // the repository root (node_modules, events/)
-	Load LoadOptions
+	Root   string // the repository root (node_modules, events/)
+	Load   LoadOptions
+	Assign AssignOptions
+	Timers TimerOptions
 	// Repeat is how many whole chats are measured one operation at a time.
 	Repeat int
 	// ColdStarts is how many times each function is started under the
@@ -39,6 +41,10 @@ func (o *Options) defaults() {
 	if o.Load.Chats == 0 {
 		o.Load.Chats = 200
 	}
+	if o.Load.Operators == 0 {
+		o.Load.Operators = 20
+	}
+	o.Load.Operators = min(o.Load.Operators, o.Load.Chats)
 	if o.Load.MessagesPerSide == 0 {
 		o.Load.MessagesPerSide = 10
 	}
@@ -48,6 +54,27 @@ func (o *Options) defaults() {
 		// cores (each message is four requests, one a transaction), so
 		// the figure is latency, not the emulator's queue.
 		o.Load.Spread = time.Minute
+	}
+	if o.Assign.Chats == 0 {
+		o.Assign.Chats = 1000
+	}
+	if o.Assign.Operators == 0 {
+		o.Assign.Operators = 50
+	}
+	if o.Assign.Limit == 0 {
+		o.Assign.Limit = 5
+	}
+	if o.Assign.Concurrency == 0 {
+		o.Assign.Concurrency = 32
+	}
+	if o.Assign.CloseConcurrency == 0 {
+		o.Assign.CloseConcurrency = 8
+	}
+	if o.Timers.Timers == 0 {
+		o.Timers.Timers = 200
+	}
+	if o.Timers.Spread == 0 {
+		o.Timers.Spread = 20 * time.Second
 	}
 	if o.Repeat == 0 {
 		o.Repeat = 3
@@ -96,8 +123,8 @@ func Run(ctx context.Context, o Options) error {
 		Log: slog.New(slog.NewTextHandler(o.Log, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		// Schedule time crawls, so the sweeper, whose ticks query the
 		// table every second, never runs: its requests would be counted
-		// against the messages. (The timer lateness figure will need the
-		// sweeper on a stack of its own.)
+		// against the messages. The timer lateness run runs a sweeper of
+		// its own.
 		ScheduleSpeed: 1e-6,
 	})
 	if err != nil {
@@ -112,12 +139,12 @@ func Run(ctx context.Context, o Options) error {
 	}
 	fmt.Fprintf(o.Log, "bench: warm-up: %d PutItem+GetItem pairs\n", pairs)
 
-	progress(fmt.Sprintf("measuring %d whole chats one operation at a time", o.Repeat))
+	progress(fmt.Sprintf("measuring %d whole chats one operation at a time, then %d auto-assigned", o.Repeat, o.Repeat))
 	ops, err := measureOps(ctx, st, meter, o.Repeat, o.Load.MessagesPerSide)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(o.Out, "# chat start has no auto-assignment yet: the operator's take (chat_take) stands in for it")
+	fmt.Fprintln(o.Out, "# *_auto_assign: features.autoAssign on, one operator online; chat_start and chat_close without it, where chat_take is the operator's take")
 	for _, name := range chatOps {
 		s := ops[name]
 		c := s.cost()
@@ -137,15 +164,22 @@ func Run(ctx context.Context, o Options) error {
 	}
 
 	fmt.Fprintf(o.Out, "# host: %d CPUs, load average %s before the relay\n", runtime.NumCPU(), loadAverage())
-	progress(fmt.Sprintf("relay: %d concurrent chats, %d messages each way per chat over %s", o.Load.Chats, o.Load.MessagesPerSide, o.Load.Spread))
+	progress(fmt.Sprintf("relay: %d concurrent chats on %d operators, %d messages each way per chat over %s", o.Load.Chats, o.Load.Operators, o.Load.MessagesPerSide, o.Load.Spread))
 	relay, err := runRelay(ctx, st, meter, o.Load, progress)
 	if err != nil {
 		return err
 	}
 	sent := float64(relay.Sent)
 	out.Figure("relay_chats", float64(o.Load.Chats), "chats")
+	out.Figure("relay_operators", float64(o.Load.Operators), "operators")
 	out.Figure("relay_messages", sent, "messages")
 	out.Figure("relay_offered_rate", sent/o.Load.Spread.Seconds(), "messages/s")
+	// Open loop: what arrived, once each, over the time from the first
+	// message due to the last one read. The schedule spans the spread and
+	// half an interval (the operators answer), so this is a little under
+	// the offered rate unless the stack falls behind or loses messages.
+	out.Figure("relay_delivered", float64(relay.Delivered), "messages")
+	out.Figure("relay_delivered_rate", float64(relay.Delivered)/relay.Elapsed.Seconds(), "messages/s")
 	out.Ms("relay_visitor_to_operator_p50", Percentile(relay.VisitorToOperator, 50))
 	out.Ms("relay_visitor_to_operator_p99", Percentile(relay.VisitorToOperator, 99))
 	out.Ms("relay_operator_to_visitor_p50", Percentile(relay.OperatorToVisitor, 50))
@@ -174,6 +208,37 @@ func Run(ctx context.Context, o Options) error {
 	out.Ms("floor_dynamodb_local_put_get_p99", Percentile(floor, 99))
 	out.Figure("floor_errors", float64(failures), "requests")
 
+	progress(fmt.Sprintf("timers: %d due over %s, one sweeper", o.Timers.Timers, o.Timers.Spread))
+	late, scheduled, err := runTimers(ctx, st.Store, o.Timers)
+	if err != nil {
+		return err
+	}
+	out.Ms("timer_lateness_p50", Percentile(late, 50))
+	out.Ms("timer_lateness_p99", Percentile(late, 99))
+	out.Figure("timer_unfired", float64(scheduled-len(late)), "count")
+
+	progress(fmt.Sprintf("auto-assignment: %d chats at once on %d operators with a limit of %d, then closing them all",
+		o.Assign.Chats, o.Assign.Operators, o.Assign.Limit))
+	// A failed run (DynamoDB Local's lock timeouts on a loaded host) is
+	// reported and the other figures still measured.
+	if as, err := runAssignment(ctx, st.DynamoDBEndpoint, o.Assign, progress); err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
+		fmt.Fprintf(o.Out, "# assignment: no figures: %v\n", err)
+	} else {
+		out.Figure("assignment_throughput", float64(o.Assign.Chats)/as.Started.Seconds(), "chats/s")
+		out.Figure("assignment_drain_throughput", float64(as.Drained)/as.DrainTime.Seconds(), "chats/s")
+		out.Figure("assignment_violations", float64(as.Violations.Total()), "count")
+		out.Figure("assignment_dynamodb_requests_per_start", float64(as.StartUsage.Total())/float64(o.Assign.Chats), "requests")
+		fmt.Fprintf(o.Out, "# assignment: %d chats (%d in flight) on %d operators with a limit of %d, one language, a fixed roster, DynamoDB Local: %d assigned and %d queued in %s; %d queued chats assigned by closing the held ones (%d in flight) in %d rounds over %s\n",
+			o.Assign.Chats, o.Assign.Concurrency, o.Assign.Operators, o.Assign.Limit, as.Assigned, as.Queued, as.Started.Round(time.Millisecond),
+			as.Drained, o.Assign.CloseConcurrency, as.Rounds, as.DrainTime.Round(time.Millisecond))
+		fmt.Fprintf(o.Log, "bench: assignment violations: %s\n", as.Violations)
+		fmt.Fprintf(o.Log, "bench: assignment starts: %s\n", describe(as.StartUsage))
+		fmt.Fprintf(o.Log, "bench: assignment closes: %s\n", describe(as.CloseUsage))
+	}
+
 	if b != nil {
 		progress(fmt.Sprintf("cold-starting every function %d times under the emulator", o.ColdStarts))
 		figs, err := measureFunctions(ctx, o.Root, b, e2e.Local{Table: st.Table, DynamoDBEndpoint: st.DynamoDBEndpoint,
@@ -200,21 +265,21 @@ func Run(ctx context.Context, o Options) error {
 	out.Figure("cost_per_1000_chats_lambda", bill.Lambda, "USD")
 	out.Figure("cost_per_1000_chats_api_gateway", bill.APIGateway, "USD")
 	out.Figure("cost_per_1000_chats", bill.Total(), "USD")
-	fmt.Fprintf(o.Out, "# cost: %s list prices of %s; a chat is the visitor's connect, chat start, the operator's take (auto-assignment is not counted yet), %d messages from each side, close and the visitor's disconnect; the visitor stays connected %s minutes (assumed), operators' connections are not charged to chats, and the stream consumer is counted as one 1 ms invocation per write request (an upper bound)\n",
+	fmt.Fprintf(o.Out, "# cost: %s list prices of %s; a chat is the visitor's connect, chat start with auto-assignment (one operator online), %d messages from each side, the operator's close (which drains the queue) and the visitor's disconnect; the visitor stays connected %s minutes (assumed), operators' connections are not charged to chats, and the stream consumer is counted as one 1 ms invocation per write request (an upper bound)\n",
 		ListPrices.Region, ListPrices.Date, o.Load.MessagesPerSide, FormatValue(o.ChatMinutes))
 	progress("done")
 	return nil
 }
 
-// chatModel is one chat as its operations measured alone add up, and the
-// stream consumer's invocations for the items they write: at most one per
-// write request, as at low traffic (batching lowers it under load), each
-// priced at Lambda's minimum billed duration, 1 ms, as the consumer's own
-// duration is not measured here.
+// chatModel is one auto-assigned chat as its operations measured alone
+// add up, and the stream consumer's invocations for the items they write:
+// at most one per write request, as at low traffic (batching lowers it
+// under load), each priced at Lambda's minimum billed duration, 1 ms, as
+// the consumer's own duration is not measured here.
 func chatModel(ops map[string]opSample, perSide int, minutes float64) Chat {
 	c := Chat{ConnectionMinutes: minutes}
 	writes := 0.0
-	for _, name := range chatOps {
+	for _, name := range autoChatOps {
 		s := ops[name]
 		times := 1.0
 		if name == OpVisitorMessage || name == OpOperatorMessage {

@@ -366,6 +366,9 @@ type Service struct {
 	// Router routes started chats under features.autoAssign; nil leaves
 	// every chat to be taken by hand.
 	Router *Router
+	// Profiles reads a staff member's languages and departments, which
+	// decide the chats they see (Sees); nil shows every chat to everyone.
+	Profiles func(ctx context.Context, accountID, personID string) (Operator, error)
 }
 
 // Button states of the widget (SPEC §4.16, §2.10).

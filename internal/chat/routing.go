@@ -210,14 +210,15 @@ func (r *Router) pick(ctx context.Context, accountID string, ops []Operator, ful
 	if len(cands) == 0 {
 		return "", 0, nil
 	}
-	slices.SortFunc(cands, func(a, b cand) int {
+	// Operators tied on both keys (typically never assigned yet) are
+	// ordered at random: chats routed at once from the same loads would
+	// otherwise all try the same one, and all but its free slots fail.
+	rand.Shuffle(len(cands), func(i, j int) { cands[i], cands[j] = cands[j], cands[i] })
+	slices.SortStableFunc(cands, func(a, b cand) int {
 		if a.load.Open != b.load.Open {
 			return int(a.load.Open - b.load.Open)
 		}
-		if c := a.load.LastAssigned.Compare(b.load.LastAssigned); c != 0 {
-			return c
-		}
-		return compareStrings(a.op.ID, b.op.ID)
+		return a.load.LastAssigned.Compare(b.load.LastAssigned)
 	})
 	best := cands[0]
 	if spread {
@@ -230,18 +231,11 @@ func (r *Router) pick(ctx context.Context, accountID string, ops []Operator, ful
 	return best.op.ID, best.limit, nil
 }
 
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-// queuePage is how many queued chats one drain reads at a time.
-const queuePage = 50
+// A drain reads the queue firstQueuePage chats at a time, doubling up to
+// maxQueuePage while it walks past chats it may not take: an operator who
+// closed one chat usually needs only the head, and every read after a lost
+// race starts again from the head.
+const firstQueuePage, maxQueuePage = 8, 128
 
 // Drain gives queued chats, oldest first, to operators with room: to
 // operatorID only when given (they closed a chat, came online), else to
@@ -273,52 +267,121 @@ func (r *Router) DrainWith(ctx context.Context, doc settings.Document, accountID
 
 func (r *Router) drain(ctx context.Context, accountID string, ops []Operator, doc settings.Document) error {
 	full := map[string]bool{}
-	// have is whom the last pick chose, kept while their condition holds,
-	// so walking past chats that others took costs no extra read.
-	var have struct {
-		id    string
-		limit int
-		ok    bool
-	}
+	// loads is the count of every operator not yet full, read once and then
+	// kept up to date with the drain's own assignments; a stale count costs
+	// a failed condition (ErrFull, ErrRace), after which it is read again.
+	var loads map[string]Load
+	var page []Queued
 	var after int64
+	lost, tries, size := 0, 0, firstQueuePage
 	for len(full) < len(ops) {
-		page, err := r.Store.Queue(ctx, accountID, after, queuePage)
-		if err != nil || len(page) == 0 {
-			return err
+		if len(page) == 0 {
+			var err error
+			if page, err = r.Store.Queue(ctx, accountID, after, size); err != nil || len(page) == 0 {
+				return err
+			}
+			size = min(size*2, maxQueuePage)
 		}
-		for _, q := range page {
-			after = q.Seq
-			c := Chat{Language: q.Language, DepartmentID: q.DepartmentID}
-			for range maxAssignTries {
-				if !have.ok || !slices.ContainsFunc(ops, func(op Operator) bool { return op.ID == have.id && op.Eligible(c, doc.Features.Multilingual) }) {
-					eligible := slices.DeleteFunc(slices.Clone(ops), func(op Operator) bool { return !op.Eligible(c, doc.Features.Multilingual) })
-					if have.id, have.limit, err = r.pick(ctx, accountID, eligible, full, doc, false); err != nil {
-						return err
-					}
-					if have.ok = have.id != ""; !have.ok {
-						break // nobody with room may take this chat: the next one
-					}
-				}
-				err := r.Store.AssignQueued(ctx, q, have.id, have.limit, r.Now().UTC())
-				if errors.Is(err, ErrFull) {
-					full[have.id], have.ok = true, false
-					continue
-				}
-				if errors.Is(err, ErrRace) {
-					continue
-				}
-				if err == nil {
-					have.ok = false // their count rose: read it again
-				}
-				if err != nil && !errors.Is(err, ErrGone) {
-					return err
-				}
-				break
+		q := page[0]
+		if loads == nil {
+			var err error
+			if loads, err = r.loads(ctx, accountID, ops, full, doc); err != nil {
+				return err
 			}
-			if len(full) == len(ops) {
-				return nil
+		}
+		op, ok := best(ops, Chat{Language: q.Language, DepartmentID: q.DepartmentID}, full, loads, doc)
+		if !ok || tries >= maxAssignTries {
+			page, after, tries = page[1:], q.Seq, 0 // nobody with room may take this chat: the next one
+			continue
+		}
+		tries++
+		lim, now := op.limit(doc), r.Now().UTC()
+		switch err := r.Store.AssignQueued(ctx, q, op.ID, lim, now); {
+		case err == nil:
+			loads[op.ID] = Load{Open: loads[op.ID].Open + 1, LastAssigned: now}
+			if loads[op.ID].Open >= int64(lim) {
+				full[op.ID] = true
 			}
+			page, after, tries, lost = page[1:], q.Seq, 0, 0
+		case errors.Is(err, ErrFull):
+			full[op.ID] = true
+		case errors.Is(err, ErrRace):
+			loads = nil
+		case errors.Is(err, ErrGone):
+			// Another drain took it. The drains that read the same page go
+			// for the same next chats, each loser's transaction as costly
+			// as a win: rather than walk the stale page into theirs, wait
+			// a random moment and read the queue's head again.
+			page, after, tries, size = nil, q.Seq, 0, firstQueuePage
+			lost++
+			drainBackoff(ctx, lost)
+		default:
+			return err
 		}
 	}
 	return nil
 }
+
+// loads reads the counts of the operators not yet full and marks full
+// those at their limit.
+func (r *Router) loads(ctx context.Context, accountID string, ops []Operator, full map[string]bool, doc settings.Document) (map[string]Load, error) {
+	ids := make([]string, 0, len(ops))
+	for _, op := range ops {
+		if !full[op.ID] {
+			ids = append(ids, op.ID)
+		}
+	}
+	loads, err := r.Store.Loads(ctx, accountID, ids)
+	if err != nil {
+		return nil, err
+	}
+	for _, op := range ops {
+		if loads[op.ID].Open >= int64(op.limit(doc)) {
+			full[op.ID] = true
+		}
+	}
+	return loads, nil
+}
+
+// best is the operator a drain gives c to: the least-loaded eligible one
+// with room, ties to whoever was assigned least recently.
+func best(ops []Operator, c Chat, full map[string]bool, loads map[string]Load, doc settings.Document) (Operator, bool) {
+	var out Operator
+	found := false
+	for _, op := range ops {
+		if full[op.ID] || !op.Eligible(c, doc.Features.Multilingual) {
+			continue
+		}
+		if !found || lessLoaded(op.ID, loads[op.ID], out.ID, loads[out.ID]) {
+			out, found = op, true
+		}
+	}
+	return out, found
+}
+
+// lessLoaded orders operators for routing: fewer open chats first, then
+// the one assigned least recently, then by id.
+func lessLoaded(a string, la Load, b string, lb Load) bool {
+	if la.Open != lb.Open {
+		return la.Open < lb.Open
+	}
+	if c := la.LastAssigned.Compare(lb.LastAssigned); c != 0 {
+		return c < 0
+	}
+	return a < b
+}
+
+// drainBackoff waits a random moment, its range doubling with each chat
+// lost in a row (up to 8 times drainBackoffBase), so the drains that lost
+// the queue's head together spread out instead of all trying the next one
+// at once. On DynamoDB Local, where transactions run one at a time, the
+// range must span several transactions to help.
+func drainBackoff(ctx context.Context, lost int) {
+	d := time.Duration(rand.Int64N(int64(drainBackoffBase) << min(lost, 3)))
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
+
+const drainBackoffBase = 100 * time.Millisecond

@@ -455,26 +455,35 @@ func (s *Service) Teleport(ctx context.Context, op Party, chatID, url string) (C
 	return c, url, nil
 }
 
-// Redirect hands an active chat to another operator (who then leads it) or
-// to a department (it waits again, for that department). Errors:
-// apperr.Invalid, apperr.NotFound, apperr.Conflict.
-func (s *Service) Redirect(ctx context.Context, op Party, chatID, toOperator, toDepartment string, people People) (Chat, error) {
-	if (toOperator == "") == (toDepartment == "") {
-		return Chat{}, apperr.New(apperr.Invalid, "give exactly one of operatorId and departmentId")
+// RedirectTarget is where a redirect sends a chat: exactly one of another
+// operator (who then leads it), a department or a language (it waits
+// again, for that department or for operators who speak that language,
+// and is routed anew).
+type RedirectTarget struct {
+	OperatorID   string
+	DepartmentID string
+	Language     string
+}
+
+// Redirect hands an active chat on (SPEC §4.2, §4.3); every redirect is a
+// new assignment. A language must be spoken by some online operator.
+// Errors: apperr.Invalid, apperr.NotFound, apperr.Conflict.
+func (s *Service) Redirect(ctx context.Context, op Party, chatID string, to RedirectTarget, people People) (Chat, error) {
+	given := 0
+	for _, v := range []string{to.OperatorID, to.DepartmentID, to.Language} {
+		if v != "" {
+			given++
+		}
 	}
-	if toDepartment != "" {
-		ok, err := s.Departments.DepartmentExists(ctx, op.AccountID, toDepartment)
-		if err != nil {
-			return Chat{}, err
-		}
-		if !ok {
-			return Chat{}, apperr.New(apperr.NotFound, "department %q not found", toDepartment)
-		}
+	if given != 1 {
+		return Chat{}, apperr.New(apperr.Invalid, "give exactly one of operatorId, departmentId and language")
 	}
-	if toOperator != "" {
-		if err := people.IsStaff(ctx, op.AccountID, toOperator); err != nil {
-			return Chat{}, err
-		}
+	doc, err := s.Settings(ctx, op.AccountID)
+	if err != nil {
+		return Chat{}, err
+	}
+	if err := s.checkRedirect(ctx, doc, op, to, people); err != nil {
+		return Chat{}, err
 	}
 	for range maxRaces {
 		c, err := s.participantChat(ctx, op, chatID)
@@ -484,11 +493,17 @@ func (s *Service) Redirect(ctx context.Context, op Party, chatID, toOperator, to
 		if c.Status != Active || (c.OperatorID != op.ID && !op.Manages()) {
 			return Chat{}, apperr.New(apperr.Conflict, "only the operator of an open chat can redirect it")
 		}
+		if to.Language != "" && to.Language == c.Language {
+			return Chat{}, apperr.New(apperr.Invalid, "the chat is already in %s", to.Language)
+		}
 		next := c
-		if toOperator != "" {
-			next.OperatorID, next.AssignedAt = toOperator, s.Now().UTC()
-		} else {
-			next.Status, next.OperatorID, next.DepartmentID, next.AssignedAt = Waiting, "", toDepartment, time.Time{}
+		switch {
+		case to.OperatorID != "":
+			next.OperatorID, next.AssignedAt = to.OperatorID, s.Now().UTC()
+		case to.DepartmentID != "":
+			next.Status, next.OperatorID, next.DepartmentID, next.AssignedAt = Waiting, "", to.DepartmentID, time.Time{}
+		default:
+			next.Status, next.OperatorID, next.Language, next.AssignedAt = Waiting, "", to.Language, time.Time{}
 		}
 		err = s.Store.Release(ctx, c, next)
 		if errors.Is(err, ErrRace) {
@@ -498,20 +513,48 @@ func (s *Service) Redirect(ctx context.Context, op Party, chatID, toOperator, to
 			return Chat{}, err
 		}
 		// The redirecting operator has room again; a chat sent back to
-		// waiting for a department is routed anew (a new assignment).
-		if s.Router == nil {
-			return next, nil
-		}
-		doc, err := s.Settings(ctx, op.AccountID)
-		if err != nil {
-			return next, err
-		}
+		// waiting is routed anew.
 		if err := s.drain(ctx, doc, c.AccountID, c.OperatorID); err != nil {
 			return next, err
 		}
 		return s.route(ctx, doc, next)
 	}
 	return Chat{}, ErrRace
+}
+
+// checkRedirect checks the target exists: a staff member, a department,
+// or a language of multilingual mode that some online operator speaks.
+func (s *Service) checkRedirect(ctx context.Context, doc settings.Document, op Party, to RedirectTarget, people People) error {
+	switch {
+	case to.OperatorID != "":
+		return people.IsStaff(ctx, op.AccountID, to.OperatorID)
+	case to.DepartmentID != "":
+		ok, err := s.Departments.DepartmentExists(ctx, op.AccountID, to.DepartmentID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return apperr.New(apperr.NotFound, "department %q not found", to.DepartmentID)
+		}
+		return nil
+	}
+	if !doc.Features.Multilingual {
+		return apperr.New(apperr.Conflict, "a chat changes language only in multilingual mode (features.multilingual)")
+	}
+	if !slices.Contains(settings.Languages, to.Language) {
+		return apperr.New(apperr.Invalid, "language must be one of %s", strings.Join(settings.Languages, ", "))
+	}
+	if s.Router == nil || s.Router.Online == nil {
+		return nil
+	}
+	online, err := s.Router.Online(ctx, op.AccountID)
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(online, func(o Operator) bool { return slices.Contains(o.Languages, to.Language) }) {
+		return apperr.New(apperr.Conflict, "no online operator speaks %s", to.Language)
+	}
+	return nil
 }
 
 // People answers whether someone is staff of the account.
@@ -552,16 +595,21 @@ func (s *Service) Resume(ctx context.Context, v Party, after int64) (c Chat, ms 
 	return c, ms, true, nil
 }
 
-// Workplace is an operator's view of the account's open chats (issue 6
-// adds the common queue of auto-assignment).
+// Workplace is an operator's view of the account's open chats.
 type Workplace struct {
-	Waiting []Chat // no operator yet: the first to answer takes it
-	Mine    []Chat
-	Others  []Chat // led by other operators; empty for operators under hideOthersChats
+	// Waiting chats have no operator yet and are not queued: in manual
+	// mode the first eligible operator to answer takes them.
+	Waiting []Chat
+	// Queued is the common queue of auto-assignment, oldest first: every
+	// eligible operator sees it and may take a chat from it by hand.
+	Queued []Chat
+	// Mine are the chats the party leads; one routing gave them that they
+	// have not answered yet has a zero AnsweredAt.
+	Mine   []Chat
+	Others []Chat // led by other operators; empty for operators under hideOthersChats
 }
 
-// Workplace returns the open chats the party may see (SPEC §2.7
-// hideOthersChats hides other operators' chats from operators only).
+// Workplace returns the open chats the party may see (see Sees).
 func (s *Service) Workplace(ctx context.Context, p Party) (Workplace, error) {
 	doc, err := s.Settings(ctx, p.AccountID)
 	if err != nil {
@@ -571,18 +619,57 @@ func (s *Service) Workplace(ctx context.Context, p Party) (Workplace, error) {
 	if err != nil {
 		return Workplace{}, err
 	}
-	w := Workplace{Waiting: []Chat{}, Mine: []Chat{}, Others: []Chat{}}
+	prof, err := s.Profile(ctx, p)
+	if err != nil {
+		return Workplace{}, err
+	}
+	w := Workplace{Waiting: []Chat{}, Queued: []Chat{}, Mine: []Chat{}, Others: []Chat{}}
 	for _, c := range open {
 		switch {
+		case !Sees(doc, p, prof, c):
+		case c.Status == Waiting && c.QueueSeq > 0:
+			w.Queued = append(w.Queued, c)
 		case c.Status == Waiting:
 			w.Waiting = append(w.Waiting, c)
 		case c.OperatorID == p.ID:
 			w.Mine = append(w.Mine, c)
-		case SeesOthers(doc, p):
+		default:
 			w.Others = append(w.Others, c)
 		}
 	}
+	slices.SortFunc(w.Queued, func(a, b Chat) int { return int(a.QueueSeq - b.QueueSeq) })
 	return w, nil
+}
+
+// Profile is what decides which chats a staff member sees: the languages
+// they speak and their departments. Managers see every chat, so theirs is
+// not read.
+func (s *Service) Profile(ctx context.Context, p Party) (Operator, error) {
+	if p.Kind != FromOperator || p.Manages() || s.Profiles == nil {
+		return Operator{ID: p.ID}, nil
+	}
+	return s.Profiles(ctx, p.AccountID, p.ID)
+}
+
+// Sees reports whether staff member p (with profile prof) sees chat c:
+// their own always; managers every chat; an operator only chats in a
+// language they speak in multilingual mode (SPEC §4.3), chats waiting for
+// a department only when they belong to it (SPEC §4.2), and other
+// operators' chats unless hideOthersChats (SPEC §2.7).
+func Sees(doc settings.Document, p Party, prof Operator, c Chat) bool {
+	if c.OperatorID == p.ID && c.OperatorID != "" {
+		return true
+	}
+	if p.Manages() {
+		return true
+	}
+	if doc.Features.Multilingual && !slices.Contains(prof.Languages, c.Language) {
+		return false
+	}
+	if c.Status == Waiting {
+		return c.DepartmentID == "" || slices.Contains(prof.Departments, c.DepartmentID)
+	}
+	return SeesOthers(doc, p)
 }
 
 // SeesOthers reports whether p sees chats other operators lead.

@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,8 +28,8 @@ import (
 // CONN#connection. An operator's chats are ACC#a / OPCHAT#person#chat, and
 // their count ACC#a / LOAD#person: both change in the transaction that
 // assigns or releases a chat, which is where routing (issue 6) adds its
-// limit condition. ACC#a / QUEUE counts waiting chats, and ACC#a /
-// OFFQUEUE unanswered offline requests.
+// limit condition. ACC#a / QUEUE and QUEUE#nn count waiting chats (see
+// waitingShards), and ACC#a / OFFQUEUE unanswered offline requests.
 type chatRow struct {
 	Type           string    `dynamodbav:"type"`
 	AccountID      string    `dynamodbav:"accountId"`
@@ -229,7 +230,7 @@ func (s *Store) startTxn(c chat.Chat, first []chat.Message, prevOpen string) (*t
 		t.add(it, nil)
 	}
 	if c.Status == chat.Waiting {
-		t.add(s.counter(c.AccountID, queueSK, "queue", "waiting", 1, nil), nil)
+		t.add(s.waitingDelta(c.AccountID, 1), nil)
 	}
 	return t, nil
 }
@@ -390,6 +391,22 @@ func (s *Store) assign(t *txn, accountID, operatorID, chatID string, at time.Tim
 	return nil
 }
 
+// waitingShards is how many items the waiting count is spread over.
+// Every start, assignment and close of a waiting chat changes the count in
+// its transaction; on one item, a burst of starts would make those
+// transactions cancel each other (TransactionConflict) and retry, so each
+// one changes a random shard and WaitingCount sums them. Shard 0 keeps the
+// original key QUEUE, so counts written before the sharding still add up.
+const waitingShards = 32
+
+func (s *Store) waitingDelta(accountID string, delta int64) types.TransactWriteItem {
+	sk := queueSK
+	if n := rand.IntN(waitingShards); n > 0 {
+		sk = fmt.Sprintf("%s#%02d", queueSK, n)
+	}
+	return s.counter(accountID, sk, "queue", "waiting", delta, nil)
+}
+
 func (s *Store) unassign(t *txn, accountID, operatorID, chatID string) {
 	t.add(types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(s.Table), Key: key(accountPK(accountID), operatorChatSK(operatorID, chatID))}}, nil)
 	t.add(s.counter(accountID, loadSK(operatorID), "load", "open", -1, map[string]string{"personId": operatorID}), nil)
@@ -419,7 +436,7 @@ func (s *Store) Take(ctx context.Context, c chat.Chat, operatorID string, at tim
 	if err := s.assign(t, c.AccountID, operatorID, c.ID, at, 0, "take"); err != nil {
 		return err
 	}
-	t.add(s.counter(c.AccountID, queueSK, "queue", "waiting", -1, nil), nil)
+	t.add(s.waitingDelta(c.AccountID, -1), nil)
 	return s.runChat(ctx, t, "take chat")
 }
 
@@ -461,7 +478,7 @@ func (s *Store) Release(ctx context.Context, c chat.Chat, next chat.Chat) error 
 			return err
 		}
 	case chat.Waiting:
-		t.add(s.counter(c.AccountID, queueSK, "queue", "waiting", 1, nil), nil)
+		t.add(s.waitingDelta(c.AccountID, 1), nil)
 	}
 	return s.runChat(ctx, t, "release chat")
 }
@@ -480,7 +497,7 @@ func (s *Store) CloseWaiting(ctx context.Context, c chat.Chat, next chat.Chat) e
 		return err
 	}
 	t.add(it, chat.ErrRace)
-	t.add(s.counter(c.AccountID, queueSK, "queue", "waiting", -1, nil), nil)
+	t.add(s.waitingDelta(c.AccountID, -1), nil)
 	return s.runChat(ctx, t, "close waiting chat")
 }
 
@@ -577,17 +594,33 @@ func (s *Store) OperatorLoad(ctx context.Context, accountID, operatorID string) 
 	return r.Open, err
 }
 
-// WaitingCount is how many chats wait for an operator, from the counter
-// the chat transactions keep (misc.onlineQueueLimit).
+// WaitingCount is how many chats wait for an operator, the sum of the
+// shards the chat transactions keep (misc.onlineQueueLimit): one Query.
 func (s *Store) WaitingCount(ctx context.Context, accountID string) (int64, error) {
-	var r struct {
-		Waiting int64 `dynamodbav:"waiting"`
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(s.Table),
+		KeyConditionExpression:    aws.String("#pk = :pk AND #sk BETWEEN :first AND :last"),
+		ExpressionAttributeNames:  map[string]string{"#pk": schema.PK, "#sk": schema.SK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(accountPK(accountID)), ":first": str(queueSK), ":last": str(queueSK + "#~")},
+		ConsistentRead:            aws.Bool(true),
 	}
-	err := s.get(ctx, accountPK(accountID), queueSK, &r, "queue")
-	if isNotFound(err) {
-		return 0, nil
+	var n int64
+	for p := dynamodb.NewQueryPaginator(s.DB, in); p.HasMorePages(); {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("dynamo: waiting count: %w", err)
+		}
+		var rows []struct {
+			Waiting int64 `dynamodbav:"waiting"`
+		}
+		if err := attributevalue.UnmarshalListOfMaps(page.Items, &rows); err != nil {
+			return 0, fmt.Errorf("dynamo: decode waiting count: %w", err)
+		}
+		for _, r := range rows {
+			n += r.Waiting
+		}
 	}
-	return r.Waiting, err
+	return n, nil
 }
 
 // maxHistoryReads bounds the Queries one history page may make when
@@ -675,6 +708,6 @@ func (s *Store) SettingsDocument(ctx context.Context, accountID string) (setting
 
 // ChatService builds the chat use cases on this store.
 func (s *Store) ChatService(now func() time.Time) *chat.Service {
-	return &chat.Service{Store: s, Settings: s.SettingsDocument, Departments: s, Outbox: s, Now: now,
+	return &chat.Service{Store: s, Settings: s.SettingsDocument, Departments: s, Outbox: s, Now: now, Profiles: s.OperatorProfile,
 		Router: &chat.Router{Store: s, Settings: s.SettingsDocument, Online: s.OnlineOperators, Now: now}}
 }

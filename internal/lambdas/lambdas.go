@@ -24,6 +24,7 @@ import (
 	"parley/internal/account"
 	"parley/internal/apigw"
 	"parley/internal/auth"
+	"parley/internal/chat"
 	"parley/internal/config"
 	"parley/internal/dynamo"
 	"parley/internal/httpapi"
@@ -161,11 +162,22 @@ func Realtime(d Deps) (any, error) {
 		return nil, err
 	}
 	store := d.store()
-	hub := &realtime.Hub{Store: store, Poster: apigw.NewPoster(d.AWS, d.Config.ConnectionsEndpoint), Tokens: signer, Now: d.Now, Log: d.Log,
-		Staff: d.guard(store)}
-	hub.Chats = &realtime.Chats{Service: store.ChatService(d.Now), Store: store, Settings: store.SettingsDocument, People: store,
-		Templates: &templates.Service{Store: store, Members: store, Now: d.Now, NewID: account.NewID}}
+	hub := d.hub(store)
+	hub.Tokens, hub.Staff = signer, d.guard(store)
 	return (&wsapi.Handler{Hub: hub, Log: d.Log}).Serve, nil
+}
+
+// hub builds the live side that both the WebSocket routes and the stream
+// consumer drive: routing's assignments, made in either, reach the
+// operators through it at once. Only the WebSocket routes authenticate
+// connections, so only they add the signer and the guard.
+func (d Deps) hub(store *dynamo.Store) *realtime.Hub {
+	hub := &realtime.Hub{Store: store, Poster: apigw.NewPoster(d.AWS, d.Config.ConnectionsEndpoint), Now: d.Now, Log: d.Log}
+	svc := store.ChatService(d.Now)
+	svc.Router.Store = chat.ObserveAssignments(svc.Router.Store, hub.Assigned)
+	hub.Chats = &realtime.Chats{Service: svc, Store: store, Settings: store.SettingsDocument, People: store,
+		Templates: &templates.Service{Store: store, Members: store, Now: d.Now, NewID: account.NewID}, Timers: store, Queue: store}
+	return hub
 }
 
 // Stream builds the stream consumer.
@@ -177,7 +189,7 @@ func Stream(d Deps) (any, error) {
 	})
 	store := d.store()
 	mailer := &sesmail.Sender{Client: ses, From: d.Config.MailFrom, ConfigurationSet: d.Config.MailConfigSet}
-	return (&reactor.Reactor{Audit: store, Outbox: store, Mailer: mailer, Log: d.Log}).Handle, nil
+	return (&reactor.Reactor{Audit: store, Outbox: store, Mailer: mailer, Log: d.Log, Live: d.hub(store)}).Handle, nil
 }
 
 // Sweeper builds the timer sweeper.

@@ -69,9 +69,22 @@ func (s Signer) Sign(body string) string {
 	return b.String()
 }
 
-// Deliver sends a queued message unless it was already sent. Sending
-// happens before marking: a crash between the two sends again on retry
-// (at least once), which is better than a lost mail.
+// markAttempts bounds Deliver's tries at recording a send that succeeded.
+const markAttempts = 5
+
+// Deliver sends a queued message unless it was already sent, then marks it
+// sent.
+//
+// Delivery is at least once, not exactly once, and cannot be more with SES:
+// SendEmail has no idempotency key and no way to ask whether a mail went
+// out. So when SES accepts a mail but its answer is lost (a timeout, a 5xx
+// after the fact), the SDK sends it again, and so does the stream's
+// redelivery of the record: the recipient gets it twice. The same holds
+// when the function dies between sending and marking. Marking first
+// instead would turn each of those cases into a lost mail, which is worse.
+// What Deliver does close is the window it can: a mark that fails after a
+// send known to have succeeded is retried here, a few times, rather than
+// left to the stream, whose redelivery would send the mail again.
 func Deliver(ctx context.Context, out Outbox, via Sender, m Message) error {
 	sent, err := out.Sent(ctx, m.AccountID, m.ID)
 	if err != nil || sent {
@@ -80,6 +93,18 @@ func Deliver(ctx context.Context, out Outbox, via Sender, m Message) error {
 	if err := via.Send(ctx, m); err != nil {
 		return err
 	}
-	_, err = out.MarkSent(ctx, m.AccountID, m.ID)
-	return err
+	for attempt := 1; ; attempt++ {
+		// false (already marked) is fine: an earlier try that seemed to
+		// fail did mark it.
+		_, err = out.MarkSent(ctx, m.AccountID, m.ID)
+		if err == nil || attempt == markAttempts || ctx.Err() != nil {
+			return err
+		}
+		t := time.NewTimer(time.Duration(attempt) * 50 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
+		t.Stop()
+	}
 }

@@ -25,6 +25,8 @@ type Reactor struct {
 	Outbox mail.Outbox
 	Mailer mail.Sender
 	Log    *slog.Logger
+	// Live acts on routing's changes (routing.go); nil: none.
+	Live Live
 }
 
 // Handle processes a batch in order. On the first failing record it stops
@@ -32,7 +34,12 @@ type Reactor struct {
 // resumes from it, which keeps each item's changes in order.
 func (r *Reactor) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 	var resp events.DynamoDBEventResponse
+	moves := queueMoves{}
+	if r.Live != nil {
+		defer moves.tell(ctx, r.Live)
+	}
 	for i, rec := range ev.Records {
+		moves.note(rec)
 		if err := r.react(ctx, rec); err != nil {
 			r.Log.ErrorContext(ctx, "stream record failed", "eventID", rec.EventID, "sequence", rec.Change.SequenceNumber, "err", err)
 			for _, rest := range ev.Records[i:] {
@@ -55,7 +62,16 @@ func (r *Reactor) react(ctx context.Context, rec events.DynamoDBEventRecord) err
 	}
 	switch typ.String() {
 	case "settings":
-		return r.audit(ctx, img)
+		if err := r.audit(ctx, img); err != nil {
+			return err
+		}
+		return r.settingsRouting(ctx, rec)
+	case "person":
+		return r.personRouting(ctx, rec)
+	case "timerFired":
+		if rec.EventName == string(events.DynamoDBOperationTypeInsert) {
+			return r.timerFired(ctx, img)
+		}
 	case "mail":
 		if rec.EventName == string(events.DynamoDBOperationTypeInsert) {
 			return r.sendMail(ctx, img)

@@ -10,7 +10,6 @@ import (
 	"parley/internal/auth"
 	"parley/internal/chat"
 	"parley/internal/routes"
-	"parley/internal/settings"
 	"parley/internal/templates"
 	"parley/internal/visitor"
 )
@@ -24,6 +23,11 @@ type Chats struct {
 	// Templates answers the operator's canned-answer actions (SPEC §2.4);
 	// nil refuses them.
 	Templates *templates.Service
+	// Timers starts an operator's offline grace when their last
+	// connection closes; nil: their chats stay with them.
+	Timers TimerStore
+	// Queue tells queued visitors their position; nil: it does not.
+	Queue QueueStore
 }
 
 // ChatStore declares the connection bookkeeping of chats.
@@ -50,18 +54,20 @@ type ChatStore interface {
 // ChatView is a chat as a frame shows it. Visitors get the fields that
 // concern them; staff get all.
 type ChatView struct {
-	ID            string            `json:"id"`
-	Status        chat.Status       `json:"status"`
-	VisitorID     string            `json:"visitorId"`
-	OperatorID    string            `json:"operatorId,omitempty"`
-	DepartmentID  string            `json:"departmentId,omitempty"`
-	Language      string            `json:"language,omitempty"`
-	Category      string            `json:"category,omitempty"`
-	Priority      bool              `json:"priority,omitempty"`
-	Page          string            `json:"page,omitempty"`
-	Rating        chat.Rating       `json:"rating,omitempty"`
-	Question      string            `json:"question,omitempty"`
-	Offline       bool              `json:"offline,omitempty"`
+	ID           string      `json:"id"`
+	Status       chat.Status `json:"status"`
+	VisitorID    string      `json:"visitorId"`
+	OperatorID   string      `json:"operatorId,omitempty"`
+	DepartmentID string      `json:"departmentId,omitempty"`
+	Language     string      `json:"language,omitempty"`
+	Category     string      `json:"category,omitempty"`
+	Priority     bool        `json:"priority,omitempty"`
+	Page         string      `json:"page,omitempty"`
+	Rating       chat.Rating `json:"rating,omitempty"`
+	Question     string      `json:"question,omitempty"`
+	Offline      bool        `json:"offline,omitempty"`
+	// Queued marks a chat in the common queue of auto-assignment.
+	Queued        bool              `json:"queued,omitempty"`
 	Unanswered    bool              `json:"unanswered,omitempty"`
 	StartedAt     time.Time         `json:"startedAt"`
 	AssignedAt    time.Time         `json:"assignedAt,omitzero"`
@@ -108,6 +114,10 @@ type ChatFrame struct {
 	Duplicate  bool      `json:"duplicate,omitempty"`
 	Action     string    `json:"action,omitempty"`
 	Transcript bool      `json:"transcript,omitempty"`
+	// Position is a queued chat's place in the common queue (1: next),
+	// WaitSeconds the estimated wait, absent when the pace is unknown.
+	Position    int64 `json:"position,omitempty"`
+	WaitSeconds int64 `json:"waitSeconds,omitempty"`
 	// Template is the template saveTemplate stored.
 	Template *TemplateView `json:"template,omitempty"`
 	*TemplatesView
@@ -156,6 +166,7 @@ func viewTemplates(ts []templates.Template) []TemplateView {
 // WorkplaceView is an operator's state: the lists are always present.
 type WorkplaceView struct {
 	Waiting []ChatView `json:"waiting"`
+	Queued  []ChatView `json:"queued"`
 	Mine    []ChatView `json:"mine"`
 	Others  []ChatView `json:"others"`
 }
@@ -178,7 +189,8 @@ func party(c Connection) chat.Party {
 
 func viewChat(c chat.Chat, forVisitor bool) *ChatView {
 	v := &ChatView{ID: c.ID, Status: c.Status, VisitorID: c.VisitorID, OperatorID: c.OperatorID, Rating: c.Rating, StartedAt: c.StartedAt,
-		AssignedAt: c.AssignedAt, ClosedAt: c.ClosedAt, Seq: c.Seq, VisitorRead: c.VisitorRead, OperatorRead: c.OperatorRead, Offline: c.Offline}
+		AssignedAt: c.AssignedAt, ClosedAt: c.ClosedAt, Seq: c.Seq, VisitorRead: c.VisitorRead, OperatorRead: c.OperatorRead, Offline: c.Offline,
+		Queued: c.Status == chat.Waiting && c.QueueSeq > 0}
 	if !forVisitor {
 		v.DepartmentID, v.Language, v.Category, v.Priority, v.Page, v.Question = c.DepartmentID, c.Language, c.Category, c.Priority, c.Page, c.Question
 		v.AnsweredAt, v.VisitorClosed, v.Unanswered = c.AnsweredAt, c.VisitorClosed, c.Unanswered
@@ -255,6 +267,9 @@ func (h *Hub) chatAction(ctx context.Context, c Connection, p chat.Party, f Fram
 		}
 		if err := h.visitorJoined(ctx, c, ch, started); err != nil {
 			return ChatFrame{}, err
+		}
+		if started {
+			h.queuedAtStart(ctx, ch)
 		}
 		if !started {
 			_, first, err = s.Messages(ctx, p, ch.ID, 0)
@@ -349,7 +364,7 @@ func (h *Hub) chatAction(ctx context.Context, c Connection, p chat.Party, f Fram
 		if err != nil && apperr.CodeOf(err) != apperr.NotFound {
 			return ChatFrame{}, err
 		}
-		ch, err := s.Redirect(ctx, p, f.ChatID, f.OperatorID, f.DepartmentID, h.Chats.People)
+		ch, err := s.Redirect(ctx, p, f.ChatID, chat.RedirectTarget{OperatorID: f.OperatorID, DepartmentID: f.DepartmentID, Language: f.Language}, h.Chats.People)
 		if err != nil {
 			return ChatFrame{}, err
 		}
@@ -367,6 +382,12 @@ func (h *Hub) chatAction(ctx context.Context, c Connection, p chat.Party, f Fram
 		}
 		if err := h.Chats.Store.SetAway(ctx, p.AccountID, p.ID, f.Status == "away"); err != nil {
 			return ChatFrame{}, err
+		}
+		if f.Status == "online" {
+			// Back from away: the oldest queued chats they may take.
+			if err := h.Drain(ctx, p.AccountID, p.ID); err != nil {
+				return ChatFrame{}, err
+			}
 		}
 		return ChatFrame{Type: "presence", Presence: f.Status}, nil
 	case "templates", "suggest", "saveTemplate":
@@ -437,6 +458,11 @@ func (h *Hub) hello(ctx context.Context, c Connection, p chat.Party, f Frame) (C
 		out.Chat, out.Messages = viewChat(ch, true), viewMessages(ms)
 		return out, nil
 	}
+	// An operator coming online takes the oldest queued chats they may
+	// (SPEC §4.2); they arrive in Mine below and through Assigned.
+	if err := h.Drain(ctx, p.AccountID, p.ID); err != nil {
+		return ChatFrame{}, err
+	}
 	w, err := s.Workplace(ctx, p)
 	if err != nil {
 		return ChatFrame{}, err
@@ -451,7 +477,7 @@ func (h *Hub) hello(ctx context.Context, c Connection, p chat.Party, f Frame) (C
 		h.identify(ctx, p.AccountID, &mine[i])
 	}
 	return ChatFrame{Type: "state", Version: ProtocolVersion, Role: c.Role, ID: p.ID,
-		WorkplaceView: &WorkplaceView{Waiting: viewChats(w.Waiting), Mine: mine, Others: viewChats(w.Others)}}, nil
+		WorkplaceView: &WorkplaceView{Waiting: viewChats(w.Waiting), Queued: viewChats(w.Queued), Mine: mine, Others: viewChats(w.Others)}}, nil
 }
 
 // announceVisitor tells online staff about a visitor seen for the first
@@ -536,10 +562,12 @@ func (h *Hub) sendMessage(ctx context.Context, c Connection, p chat.Party, f Fra
 			return ChatFrame{}, err
 		}
 	}
-	if !dup {
-		v := viewMessage(m)
-		h.fanout(ctx, ch, encode(ChatFrame{Type: "message", ChatID: v.ChatID, Seq: v.Seq, ClientID: v.ClientID, From: &v.From, Text: v.Text, At: v.At}), c.ID, ch.Status == chat.Waiting)
-	}
+	// A duplicate is fanned out too: the first try may have been stored
+	// and then failed (a lost response, a timeout) before its fanout, and
+	// the resend is then the only chance the others have to get it.
+	// Clients keep messages by seq, so a second copy changes nothing.
+	v := viewMessage(m)
+	h.fanout(ctx, ch, encode(ChatFrame{Type: "message", ChatID: v.ChatID, Seq: v.Seq, ClientID: v.ClientID, From: &v.From, Text: v.Text, At: v.At}), c.ID, ch.Status == chat.Waiting)
 	return ChatFrame{Type: "sent", ChatID: m.ChatID, Seq: m.Seq, At: m.At, Duplicate: dup}, nil
 }
 
@@ -556,7 +584,9 @@ func (h *Hub) visitorJoined(ctx context.Context, c Connection, ch chat.Chat, sta
 	if err := h.Chats.Store.Subscribe(ctx, ch.AccountID, ch.ID, conns); err != nil {
 		return err
 	}
-	if started {
+	// A chat routing gave an operator at its start was announced by
+	// Assigned already.
+	if started && ch.OperatorID == "" {
 		h.chatChanged(ctx, ch, "")
 	}
 	return nil
@@ -603,7 +633,7 @@ func (h *Hub) fanout(ctx context.Context, ch chat.Chat, frame []byte, except str
 		return
 	}
 	if toStaff {
-		staff, err := h.Store.StaffConnections(ctx, ch.AccountID)
+		staff, err := h.watchers(ctx, ch)
 		if err != nil {
 			h.Log.ErrorContext(ctx, "staff connections", "chat", ch.ID, "err", err)
 		}
@@ -632,35 +662,56 @@ func (h *Hub) toVisitor(ctx context.Context, ch chat.Chat, frame []byte) {
 }
 
 // chatChanged sends the chat's new state to its visitor (their view) and
-// to the staff who may see it (SPEC §2.7 hideOthersChats), so every
-// workplace's lists stay current.
+// to the staff who may see it (chat.Sees), so every workplace's lists
+// stay current.
 func (h *Hub) chatChanged(ctx context.Context, ch chat.Chat, except string) {
 	h.toVisitor(ctx, ch, encode(ChatFrame{Type: "chat", Chat: viewChat(ch, true)}))
-	doc, err := h.Chats.Settings(ctx, ch.AccountID)
-	if err != nil {
-		h.Log.ErrorContext(ctx, "settings", "err", err)
-		return
-	}
-	staff, err := h.Store.StaffConnections(ctx, ch.AccountID)
+	staff, err := h.watchers(ctx, ch)
 	if err != nil {
 		h.Log.ErrorContext(ctx, "staff connections", "err", err)
 		return
 	}
 	frame := encode(ChatFrame{Type: "chat", Chat: viewChat(ch, false)})
 	for _, t := range staff {
-		if t.ID == except || !mayWatch(doc, t, ch) {
-			continue
+		if t.ID != except {
+			h.deliver(ctx, t.ID, frame)
 		}
-		h.deliver(ctx, t.ID, frame)
 	}
 }
 
-// mayWatch reports whether a staff connection sees a chat's changes:
-// waiting chats and their own always; others' unless hideOthersChats
-// hides them from operators.
-func mayWatch(doc settings.Document, t Connection, ch chat.Chat) bool {
-	if ch.OperatorID == "" || ch.OperatorID == t.Subject || ch.Status == chat.Waiting {
-		return true
+// watchers are the staff connections that see a chat (chat.Sees): one
+// Query of the account's staff connections, plus each operator's profile
+// when the chat's language or department decides.
+func (h *Hub) watchers(ctx context.Context, ch chat.Chat) ([]Connection, error) {
+	doc, err := h.Chats.Settings(ctx, ch.AccountID)
+	if err != nil {
+		return nil, err
 	}
-	return chat.SeesOthers(doc, party(t))
+	staff, err := h.Store.StaffConnections(ctx, ch.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	// A profile decides only by language or department: read none otherwise.
+	needProfile := doc.Features.Multilingual || (ch.Status == chat.Waiting && ch.DepartmentID != "")
+	profiles := map[string]chat.Operator{}
+	out := staff[:0:0]
+	for _, t := range staff {
+		p := party(t)
+		prof, ok := profiles[p.ID]
+		if !ok && !needProfile {
+			prof = chat.Operator{ID: p.ID}
+		} else if !ok {
+			if prof, err = h.Chats.Service.Profile(ctx, p); err != nil {
+				if apperr.CodeOf(err) != apperr.NotFound {
+					return nil, err
+				}
+				prof = chat.Operator{ID: p.ID} // deleted meanwhile: sees only what anyone sees
+			}
+			profiles[p.ID] = prof
+		}
+		if chat.Sees(doc, p, prof, ch) {
+			out = append(out, t)
+		}
+	}
+	return out, nil
 }

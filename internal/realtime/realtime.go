@@ -108,7 +108,23 @@ func (h *Hub) Connect(ctx context.Context, id string, query map[string]string, s
 
 // Disconnect forgets a connection.
 func (h *Hub) Disconnect(ctx context.Context, id string) error {
-	return h.Store.DeleteConnection(ctx, id)
+	return h.forgetConnection(ctx, id)
+}
+
+// forgetConnection deletes a connection (closed, or found gone by a post).
+// A staff member's last one starts their offline grace (OperatorOffline).
+func (h *Hub) forgetConnection(ctx context.Context, id string) error {
+	c, err := h.Store.Connection(ctx, id)
+	if apperr.CodeOf(err) == apperr.NotFound {
+		return nil // forgotten already
+	}
+	if err != nil {
+		return err
+	}
+	if err := h.Store.DeleteConnection(ctx, id); err != nil {
+		return err
+	}
+	return h.staffGone(ctx, c)
 }
 
 // Inbound is a client frame; Action selects the route.
@@ -177,7 +193,7 @@ func (h *Hub) Handle(ctx context.Context, id string, frame []byte) ([]byte, erro
 func (h *Hub) deliver(ctx context.Context, id string, frame []byte) {
 	err := h.Poster.Post(ctx, id, frame)
 	if errors.Is(err, ErrGone) {
-		if err := h.Store.DeleteConnection(ctx, id); err != nil {
+		if err := h.forgetConnection(ctx, id); err != nil {
 			h.Log.ErrorContext(ctx, "forget gone connection", "connection", id, "err", err)
 		}
 		return

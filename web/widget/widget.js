@@ -69,8 +69,18 @@
     let rated = '';
     const shown = new Set();
     const showMessage = (m) => { if (!shown.has(m.chatId + '/' + m.seq)) { shown.add(m.chatId + '/' + m.seq); line(m.from.kind, m.text); } };
+    // While the chat waits in the common queue (every operator busy) the
+    // header says where it stands; the server sends a queue frame each
+    // time the queue moves.
+    let queued = false;
+    function onQueue(f) {
+      queued = true;
+      const wait = f.waitSeconds ? ', about ' + Math.max(1, Math.round(f.waitSeconds / 60)) + ' min' : '';
+      state.textContent = 'All operators are busy: you are number ' + f.position + ' in the queue' + wait;
+    }
     function onChat(c) {
       chatId = c.id;
+      if (queued && c.status !== 'waiting') { queued = false; state.textContent = c.status === 'active' ? 'An operator has joined' : 'The chat has ended'; }
       $('close').hidden = c.status === 'closed' || c.offline;
       if (c.offline) { show(); state.textContent = 'Thank you: we will get back to you'; return; }
       if (c.status === 'closed' && c.operatorId) {
@@ -89,6 +99,7 @@
       if (f.type === 'sent') { chatId = f.chatId; shown.add(f.chatId + '/' + f.seq); }
       if (f.type === 'ok' && f.transcript) { $('transcript').hidden = true; line('system', 'The transcript is on its way'); }
       if (f.type === 'teleport') location.href = f.url;
+      if (f.type === 'queue') onQueue(f);
       if (f.type === 'error') line('system', f.error.message);
     };
     ws.onopen = () => { send({ action: 'hello', page: location.href }); sendButton.disabled = false; };

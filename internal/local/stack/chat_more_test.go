@@ -243,7 +243,11 @@ func TestRedirect(t *testing.T) {
 		t.Fatalf("op1's chats after the redirect: %v", st["mine"])
 	}
 
-	// To a department: it waits again, for the department; anyone may take it.
+	// To a department: it waits again, for the department's members
+	// (op1), not for others (op2).
+	if r := call(t, "PATCH", w.api+"/people/"+w.op1.id, w.admin, map[string]any{"departments": []string{dept}}); r.Status != 200 {
+		t.Fatalf("op1 joins the department: %+v", r)
+	}
 	f = op2.call("chat", map[string]any{"action": "redirect", "chatId": chatID, "departmentId": dept})
 	if c := chatOf(f); c["status"] != "waiting" || c["departmentId"] != dept || c["operatorId"] != nil {
 		t.Fatalf("redirect to a department: %v", f)
@@ -251,6 +255,9 @@ func TestRedirect(t *testing.T) {
 	op1.expect("chat", func(f map[string]any) bool { return chatOf(f)["id"] == chatID && chatOf(f)["status"] == "waiting" })
 	if st := op1.call("state", map[string]any{"action": "hello"}); !slices.ContainsFunc(st["waiting"].([]any), func(c any) bool { return c.(map[string]any)["id"] == chatID }) {
 		t.Fatalf("op1's waiting list lacks the redirected chat: %v", st)
+	}
+	if st := op2.call("state", map[string]any{"action": "hello"}); slices.ContainsFunc(st["waiting"].([]any), func(c any) bool { return c.(map[string]any)["id"] == chatID }) {
+		t.Fatalf("op2, not in the department, sees the chat waiting for it: %v", st)
 	}
 	op1.call("chat", map[string]any{"action": "take", "chatId": chatID})
 	op1.call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "op1 again"})

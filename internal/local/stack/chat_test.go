@@ -30,6 +30,8 @@ type wsClient struct {
 	name   string
 	conn   *websocket.Conn
 	frames chan map[string]any
+	// kept holds the frames callKeeping skipped, for await (routing_live_test.go).
+	kept []map[string]any
 }
 
 func dialWS(t *testing.T, ctx context.Context, name, url string) *wsClient {

@@ -44,6 +44,11 @@ func TestWidgetPrechat(t *testing.T) {
 	if r.Body["language"] != "ru" {
 		t.Fatalf("language %v in multilingual mode, want the placement's ru", r.Body["language"])
 	}
+	// op1 may take the chat below: they speak Russian and are in Sales
+	// (SPEC §4.2, §4.3; TestMultilingualLive covers those who may not).
+	if r := call(t, "PATCH", w.api+"/people/"+w.op1.id, w.admin, map[string]any{"languages": []string{"en", "ru"}, "departments": []string{sales}}); r.Status != 200 {
+		t.Fatalf("op1's languages and departments: %+v", r)
+	}
 	op1 := w.staff(t, ctx, "op1", w.op1.token)
 	vis := dialWS(t, ctx, "visitor", w.s.WebSocketURL+"?visitorToken="+url.QueryEscape(r.Body["visitorToken"].(string)))
 	chatID := chatOf(vis.call("chat", map[string]any{"action": "startChat", "question": "Привет?", "departmentId": sales, "language": "ru"}))["id"].(string)

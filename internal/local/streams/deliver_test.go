@@ -70,6 +70,7 @@ func TestDeliver(t *testing.T) {
 		name       string
 		maxRetries int
 		noBisect   bool
+		replay     bool
 		seqs       []string
 		answer     func(call int, seqs []string) ([]byte, error)
 		wantCalls  [][]string
@@ -150,6 +151,23 @@ func TestDeliver(t *testing.T) {
 			wantCalls: [][]string{{"1", "2", "3"}, {"2", "3"}, {"3"}},
 		},
 		{
+			name: "replay delivers a batch again once it succeeded", replay: true,
+			seqs:      []string{"1", "2"},
+			answer:    func(int, []string) ([]byte, error) { return nil, nil },
+			wantCalls: [][]string{{"1", "2"}, {"1", "2"}},
+		},
+		{
+			name: "replay comes after the retries, and is retried itself", replay: true, maxRetries: 3,
+			seqs: []string{"1", "2"},
+			answer: func(call int, _ []string) ([]byte, error) {
+				if call == 1 || call == 3 {
+					return failItem("2"), nil
+				}
+				return nil, nil
+			},
+			wantCalls: [][]string{{"1", "2"}, {"2"}, {"1", "2"}, {"2"}},
+		},
+		{
 			name: "zero retries", maxRetries: 0, noBisect: true,
 			seqs:       []string{"1"},
 			answer:     poison("1"),
@@ -162,7 +180,7 @@ func TestDeliver(t *testing.T) {
 			c := &scripted{answer: tc.answer}
 			var failed [][]string
 			p := &Poller{
-				Consumer: c, MaxRetries: tc.maxRetries, NoBisect: tc.noBisect,
+				Consumer: c, MaxRetries: tc.maxRetries, NoBisect: tc.noBisect, Replay: tc.replay,
 				RetryDelay: time.Microsecond,
 				OnFailure: func(_ context.Context, f Failure) {
 					e, err := f.Event()

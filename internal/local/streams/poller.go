@@ -105,6 +105,10 @@ type Poller struct {
 	ShardRefresh time.Duration
 	// Region fills the records' awsRegion; "" means localaws.Region.
 	Region string
+	// Replay delivers every batch a second time once it has succeeded, as
+	// Lambda may (a checkpoint lost to a timeout or a poller restart): a
+	// test turns it on to check that the consumer is idempotent.
+	Replay bool
 	// OnFailure receives what retries could not deliver; nil logs it.
 	OnFailure func(ctx context.Context, f Failure)
 	// Logger defaults to slog.Default().
@@ -424,20 +428,28 @@ type delivery struct {
 //     retries from it (the records before it are done);
 //   - an error splits the batch in two, each half delivered in turn, down
 //     to single records (bisecting does not count as a retry);
-//   - a batch failing MaxRetries+1 times in a row goes to OnFailure.
+//   - a batch failing MaxRetries+1 times in a row goes to OnFailure;
+//   - with Replay, a batch that succeeded is delivered once more, whole.
 //
 // Lambda would re-read from the checkpoint and may add newer records to the
 // retried batch; here a retry holds only the remaining records, which
 // changes batch boundaries, not order or outcome.
 func (d *delivery) deliver(ctx context.Context, recs []encoded) {
 	attempts := 0
+	whole, replayed := recs, !d.p.Replay
 	for len(recs) > 0 && ctx.Err() == nil {
 		failedAt, err := d.invoke(ctx, recs)
 		if ctx.Err() != nil {
 			return // cancelled mid-invocation: not the consumer's failure
 		}
 		if err == nil && failedAt == len(recs) {
-			return
+			if replayed {
+				return
+			}
+			// Replay: the whole batch again, records already handled
+			// included, with the same failure handling.
+			recs, attempts, replayed = whole, 0, true
+			continue
 		}
 		if err != nil && len(recs) > 1 && !d.p.NoBisect {
 			half := len(recs) / 2

@@ -1,0 +1,447 @@
+package faults_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go/middleware"
+	"github.com/coder/websocket"
+
+	"parley/internal/apperr"
+	"parley/internal/faults"
+	"parley/internal/local/stack"
+	"parley/internal/local/streams"
+	"parley/internal/local/testenv"
+	"parley/internal/realtime"
+)
+
+// TestGoneConnectionsMidChat runs chats on the local stack (real gateway,
+// real @connections) where some sockets vanish mid-chat and their
+// $disconnect is lost (it is best effort in AWS: here its DynamoDB delete
+// fails), so the store still lists them and posts to them get 410
+// GoneException. The sockets that remain get every message; the gone ones
+// are forgotten (connection, staff or visitor set, chat subscriptions);
+// a vanished visitor that reconnects and says hello with since gets
+// exactly the messages it missed, once each. Last, a message whose
+// append lost its response on every attempt: the sender is told an error,
+// resends it with the same clientId, it is stored once, and the other side
+// still gets it.
+func TestGoneConnectionsMidChat(t *testing.T) {
+	// lostDisconnect fails the $disconnect's delete of a doomed connection
+	// once, with an error the SDK does not retry; the hub's own delete
+	// after a 410 comes later and succeeds.
+	var mu sync.Mutex
+	doomed := map[string]int{} // connection id -> deletes still to fail
+	lostDisconnect := &faults.Injector{Rate: 1, Ops: []string{"DeleteItem"}, Kinds: []faults.Kind{faults.Before},
+		Permanent: "AccessDeniedException"}
+	lostDisconnect.Match = func(_ string, input any) bool {
+		in, ok := input.(*dynamodb.DeleteItemInput)
+		if !ok {
+			return false
+		}
+		pk, _ := in.Key["pk"].(*ddbtypes.AttributeValueMemberS)
+		if pk == nil || !strings.HasPrefix(pk.Value, "CONN#") {
+			return false
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		id := strings.TrimPrefix(pk.Value, "CONN#")
+		if doomed[id] > 0 {
+			doomed[id]--
+			return true
+		}
+		return false
+	}
+	// lostAppend loses the response of every attempt of one message's
+	// append transaction.
+	lostAppend := &faults.Injector{Rate: 1, Ops: []string{"TransactWriteItems"}, Kinds: []faults.Kind{faults.After}}
+	lostAppend.Match = func(_ string, input any) bool {
+		in, _ := input.(*dynamodb.TransactWriteItemsInput)
+		for _, it := range in.TransactItems {
+			if it.Put == nil {
+				continue
+			}
+			if sk, _ := it.Put.Item["sk"].(*ddbtypes.AttributeValueMemberS); sk != nil && strings.HasSuffix(sk.Value, "#lost-1") {
+				return true
+			}
+		}
+		return false
+	}
+	lostDisconnect.Enable(true)
+
+	dbEndpoint, sesEndpoint := testenv.Endpoints(t)
+	root, err := testenv.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	s, err := stack.Start(ctx, stack.Options{Root: root, DynamoDBEndpoint: dbEndpoint, SESEndpoint: sesEndpoint, Table: testenv.TableName(t),
+		TokenSecret: strings.Repeat("t", 32), StreamStart: streams.TrimHorizon, ScheduleSpeed: 0.001,
+		DynamoDBAPIOptions: []func(*middleware.Stack) error{lostDisconnect.InputOption, lostDisconnect.APIOption, lostAppend.InputOption, lostAppend.APIOption}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	api := s.HTTPURL + "/v1"
+	admin := fmt.Sprintf("admin-%d@acme.example", time.Now().UnixNano())
+	r := httpCall(t, "POST", api+"/accounts", "", map[string]any{"companyName": "Acme", "email": admin, "password": "correct horse battery", "plan": "corporate", "language": "en"})
+	if r.status != 201 {
+		t.Fatalf("sign-up: %+v", r)
+	}
+	token, acc := r.body["token"].(string), r.body["account"].(map[string]any)["id"].(string)
+
+	// newID returns the id of the connection just opened: the one of the
+	// set that was not there before.
+	newID := func(before, after []realtime.Connection) string {
+		for _, c := range after {
+			if !slices.ContainsFunc(before, func(b realtime.Connection) bool { return b.ID == c.ID }) {
+				return c.ID
+			}
+		}
+		t.Fatal("no new connection")
+		return ""
+	}
+	staffConns := func() []realtime.Connection {
+		cs, err := s.Store.StaffConnections(ctx, acc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cs
+	}
+	staffURL := s.WebSocketURL + "?token=" + url.QueryEscape(token)
+	opA := dial(t, "opA", staffURL)
+	opA.call("state", map[string]any{"action": "hello"})
+	before := staffConns()
+	opB := dial(t, "opB", staffURL) // a second tab that will vanish
+	opB.call("state", map[string]any{"action": "hello"})
+	opBID := newID(before, staffConns())
+
+	type visitor struct {
+		id, chatID, goneID string
+		stay, tab2         *client
+	}
+	const visitors, rounds = 3, 4
+	vs := make([]*visitor, visitors)
+	for i := range vs {
+		cfg := httpCall(t, "GET", api+"/widget/"+acc+"/config", "", nil)
+		if cfg.status != 200 {
+			t.Fatalf("widget config: %+v", cfg)
+		}
+		v := &visitor{id: cfg.body["visitorId"].(string)}
+		u := s.WebSocketURL + "?visitorToken=" + url.QueryEscape(cfg.body["visitorToken"].(string))
+		v.stay = dial(t, fmt.Sprintf("v%d-tab1", i), u)
+		v.stay.call("state", map[string]any{"action": "hello"})
+		v.chatID = chatOf(v.stay.call("chat", map[string]any{"action": "startChat", "question": "hello"}))["id"].(string)
+		prev, err := s.Store.VisitorConnections(ctx, acc, v.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v.tab2 = dial(t, fmt.Sprintf("v%d-tab2", i), u)
+		v.tab2.call("state", map[string]any{"action": "hello"})
+		now, err := s.Store.VisitorConnections(ctx, acc, v.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v.goneID = newID(prev, now)
+		opA.call("chat", map[string]any{"action": "take", "chatId": v.chatID})
+		vs[i] = v
+	}
+
+	// exchange sends a round of messages both ways in every chat and
+	// returns their texts by chat.
+	exchange := func(round int) map[string][]string {
+		out := map[string][]string{}
+		for i, v := range vs {
+			vt, ot := fmt.Sprintf("v%d says %d", i, round), fmt.Sprintf("op to v%d says %d", i, round)
+			v.stay.call("sent", map[string]any{"action": "sendMessage", "chatId": v.chatID, "text": vt})
+			opA.call("sent", map[string]any{"action": "sendMessage", "chatId": v.chatID, "text": ot})
+			out[v.chatID] = append(out[v.chatID], vt, ot)
+		}
+		return out
+	}
+	// received checks that c gets a message frame for each text, once.
+	received := func(c *client, chatID string, texts []string) {
+		t.Helper()
+		for _, text := range texts {
+			c.expect("message", func(f map[string]any) bool { return f["chatId"] == chatID && f["text"] == text })
+		}
+	}
+	for round := range rounds / 2 {
+		for chatID, texts := range exchange(round) {
+			for _, v := range vs {
+				if v.chatID == chatID {
+					received(v.stay, chatID, texts[1:2])
+					received(v.tab2, chatID, texts)
+				}
+			}
+		}
+	}
+	// What the vanishing visitor tabs saw last.
+	lastSeen := map[string]int64{}
+	for _, v := range vs {
+		st, err := s.Store.Chat(ctx, acc, v.chatID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lastSeen[v.chatID] = st.Seq
+	}
+
+	// The vanishing: each doomed socket drops, and its $disconnect fails.
+	mu.Lock()
+	doomed[opBID] = 1
+	for _, v := range vs[:2] {
+		doomed[v.goneID] = 1
+	}
+	mu.Unlock()
+	opB.conn.CloseNow()
+	for _, v := range vs[:2] {
+		v.tab2.conn.CloseNow()
+	}
+	eventually(t, ctx, "the lost $disconnects", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, n := range doomed {
+			if n > 0 {
+				return false
+			}
+		}
+		return true
+	})
+	gone := []string{opBID, vs[0].goneID, vs[1].goneID}
+	for _, id := range gone {
+		if _, err := s.Store.Connection(ctx, id); err != nil {
+			t.Fatalf("connection %s: %v; want it still stored, as after a lost $disconnect", id, err)
+		}
+	}
+
+	for round := rounds / 2; round < rounds; round++ {
+		for chatID, texts := range exchange(round) {
+			for _, v := range vs {
+				if v.chatID == chatID {
+					received(v.stay, chatID, texts[1:2])
+					if v == vs[2] {
+						received(v.tab2, chatID, texts) // never vanished
+					}
+				}
+			}
+		}
+	}
+	// Every gone connection is forgotten, everywhere.
+	for _, id := range gone {
+		eventually(t, ctx, "connection "+id+" forgotten", func() bool {
+			_, err := s.Store.Connection(ctx, id)
+			return apperr.CodeOf(err) == apperr.NotFound
+		})
+		if slices.ContainsFunc(staffConns(), func(c realtime.Connection) bool { return c.ID == id }) {
+			t.Errorf("gone connection %s still in the staff set", id)
+		}
+		for _, v := range vs {
+			cs, err := s.Store.ChatConnections(ctx, acc, v.chatID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if slices.ContainsFunc(cs, func(c realtime.Connection) bool { return c.ID == id }) {
+				t.Errorf("gone connection %s still subscribed to chat %s", id, v.chatID)
+			}
+			vcs, err := s.Store.VisitorConnections(ctx, acc, v.id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if slices.ContainsFunc(vcs, func(c realtime.Connection) bool { return c.ID == id }) {
+				t.Errorf("gone connection %s still in visitor %s's set", id, v.id)
+			}
+		}
+	}
+
+	// A vanished visitor comes back and catches up with hello since.
+	for _, v := range vs[:2] {
+		stored, err := s.Store.Messages(ctx, acc, v.chatID, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back := dial(t, v.tab2.name+"-back", v.tab2.url)
+		st := back.call("state", map[string]any{"action": "hello", "since": lastSeen[v.chatID]})
+		msgs, _ := st["messages"].([]any)
+		var seqs []int64
+		for _, m := range msgs {
+			seqs = append(seqs, int64(m.(map[string]any)["seq"].(float64)))
+		}
+		var want []int64
+		for _, m := range stored {
+			if m.Seq > lastSeen[v.chatID] {
+				want = append(want, m.Seq)
+			}
+		}
+		if !slices.Equal(seqs, want) || len(want) == 0 {
+			t.Errorf("%s caught up with seqs %v, want %v (each message missed, once)", back.name, seqs, want)
+		}
+		// And it follows the chat again.
+		opA.call("sent", map[string]any{"action": "sendMessage", "chatId": v.chatID, "text": "welcome back"})
+		back.expect("message", func(f map[string]any) bool { return f["text"] == "welcome back" })
+	}
+
+	// A message whose every append attempt lost its response.
+	v := vs[2]
+	lostAppend.Enable(true)
+	v.stay.send(map[string]any{"action": "sendMessage", "chatId": v.chatID, "clientId": "lost-1", "text": "did this arrive?"})
+	v.stay.expect("error", func(f map[string]any) bool {
+		return f["clientId"] == "lost-1" || f["clientId"] == nil || f["clientId"] == ""
+	})
+	lostAppend.Enable(false)
+	sent := v.stay.call("sent", map[string]any{"action": "sendMessage", "chatId": v.chatID, "clientId": "lost-1", "text": "did this arrive?"})
+	if sent["duplicate"] != true {
+		t.Errorf("the resend was answered %v, want duplicate: the first try was stored", sent)
+	}
+	stored, err := s.Store.Messages(ctx, acc, v.chatID, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, m := range stored {
+		if m.ClientID == "lost-1" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("lost-1 stored %d times, want once", n)
+	}
+	opA.expect("message", func(f map[string]any) bool { return f["clientId"] == "lost-1" && f["seq"] == sent["seq"] })
+}
+
+// client is a WebSocket client that reads frames in the background.
+type client struct {
+	t      *testing.T
+	name   string
+	url    string
+	conn   *websocket.Conn
+	frames chan map[string]any
+}
+
+func dial(t *testing.T, name, u string) *client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	conn, _, err := websocket.Dial(ctx, u, nil)
+	if err != nil {
+		t.Fatalf("%s: dial: %v", name, err)
+	}
+	conn.SetReadLimit(1 << 20)
+	c := &client{t: t, name: name, url: u, conn: conn, frames: make(chan map[string]any, 1000)}
+	go func() {
+		defer close(c.frames)
+		for {
+			_, b, err := conn.Read(context.Background())
+			if err != nil {
+				return
+			}
+			var f map[string]any
+			if json.Unmarshal(b, &f) == nil {
+				c.frames <- f
+			}
+		}
+	}()
+	t.Cleanup(func() { conn.CloseNow() })
+	return c
+}
+
+func (c *client) send(v map[string]any) {
+	c.t.Helper()
+	b, _ := json.Marshal(v)
+	if err := c.conn.Write(context.Background(), websocket.MessageText, b); err != nil {
+		c.t.Fatalf("%s: write: %v", c.name, err)
+	}
+}
+
+// expect waits for the first frame of type typ for which match holds,
+// skipping others; an error frame fails the test unless typ is "error".
+func (c *client) expect(typ string, match func(map[string]any) bool) map[string]any {
+	c.t.Helper()
+	timeout := time.After(20 * time.Second)
+	for {
+		select {
+		case f, ok := <-c.frames:
+			if !ok {
+				c.t.Fatalf("%s: socket closed while waiting for %s", c.name, typ)
+			}
+			if f["type"] == "error" && typ != "error" {
+				c.t.Fatalf("%s: error frame while waiting for %s: %v", c.name, typ, f)
+			}
+			if f["type"] == typ && (match == nil || match(f)) {
+				return f
+			}
+		case <-timeout:
+			c.t.Fatalf("%s: timed out waiting for a %s frame", c.name, typ)
+		}
+	}
+}
+
+// call sends a frame with a clientId and waits for the reply echoing it.
+func (c *client) call(typ string, v map[string]any) map[string]any {
+	c.t.Helper()
+	id, _ := v["clientId"].(string)
+	if id == "" {
+		id = fmt.Sprintf("%s-%d", c.name, time.Now().UnixNano())
+		v["clientId"] = id
+	}
+	c.send(v)
+	return c.expect(typ, func(f map[string]any) bool { return f["clientId"] == id })
+}
+
+func chatOf(f map[string]any) map[string]any { m, _ := f["chat"].(map[string]any); return m }
+
+type httpReply struct {
+	status int
+	body   map[string]any
+}
+
+func httpCall(t *testing.T, method, u, token string, body any) httpReply {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequestWithContext(t.Context(), method, u, rd)
+	req.Header.Set("content-type", "application/json")
+	if token != "" {
+		req.Header.Set("authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	r := httpReply{status: resp.StatusCode}
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &r.body); err != nil {
+			t.Fatalf("%s %s: body is not JSON: %q", method, u, raw)
+		}
+	}
+	return r
+}
+
+func eventually(t *testing.T, ctx context.Context, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		if cond() {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}

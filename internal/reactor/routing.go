@@ -1,0 +1,135 @@
+package reactor
+
+import (
+	"context"
+	"slices"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"parley/internal/chat"
+	"parley/internal/dynamo"
+	"parley/internal/settings"
+)
+
+// Live is the live side of routing (realtime.Hub) that changes in the
+// table set going (issue 6).
+type Live interface {
+	// Drain gives queued chats to personID, or to anyone with room when
+	// personID is empty.
+	Drain(ctx context.Context, accountID, personID string) error
+	// OperatorOffline ends an operator's offline grace.
+	OperatorOffline(ctx context.Context, accountID, personID string) error
+	// QueueMoved tells the visitors queued from seq on their new place.
+	QueueMoved(ctx context.Context, accountID string, from int64)
+}
+
+// queueMoves collects, over one batch, the lowest queue position that
+// moved in each account, so the visitors hear once per batch rather than
+// once per record.
+type queueMoves map[string]int64
+
+// note records a change to a queue item: a chat that joined at seq is told
+// its place; one that left moves everyone after it.
+func (m queueMoves) note(rec events.DynamoDBEventRecord) {
+	img, from := rec.Change.NewImage, int64(0)
+	if rec.EventName == string(events.DynamoDBOperationTypeRemove) {
+		img = rec.Change.OldImage
+	}
+	var q struct {
+		Type      string `dynamodbav:"type"`
+		AccountID string `dynamodbav:"accountId"`
+		Seq       int64  `dynamodbav:"seq"`
+	}
+	if img == nil || dynamo.UnmarshalStreamImage(img, &q) != nil || q.Type != "queued" || q.AccountID == "" {
+		return
+	}
+	from = q.Seq
+	if rec.EventName == string(events.DynamoDBOperationTypeRemove) {
+		from++
+	}
+	if prev, ok := m[q.AccountID]; !ok || from < prev {
+		m[q.AccountID] = from
+	}
+}
+
+// tell sends the queue positions; best effort, since a position is
+// advice and the next move sends it again.
+func (m queueMoves) tell(ctx context.Context, live Live) {
+	for acc, from := range m {
+		live.QueueMoved(ctx, acc, from)
+	}
+}
+
+// timerFired acts on a fired timer the live side owns.
+func (r *Reactor) timerFired(ctx context.Context, img map[string]events.DynamoDBAttributeValue) error {
+	var t struct {
+		AccountID string `dynamodbav:"accountId"`
+		Subject   string `dynamodbav:"subject"`
+		Kind      string `dynamodbav:"kind"`
+	}
+	if err := dynamo.UnmarshalStreamImage(img, &t); err != nil {
+		return err
+	}
+	if t.Kind == chat.TimerOperatorOffline && r.Live != nil {
+		return r.Live.OperatorOffline(ctx, t.AccountID, t.Subject)
+	}
+	return nil
+}
+
+// settingsRouting drains the queue when a settings write gave operators
+// room: auto-assignment switched on, or features.maxChatsPerOperator
+// raised (SPEC §4.2: "as soon as ... the limit rises").
+func (r *Reactor) settingsRouting(ctx context.Context, rec events.DynamoDBEventRecord) error {
+	if r.Live == nil || rec.Change.OldImage == nil {
+		return nil
+	}
+	var before, after dynamo.SettingsRecord
+	if err := dynamo.UnmarshalStreamImage(rec.Change.OldImage, &before); err != nil {
+		return err
+	}
+	if err := dynamo.UnmarshalStreamImage(rec.Change.NewImage, &after); err != nil {
+		return err
+	}
+	old, err := settings.Load([]byte(before.Doc))
+	if err != nil {
+		return nil // an unreadable old version has nothing to compare
+	}
+	doc, err := settings.Load([]byte(after.Doc))
+	if err != nil {
+		return err
+	}
+	f, o := doc.Features, old.Features
+	if f.AutoAssign && (!o.AutoAssign || f.MaxChatsPerOperator > o.MaxChatsPerOperator || f.Multilingual != o.Multilingual) {
+		return r.Live.Drain(ctx, after.AccountID, "")
+	}
+	return nil
+}
+
+// personRouting drains the queue for a person whose own limit rose or who
+// now speaks more languages.
+func (r *Reactor) personRouting(ctx context.Context, rec events.DynamoDBEventRecord) error {
+	if r.Live == nil || rec.Change.OldImage == nil {
+		return nil
+	}
+	type person struct {
+		AccountID string   `dynamodbav:"accountId"`
+		ID        string   `dynamodbav:"id"`
+		Languages []string `dynamodbav:"languages"`
+		ChatLimit *int     `dynamodbav:"chatLimit"`
+	}
+	var before, after person
+	if err := dynamo.UnmarshalStreamImage(rec.Change.OldImage, &before); err != nil {
+		return err
+	}
+	if err := dynamo.UnmarshalStreamImage(rec.Change.NewImage, &after); err != nil {
+		return err
+	}
+	// No personal limit means the account's; either way a rise, or a
+	// removed lower one, may give room.
+	roomier := (before.ChatLimit != nil && (after.ChatLimit == nil || *after.ChatLimit > *before.ChatLimit))
+	moreLanguages := slices.ContainsFunc(after.Languages, func(l string) bool { return !slices.Contains(before.Languages, l) })
+	if !roomier && !moreLanguages {
+		return nil
+	}
+	return r.Live.Drain(ctx, after.AccountID, after.ID)
+}
