@@ -84,7 +84,12 @@ func NewRealtimeStack(scope constructs.Construct, id string, props *RealtimeStac
 			integration = awsapigatewayv2integrations.NewWebSocketLambdaIntegration(jsii.String(route.Function+"Integration"), fn, nil)
 			integrations[route.Function] = integration
 		}
-		api.AddRoute(jsii.String(route.RouteKey), &awsapigatewayv2.WebSocketRouteOptions{Integration: integration})
+		// The handler's return value is the reply frame (state, sent, error
+		// and the rest of docs/websocket.md); API Gateway drops it unless
+		// the route has a response. $connect and $disconnect have none: they
+		// answer the handshake, not a frame.
+		twoWay := route.RouteKey != "$connect" && route.RouteKey != "$disconnect"
+		api.AddRoute(jsii.String(route.RouteKey), &awsapigatewayv2.WebSocketRouteOptions{Integration: integration, ReturnResponse: jsii.Bool(twoWay)})
 	}
 
 	for _, consumer := range routes.Streams {

@@ -51,6 +51,23 @@ func TestWebSocketRoutesMatchTheRoutesTable(t *testing.T) {
 		if got := invokedFunction(props(integration)["IntegrationUri"]); got != functions[route.Function] {
 			t.Errorf("%s: integrates %q, want the %s function %q", route.RouteKey, got, route.Function, functions[route.Function])
 		}
+		// Every frame route returns its reply through a route response;
+		// without one API Gateway drops what the handler returns.
+		twoWay := route.RouteKey != "$connect" && route.RouteKey != "$disconnect"
+		if got := p["RouteResponseSelectionExpression"]; twoWay != (got == "$default") {
+			t.Errorf("%s: route response selection %v, want $default: %v", route.RouteKey, got, twoWay)
+		}
+	}
+	responses := map[string]bool{}
+	for _, r := range resources("realtime", "AWS::ApiGatewayV2::RouteResponse") {
+		p := props(r)
+		if p["RouteResponseKey"] != "$default" {
+			t.Errorf("route response key %v, want $default", p["RouteResponseKey"])
+		}
+		responses[fmt.Sprint(p["RouteId"])] = true
+	}
+	if want := len(routes.WebSocket) - 2; len(responses) != want {
+		t.Errorf("%d routes have a route response, want %d (every route but $connect and $disconnect)", len(responses), want)
 	}
 }
 

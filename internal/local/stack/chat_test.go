@@ -443,7 +443,17 @@ func TestConversation(t *testing.T) {
 		t.Fatalf("close: %v", f)
 	}
 	vis.expect("chat", func(f map[string]any) bool { return chatOf(f)["status"] == "closed" })
-	day := time.Now().In(time.FixedZone("", 0)).Format(time.DateOnly)
+	// The day the chat started in the account's time zone (set above),
+	// which is what a bare date means to the history.
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	startedAt, err := time.Parse(time.RFC3339, chatOf(started)["startedAt"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := startedAt.In(berlin).Format(time.DateOnly)
 	for _, q := range []string{"", "?status=closed", "?category=Sales%20%2F%20Upgrade&rating=poor&operatorId=" + w.op1.id, "?from=" + day + "&to=" + day} {
 		r := call(t, "GET", w.api+"/chats"+q, w.admin, nil)
 		items, _ := r.Body["items"].([]any)
