@@ -189,6 +189,9 @@ func (s *Service) PostStarting(ctx context.Context, p Party, chatID, clientID, t
 			backoff(ctx, attempt)
 		}
 		if c, err = s.participantChat(ctx, p, chatID); err != nil {
+			if apperr.CodeOf(err) == apperr.NotFound && p.Kind == FromOperator && s.tookFirst(ctx, p, chatID) {
+				err = ErrTaken
+			}
 			return
 		}
 		if p.Kind == FromVisitor && !c.Open() {
@@ -228,21 +231,66 @@ func (s *Service) PostStarting(ctx context.Context, p Party, chatID, clientID, t
 	return
 }
 
-// participantChat reads a chat the party may write in: the visitor's own,
-// or for staff any chat of the account (whether they may act on it is the
-// caller's check). Errors: apperr.NotFound.
+// participantChat reads a chat the party may act on: the visitor's own,
+// or for staff a chat they see (Sees), so hideOthersChats, multilingual
+// mode and departments bind every action, reads included, and not only
+// the workplace's lists. Whether the action itself is theirs (leading
+// the chat, managing) is the caller's check. Errors: apperr.NotFound, for
+// a chat hidden from the party too, so its existence is never confirmed.
 func (s *Service) participantChat(ctx context.Context, p Party, id string) (Chat, error) {
+	notFound := apperr.New(apperr.NotFound, "chat not found")
 	if !ValidID(id) {
-		return Chat{}, apperr.New(apperr.NotFound, "chat not found")
+		return Chat{}, notFound
 	}
 	c, err := s.Store.Chat(ctx, p.AccountID, id)
 	if err != nil {
 		return Chat{}, err
 	}
 	if p.Kind == FromVisitor && c.VisitorID != p.ID {
-		return Chat{}, apperr.New(apperr.NotFound, "chat not found") // never confirm another visitor's chat
+		return Chat{}, notFound
+	}
+	if ok, err := s.sees(ctx, p, c); err != nil || !ok {
+		if err == nil {
+			err = notFound
+		}
+		return Chat{}, err
 	}
 	return c, nil
+}
+
+// sees is Sees for staff member p, reading only what decides: nothing for
+// a visitor, a manager or the chat's own operator (the message path), the
+// settings otherwise, and p's profile only when a language or department
+// can hide the chat.
+func (s *Service) sees(ctx context.Context, p Party, c Chat) (bool, error) {
+	if p.Kind != FromOperator || p.Manages() || (c.OperatorID != "" && c.OperatorID == p.ID) {
+		return true, nil
+	}
+	doc, err := s.Settings(ctx, p.AccountID)
+	if err != nil {
+		return false, err
+	}
+	prof := Operator{ID: p.ID}
+	if doc.Features.Multilingual || c.DepartmentID != "" {
+		if prof, err = s.Profile(ctx, p); err != nil {
+			return false, err
+		}
+	}
+	return Sees(doc, p, prof, c), nil
+}
+
+// tookFirst reports whether a chat hidden from op now is one they saw
+// while it waited and another operator took it (hideOthersChats hides it
+// the moment it is taken): the loser of a take race is told it was taken,
+// not that it does not exist.
+func (s *Service) tookFirst(ctx context.Context, op Party, chatID string) bool {
+	c, err := s.Store.Chat(ctx, op.AccountID, chatID)
+	if err != nil || c.Status == Waiting || c.OperatorID == "" {
+		return false
+	}
+	c.Status, c.OperatorID = Waiting, ""
+	ok, err := s.sees(ctx, op, c)
+	return err == nil && ok
 }
 
 // Chat returns a chat the party belongs to: the visitor's own, any of the
@@ -256,6 +304,9 @@ func (s *Service) Chat(ctx context.Context, p Party, chatID string) (Chat, error
 func (s *Service) Take(ctx context.Context, op Party, chatID string) (Chat, error) {
 	for range maxRaces {
 		c, err := s.participantChat(ctx, op, chatID)
+		if apperr.CodeOf(err) == apperr.NotFound && s.tookFirst(ctx, op, chatID) {
+			return Chat{}, ErrTaken
+		}
 		if err != nil {
 			return Chat{}, err
 		}
@@ -389,10 +440,15 @@ func (s *Service) MarkRead(ctx context.Context, p Party, chatID string, seq int6
 		if seq < 1 || seq > c.Seq {
 			return c, apperr.New(apperr.Invalid, "seq must be between 1 and %d", c.Seq)
 		}
-		if p.Kind == FromVisitor {
+		switch {
+		case p.Kind == FromVisitor:
 			c.VisitorRead = max(c.VisitorRead, seq)
-		} else {
+		case c.OperatorID == p.ID:
 			c.OperatorRead = max(c.OperatorRead, seq)
+		default:
+			// A manager or colleague looking on has not read it for the
+			// chat's operator.
+			return c, apperr.New(apperr.Conflict, "only the chat's operator marks it read")
 		}
 		return c, nil
 	})
@@ -666,7 +722,9 @@ func Sees(doc settings.Document, p Party, prof Operator, c Chat) bool {
 	if doc.Features.Multilingual && !slices.Contains(prof.Languages, c.Language) {
 		return false
 	}
-	if c.Status == Waiting {
+	if c.Status == Waiting || c.OperatorID == "" {
+		// Nobody's yet (or ever, as an offline request): offered to the
+		// department's operators, or to every operator.
 		return c.DepartmentID == "" || slices.Contains(prof.Departments, c.DepartmentID)
 	}
 	return SeesOthers(doc, p)
@@ -677,24 +735,10 @@ func SeesOthers(doc settings.Document, p Party) bool {
 	return !doc.Features.HideOthersChats || p.Manages()
 }
 
-// Get returns one chat with its transcript for the history (staff).
-// Operators under hideOthersChats see only their own chats and waiting
-// ones. Errors: apperr.NotFound.
+// Get returns one chat with its transcript for the history (staff), when
+// the party sees it (Sees). Errors: apperr.NotFound.
 func (s *Service) Get(ctx context.Context, p Party, chatID string) (Chat, []Message, error) {
-	c, ms, err := s.Messages(ctx, p, chatID, 0)
-	if err != nil {
-		return Chat{}, nil, err
-	}
-	if c.OperatorID != "" && c.OperatorID != p.ID {
-		doc, err := s.Settings(ctx, p.AccountID)
-		if err != nil {
-			return Chat{}, nil, err
-		}
-		if !SeesOthers(doc, p) {
-			return Chat{}, nil, apperr.New(apperr.NotFound, "chat not found")
-		}
-	}
-	return c, ms, nil
+	return s.Messages(ctx, p, chatID, 0)
 }
 
 // History lists chats for the history page. Operators under

@@ -285,6 +285,12 @@ func (h *Hub) chatAction(ctx context.Context, c Connection, p chat.Party, f Fram
 		if err != nil {
 			return ChatFrame{}, err
 		}
+		if p.Kind == chat.FromOperator && ch.OperatorID != "" && ch.OperatorID != p.ID {
+			// Only the one who answers types to the visitor (anyone may
+			// while it waits: the first to answer takes it); a colleague
+			// looking on would show the visitor a reply that never comes.
+			return ChatFrame{}, apperr.New(apperr.Conflict, "only the chat's operator can type in it")
+		}
 		typing := f.Typing
 		h.fanout(ctx, ch, encode(ChatFrame{Type: "typing", ChatID: f.ChatID, From: &Party{Kind: string(p.Kind), ID: p.ID}, Typing: &typing}), c.ID, false)
 		return ChatFrame{}, nil

@@ -211,9 +211,16 @@ func TestRedirect(t *testing.T) {
 	if f := op1.call("error", map[string]any{"action": "redirect", "chatId": chatID, "operatorId": "nobody"}); code(f) != "not_found" {
 		t.Fatalf("redirect to an unknown operator: %v", f)
 	}
+	// Under hideOthersChats (the chat world's setting) op1's chat does not
+	// exist for op2; without it, it is not theirs to redirect.
+	if f := op2.call("error", map[string]any{"action": "redirect", "chatId": chatID, "operatorId": w.op2.id}); code(f) != "not_found" {
+		t.Fatalf("an operator redirected another's hidden chat: %v", f)
+	}
+	w.patch(t, "features", map[string]any{"hideOthersChats": false})
 	if f := op2.call("error", map[string]any{"action": "redirect", "chatId": chatID, "operatorId": w.op2.id}); code(f) != "conflict" {
 		t.Fatalf("an operator redirected another's chat: %v", f)
 	}
+	w.patch(t, "features", map[string]any{"hideOthersChats": true})
 	f := op1.call("chat", map[string]any{"action": "redirect", "chatId": chatID, "operatorId": w.op2.id})
 	if c := chatOf(f); c["status"] != "active" || c["operatorId"] != w.op2.id {
 		t.Fatalf("redirect to op2: %v", f)

@@ -378,6 +378,30 @@ func TestConversation(t *testing.T) {
 	if r := call(t, "GET", w.api+"/chats/"+chatID, w.op2.token, nil); r.Status != 404 {
 		t.Fatalf("op2 opened op1's chat: %+v", r)
 	}
+	// Nor over the WebSocket: the transcript, typing and read marks of a
+	// hidden chat answer not_found, as if it did not exist.
+	for _, action := range []map[string]any{
+		{"action": "history", "chatId": chatID},
+		{"action": "typing", "chatId": chatID, "typing": true},
+		{"action": "read", "chatId": chatID, "seq": lastSeq},
+	} {
+		if f := op2.call("error", action); f["error"].(map[string]any)["code"] != "not_found" {
+			t.Fatalf("op2 %s on op1's hidden chat: %v", action["action"], f)
+		}
+	}
+	// The administrator sees it, but neither types in it nor marks it
+	// read for op1.
+	if f := adm.call("messages", map[string]any{"action": "history", "chatId": chatID}); len(f["messages"].([]any)) == 0 {
+		t.Fatalf("the administrator's history of the chat: %v", f)
+	}
+	for _, action := range []map[string]any{
+		{"action": "typing", "chatId": chatID, "typing": true},
+		{"action": "read", "chatId": chatID, "seq": lastSeq},
+	} {
+		if f := adm.call("error", action); f["error"].(map[string]any)["code"] != "conflict" {
+			t.Fatalf("the administrator's %s in op1's chat: %v", action["action"], f)
+		}
+	}
 
 	// Priority follows the visitor's page; teleport reaches the visitor.
 	vis.send(map[string]any{"action": "page", "url": "https://acme.example/about"})

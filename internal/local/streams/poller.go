@@ -281,11 +281,14 @@ func (p *Poller) defaults() {
 	}
 }
 
+// logFailure logs where the discarded records are, as the on-failure
+// queue's message would in AWS, and never the records themselves: their
+// images hold settings documents with every secret of an account.
 func (p *Poller) logFailure(_ context.Context, f Failure) {
-	p.Logger.Error("streams: records discarded after retries (in AWS they would go to the on-failure queue)",
+	p.Logger.Error("streams: records discarded after retries (in AWS their position would go to the on-failure queue)",
 		"stream", f.StreamARN, "shard", f.ShardID,
 		"first", f.FirstSequenceNumber, "last", f.LastSequenceNumber,
-		"attempts", f.Attempts, "err", f.Err, "payload", string(f.Payload))
+		"attempts", f.Attempts, "err", f.Err)
 }
 
 func (p *Poller) listShards(ctx context.Context, arn string) ([]types.Shard, error) {
