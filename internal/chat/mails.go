@@ -184,7 +184,7 @@ func (s *Service) SendTranscript(ctx context.Context, v Party, chatID, email str
 	if email, err = CheckEmail(email); err != nil {
 		return Chat{}, err
 	}
-	c, ms, err := s.Messages(ctx, v, chatID, 0)
+	c, ms, err := s.Messages(ctx, v, chatID, 0, 0)
 	if err != nil {
 		return Chat{}, err
 	}

@@ -619,26 +619,27 @@ type People interface {
 	IsStaff(ctx context.Context, accountID, personID string) error
 }
 
-// Messages returns a chat's messages after seq, for a party of the chat.
-// Errors: apperr.NotFound.
-func (s *Service) Messages(ctx context.Context, p Party, chatID string, after int64) (Chat, []Message, error) {
+// Messages returns a chat's messages after seq, at most limit of them (0:
+// all), for a party of the chat. Errors: apperr.NotFound.
+func (s *Service) Messages(ctx context.Context, p Party, chatID string, after int64, limit int) (Chat, []Message, error) {
 	c, err := s.participantChat(ctx, p, chatID)
 	if err != nil {
 		return Chat{}, nil, err
 	}
-	ms, err := s.Store.Messages(ctx, p.AccountID, c.ID, max(after, 0), 0)
+	ms, err := s.Store.Messages(ctx, p.AccountID, c.ID, max(after, 0), max(limit, 0))
 	return c, ms, err
 }
 
 // Resume is what a reconnecting visitor missed: their latest chat while it
 // is open, or closed less than ReadGrace ago with messages they have not
-// read, and its messages after seq. ok is false when there is none.
-func (s *Service) Resume(ctx context.Context, v Party, after int64) (c Chat, ms []Message, ok bool, err error) {
+// read, and its messages after seq (at most limit, 0: all). ok is false
+// when there is none.
+func (s *Service) Resume(ctx context.Context, v Party, after int64, limit int) (c Chat, ms []Message, ok bool, err error) {
 	id, err := s.Store.OpenChatID(ctx, v.AccountID, v.ID)
 	if err != nil || id == "" {
 		return Chat{}, nil, false, err
 	}
-	c, ms, err = s.Messages(ctx, v, id, after)
+	c, ms, err = s.Messages(ctx, v, id, after, limit)
 	if apperr.CodeOf(err) == apperr.NotFound {
 		return Chat{}, nil, false, nil
 	}
@@ -738,7 +739,7 @@ func SeesOthers(doc settings.Document, p Party) bool {
 // Get returns one chat with its transcript for the history (staff), when
 // the party sees it (Sees). Errors: apperr.NotFound.
 func (s *Service) Get(ctx context.Context, p Party, chatID string) (Chat, []Message, error) {
-	return s.Messages(ctx, p, chatID, 0)
+	return s.Messages(ctx, p, chatID, 0, 0)
 }
 
 // History lists chats for the history page. Operators under

@@ -231,7 +231,7 @@ func TestReadGraceEnds(t *testing.T) {
 		want  bool
 	}{{0, true}, {chat.ReadGrace - time.Minute, true}, {chat.ReadGrace, true}, {chat.ReadGrace + time.Second, false}, {30 * 24 * time.Hour, false}} {
 		now = closedAt.Add(tc.after)
-		got, _, ok, err := svc.Resume(ctx, v, 0)
+		got, _, ok, err := svc.Resume(ctx, v, 0, 0)
 		if err != nil || ok != tc.want || (ok && got.ID != c.ID) {
 			t.Fatalf("resume %v after the close: ok %v (%v), want %v", tc.after, ok, err, tc.want)
 		}
@@ -242,7 +242,7 @@ func TestReadGraceEnds(t *testing.T) {
 	if _, err := svc.MarkRead(ctx, v, c.ID, got.Seq); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, ok, err := svc.Resume(ctx, v, 0); err != nil || ok {
+	if _, _, ok, err := svc.Resume(ctx, v, 0, 0); err != nil || ok {
 		t.Fatalf("a chat read to the end resumed: %v %v", ok, err)
 	}
 }

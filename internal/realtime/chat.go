@@ -102,18 +102,21 @@ type ChatFrame struct {
 	Chat     *ChatView     `json:"chat,omitempty"`
 	Messages []MessageView `json:"messages,omitempty"`
 	*WorkplaceView
-	ChatID     string    `json:"chatId,omitempty"`
-	Seq        int64     `json:"seq,omitempty"`
-	From       *Party    `json:"from,omitempty"`
-	Text       string    `json:"text,omitempty"`
-	At         time.Time `json:"at,omitzero"`
-	Typing     *bool     `json:"typing,omitempty"`
-	URL        string    `json:"url,omitempty"`
-	Presence   string    `json:"presence,omitempty"`
-	VisitorID  string    `json:"visitorId,omitempty"`
-	Duplicate  bool      `json:"duplicate,omitempty"`
-	Action     string    `json:"action,omitempty"`
-	Transcript bool      `json:"transcript,omitempty"`
+	ChatID    string    `json:"chatId,omitempty"`
+	Seq       int64     `json:"seq,omitempty"`
+	From      *Party    `json:"from,omitempty"`
+	Text      string    `json:"text,omitempty"`
+	At        time.Time `json:"at,omitzero"`
+	Typing    *bool     `json:"typing,omitempty"`
+	URL       string    `json:"url,omitempty"`
+	Presence  string    `json:"presence,omitempty"`
+	VisitorID string    `json:"visitorId,omitempty"`
+	Duplicate bool      `json:"duplicate,omitempty"`
+	// More says a frame's messages are the first of several pages: ask
+	// history with since = the last seq received for the next.
+	More       bool   `json:"more,omitempty"`
+	Action     string `json:"action,omitempty"`
+	Transcript bool   `json:"transcript,omitempty"`
 	// Position is a queued chat's place in the common queue (1: next),
 	// WaitSeconds the estimated wait, absent when the pace is unknown.
 	Position    int64 `json:"position,omitempty"`
@@ -164,11 +167,43 @@ func viewTemplates(ts []templates.Template) []TemplateView {
 }
 
 // WorkplaceView is an operator's state: the lists are always present.
+// Omitted counts what did not fit in the frame (see fit), by list.
 type WorkplaceView struct {
-	Waiting []ChatView `json:"waiting"`
-	Queued  []ChatView `json:"queued"`
-	Mine    []ChatView `json:"mine"`
-	Others  []ChatView `json:"others"`
+	Waiting []ChatView     `json:"waiting"`
+	Queued  []ChatView     `json:"queued"`
+	Mine    []ChatView     `json:"mine"`
+	Others  []ChatView     `json:"others"`
+	Omitted map[string]int `json:"omitted,omitempty"`
+}
+
+// MaxMessageBytes is API Gateway's limit on one WebSocket message.
+const MaxMessageBytes = 128 << 10
+
+// fit drops chats from the ends of the lists until the frame f (holding
+// w) encodes within MaxMessageBytes, and counts them in Omitted, so a
+// busy account's workplace still arrives: others' chats go first, then
+// the newest of the queue, then the newest waiting; the operator's own
+// chats always stay. It returns the encoding.
+func (w *WorkplaceView) fit(f ChatFrame) []byte {
+	b := encode(f)
+	for _, list := range []struct {
+		name  string
+		chats *[]ChatView
+	}{{"others", &w.Others}, {"queued", &w.Queued}, {"waiting", &w.Waiting}} {
+		for len(b) > MaxMessageBytes && len(*list.chats) > 0 {
+			// Drop in proportion to the excess, at least one: a few
+			// encodings, not one per chat.
+			n := max(1, len(*list.chats)*(len(b)-MaxMessageBytes)/len(b))
+			n = min(n, len(*list.chats))
+			*list.chats = (*list.chats)[:len(*list.chats)-n]
+			if w.Omitted == nil {
+				w.Omitted = map[string]int{}
+			}
+			w.Omitted[list.name] += n
+			b = encode(f)
+		}
+	}
+	return b
 }
 
 func encode(f ChatFrame) []byte {
@@ -210,12 +245,34 @@ func viewMessage(m chat.Message) MessageView {
 	return MessageView{ChatID: m.ChatID, Seq: m.Seq, ClientID: m.ClientID, From: Party{Kind: string(m.From), ID: m.SenderID}, Text: m.Text, At: m.At}
 }
 
-func viewMessages(ms []chat.Message) []MessageView {
-	out := make([]MessageView, 0, len(ms))
+// framePageMessages and framePageBytes bound the messages one frame
+// carries (state, chat, messages): API Gateway refuses a message over 128
+// KB, and a long chat of long messages is well over it. The bytes leave
+// room for the rest of the frame (the chat, the envelope).
+const (
+	framePageMessages = 200
+	framePageBytes    = 96 << 10
+)
+
+// messagesPage views the first of ms that fit in one frame; more reports
+// that there are others, which the client asks for with history since the
+// last seq it got. At least one message is always included: one text is
+// at most MaxTextBytes, well within a frame.
+func messagesPage(ms []chat.Message) (out []MessageView, more bool) {
+	out = make([]MessageView, 0, len(ms))
+	size := 0
 	for _, m := range ms {
-		out = append(out, viewMessage(m))
+		v := viewMessage(m)
+		b, err := json.Marshal(v)
+		if err != nil {
+			return out, true
+		}
+		if size += len(b) + 1; size > framePageBytes && len(out) > 0 {
+			return out, true
+		}
+		out = append(out, v)
 	}
-	return out
+	return out, len(ms) >= framePageMessages
 }
 
 // visitorActions and staffActions are who may send what; anything else is
@@ -252,7 +309,16 @@ func (h *Hub) handleChat(ctx context.Context, c Connection, raw []byte) ([]byte,
 		reply = ChatFrame{Type: "ok", Action: f.Action}
 	}
 	reply.ClientID = f.ClientID
-	return encode(reply), nil
+	out := encode(reply)
+	if len(out) > MaxMessageBytes && reply.WorkplaceView != nil {
+		out = reply.WorkplaceView.fit(reply)
+	}
+	if len(out) > MaxMessageBytes {
+		// API Gateway would refuse it and the client would hear nothing.
+		h.Log.ErrorContext(ctx, "reply frame over the message limit", "action", f.Action, "bytes", len(out))
+		return ErrorFrame(apperr.New(apperr.TooLarge, "the answer does not fit in one message"), f.ClientID), nil
+	}
+	return out, nil
 }
 
 func (h *Hub) chatAction(ctx context.Context, c Connection, p chat.Party, f Frame) (ChatFrame, error) {
@@ -272,12 +338,14 @@ func (h *Hub) chatAction(ctx context.Context, c Connection, p chat.Party, f Fram
 			h.queuedAtStart(ctx, ch)
 		}
 		if !started {
-			_, first, err = s.Messages(ctx, p, ch.ID, 0)
+			_, first, err = s.Messages(ctx, p, ch.ID, 0, framePageMessages)
 			if err != nil {
 				return ChatFrame{}, err
 			}
 		}
-		return ChatFrame{Type: "chat", Chat: viewChat(ch, true), Messages: viewMessages(first)}, nil
+		out := ChatFrame{Type: "chat", Chat: viewChat(ch, true)}
+		out.Messages, out.More = messagesPage(first)
+		return out, nil
 	case "sendMessage":
 		return h.sendMessage(ctx, c, p, f)
 	case "typing":
@@ -340,11 +408,13 @@ func (h *Hub) chatAction(ctx context.Context, c Connection, p chat.Party, f Fram
 		}
 		return ChatFrame{}, nil
 	case "history":
-		ch, ms, err := s.Messages(ctx, p, f.ChatID, f.Since)
+		ch, ms, err := s.Messages(ctx, p, f.ChatID, f.Since, framePageMessages)
 		if err != nil {
 			return ChatFrame{}, err
 		}
-		return ChatFrame{Type: "messages", Chat: viewChat(ch, p.Kind == chat.FromVisitor), Messages: viewMessages(ms)}, nil
+		out := ChatFrame{Type: "messages", Chat: viewChat(ch, p.Kind == chat.FromVisitor)}
+		out.Messages, out.More = messagesPage(ms)
+		return out, nil
 	case "take":
 		ch, err := s.Take(ctx, p, f.ChatID)
 		if err != nil {
@@ -452,7 +522,7 @@ func (h *Hub) hello(ctx context.Context, c Connection, p chat.Party, f Frame) (C
 		if err := h.announceVisitor(ctx, p, f.Page); err != nil {
 			return ChatFrame{}, err
 		}
-		ch, ms, ok, err := s.Resume(ctx, p, f.Since)
+		ch, ms, ok, err := s.Resume(ctx, p, f.Since, framePageMessages)
 		if err != nil || !ok {
 			return out, err
 		}
@@ -461,7 +531,8 @@ func (h *Hub) hello(ctx context.Context, c Connection, p chat.Party, f Frame) (C
 				return ChatFrame{}, err
 			}
 		}
-		out.Chat, out.Messages = viewChat(ch, true), viewMessages(ms)
+		out.Chat = viewChat(ch, true)
+		out.Messages, out.More = messagesPage(ms)
 		return out, nil
 	}
 	// An operator coming online takes the oldest queued chats they may
@@ -546,7 +617,7 @@ func (h *Hub) sendMessage(ctx context.Context, c Connection, p chat.Party, f Fra
 		}
 		// The greeting opened the chat before this message: the visitor's
 		// connections get it like any message.
-		_, first, err := h.Chats.Service.Messages(ctx, p, ch.ID, 0)
+		_, first, err := h.Chats.Service.Messages(ctx, p, ch.ID, 0, int(m.Seq))
 		if err != nil {
 			return ChatFrame{}, err
 		}

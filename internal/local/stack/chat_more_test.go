@@ -2,9 +2,11 @@ package stack_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -449,4 +451,58 @@ func TestGoneConnection(t *testing.T) {
 	}
 	op1.call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "still here"})
 	vis.expect("message", func(f map[string]any) bool { return f["text"] == "still here" })
+}
+
+// TestLongChatPages: a chat whose messages add up to more than one
+// WebSocket message may carry (API Gateway: 128 KB) reaches a reconnecting
+// visitor in pages: hello gives the first with more, history the rest,
+// every frame under the limit, every message once and in order.
+func TestLongChatPages(t *testing.T) {
+	w := newChatWorld(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg := w.config(t, "")
+	token := cfg.Body["visitorToken"].(string)
+	vis := dialWS(t, ctx, "visitor", w.s.WebSocketURL+"?visitorToken="+url.QueryEscape(token))
+	chatID := chatOf(vis.call("chat", map[string]any{"action": "startChat"}))["id"].(string)
+	const long = 12
+	text := strings.Repeat("long line ", 1500) // 15,000 bytes
+	var last float64
+	for i := range long {
+		f := vis.call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": fmt.Sprintf("%d %s", i, text)})
+		last = f["seq"].(float64)
+	}
+
+	again := dialWS(t, ctx, "visitor again", w.s.WebSocketURL+"?visitorToken="+url.QueryEscape(token))
+	st := again.call("state", map[string]any{"action": "hello", "since": 0})
+	seen := []float64{}
+	take := func(f map[string]any) {
+		b, _ := json.Marshal(f)
+		if len(b) > 128<<10 {
+			t.Fatalf("a frame of %d bytes: over API Gateway's message limit", len(b))
+		}
+		for _, m := range f["messages"].([]any) {
+			seen = append(seen, m.(map[string]any)["seq"].(float64))
+		}
+	}
+	take(st)
+	if st["more"] != true {
+		t.Fatalf("hello carried %d messages of a %v-message chat without more", len(seen), last)
+	}
+	for more, pages := true, 1; more; pages++ {
+		if pages > long {
+			t.Fatalf("history does not end: %d pages", pages)
+		}
+		f := again.call("messages", map[string]any{"action": "history", "chatId": chatID, "since": seen[len(seen)-1]})
+		take(f)
+		more = f["more"] == true
+	}
+	for i, seq := range seen {
+		if seq != float64(i+1) {
+			t.Fatalf("the pages gave seq %v at %d: %v", seq, i, seen)
+		}
+	}
+	if seen[len(seen)-1] != last {
+		t.Fatalf("the pages end at seq %v, the chat at %v", seen[len(seen)-1], last)
+	}
 }
