@@ -25,7 +25,6 @@ type departmentView struct {
 	ID        string    `json:"id"`
 	Name      string    `json:"name"`
 	CreatedAt time.Time `json:"createdAt"`
-	Members   []string  `json:"members,omitempty"`
 }
 
 func viewDepartment(d account.Department) departmentView {
@@ -65,12 +64,17 @@ func (h departmentHandlers) get(ctx context.Context, r Request) (Response, error
 	if err != nil {
 		return Response{}, err
 	}
-	v := viewDepartment(d)
-	v.Members = members
-	if v.Members == nil {
-		v.Members = []string{}
+	if members == nil {
+		members = []string{}
 	}
-	return OK(v), nil
+	// members is always present here, [] for none: it used to be an
+	// omitempty field of departmentView, which dropped an empty list
+	// despite the [] set for it, so a department without members came
+	// without the array clients read.
+	return OK(struct {
+		departmentView
+		Members []string `json:"members"`
+	}{viewDepartment(d), members}), nil
 }
 
 func (h departmentHandlers) rename(ctx context.Context, r Request) (Response, error) {
