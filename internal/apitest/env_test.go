@@ -9,13 +9,17 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	acct "parley/internal/account"
 	"parley/internal/auth"
+	"parley/internal/local/seslocal"
 	"parley/internal/local/stack"
 	"parley/internal/local/streams"
 	"parley/internal/local/testenv"
@@ -70,7 +74,11 @@ func newEnv(t *testing.T) *env {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	s, err := stack.Start(ctx, stack.Options{Root: root, DynamoDBEndpoint: dbEndpoint, SESEndpoint: sesEndpoint,
-		Table: testenv.TableName(t), TokenSecret: tokenSecret, StreamStart: streams.TrimHorizon})
+		Table: testenv.TableName(t), TokenSecret: tokenSecret, StreamStart: streams.TrimHorizon,
+		// Requests may claim a source address (req.From), for the IP
+		// allowlist and the per-address limits; without the header the
+		// address is the TCP peer, as in API Gateway.
+		TrustForwardedFor: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,23 +121,17 @@ type req struct {
 	Body         any
 	ContentType  string
 	Headers      map[string]string
+	From         string // the source address the gateway reports; "" is the TCP peer
 }
 
 // do sends r through the local gateway and checks the exchange against the
 // document; a mismatch fails the test.
 func (e *env) do(r req) reply {
 	e.t.Helper()
-	return e.send(r, true)
+	return e.send(r)
 }
 
-// raw sends r without checking it: for the routes of other issues
-// (sign-up), which this document does not describe.
-func (e *env) raw(r req) reply {
-	e.t.Helper()
-	return e.send(r, false)
-}
-
-func (e *env) send(r req, check bool) reply {
+func (e *env) send(r req) reply {
 	e.t.Helper()
 	var body []byte
 	contentType := r.ContentType
@@ -163,6 +165,9 @@ func (e *env) send(r req, check bool) reply {
 	for k, v := range r.Headers {
 		hr.Header.Set(k, v)
 	}
+	if r.From != "" {
+		hr.Header.Set("X-Forwarded-For", r.From)
+	}
 	resp, err := http.DefaultClient.Do(hr)
 	if err != nil {
 		e.t.Fatal(err)
@@ -179,9 +184,7 @@ func (e *env) send(r req, check bool) reply {
 		}
 		out.Body, _ = v.(map[string]any)
 	}
-	if check {
-		e.check(r.Method, hr.URL, contentType, body, out)
-	}
+	e.check(r.Method, hr.URL, contentType, body, out)
 	return out
 }
 
@@ -215,9 +218,22 @@ func expect(t *testing.T, what string, r reply, status int) reply {
 	return r
 }
 
-// account is a signed-up account with its administrator's token.
+// account is a signed-up account with its administrator's e-mail,
+// access token and refresh token.
 type account struct {
-	ID, AdminID, Admin string
+	ID, AdminID, Admin  string
+	AdminEmail, Refresh string
+}
+
+// adminPassword is every signed-up administrator's password.
+const adminPassword = "correct horse battery staple"
+
+var uniques atomic.Int64
+
+// uniqueEmail is an address no other test uses: the local SES is shared by
+// every test of the run.
+func uniqueEmail(prefix string) string {
+	return fmt.Sprintf("%s-%d-%d@example.com", prefix, time.Now().UnixNano(), uniques.Add(1))
 }
 
 var signUps sync.Mutex
@@ -228,13 +244,14 @@ func (e *env) signUp(plan string) account {
 	e.t.Helper()
 	signUps.Lock() // argon2id is heavy: one at a time leaves the machine to the rest
 	defer signUps.Unlock()
-	email := fmt.Sprintf("admin-%d@example.com", time.Now().UnixNano())
-	r := e.raw(req{Method: "POST", Path: "/v1/accounts", Body: map[string]any{
-		"companyName": "Acme", "email": email, "password": "correct horse battery staple", "plan": plan, "language": "ru"}})
+	email := uniqueEmail("admin")
+	r := e.do(req{Method: "POST", Path: "/v1/accounts", Body: map[string]any{
+		"companyName": "Acme", "email": email, "password": adminPassword, "plan": plan, "language": "ru"}})
 	expect(e.t, "sign-up", r, 201)
 	acc := r.Body["account"].(map[string]any)
 	user := r.Body["user"].(map[string]any)
-	return account{ID: acc["id"].(string), AdminID: user["id"].(string), Admin: r.Body["token"].(string)}
+	return account{ID: acc["id"].(string), AdminID: user["id"].(string), Admin: r.Body["token"].(string),
+		AdminEmail: email, Refresh: r.Body["refreshToken"].(string)}
 }
 
 // staff adds a person with role to the account and signs them in: the
@@ -242,8 +259,8 @@ func (e *env) signUp(plan string) account {
 func (e *env) staff(a account, role routes.Role) (token, personID string) {
 	e.t.Helper()
 	ctx := context.Background()
-	p := acct.Person{AccountID: a.ID, ID: acct.NewID(), Email: fmt.Sprintf("%s-%d@example.com", role, time.Now().UnixNano()),
-		Name: string(role), Role: role, Status: acct.StatusActive, InterfaceLanguage: "ru", Languages: []string{"ru"}}
+	p := acct.Person{AccountID: a.ID, ID: acct.NewID(), Email: uniqueEmail(string(role)),
+		Name: string(role), Role: role, Status: acct.StatusActive, InterfaceLanguage: "ru", Languages: []string{"ru"}, CreatedAt: time.Now().UTC()}
 	if err := e.stack.Store.AddPerson(ctx, p); err != nil {
 		e.t.Fatal(err)
 	}
@@ -266,4 +283,59 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatalf("timed out waiting for %s", what)
+}
+
+var linkPattern = regexp.MustCompile(`#set-password=([A-Za-z0-9_%-]+)`)
+
+// mailedLink waits for a mail to `to` whose subject holds subject and
+// whose text holds a set-password link not in seen, and returns the link's
+// secret.
+func (e *env) mailedLink(to, subject string, seen ...string) string {
+	e.t.Helper()
+	var secret string
+	eventually(e.t, "a mail to "+to+" about "+subject, func() bool {
+		for _, m := range e.mails(to) {
+			found := linkPattern.FindStringSubmatch(m.Body.Text)
+			if !strings.Contains(m.Subject, subject) || found == nil {
+				continue
+			}
+			s, err := url.QueryUnescape(found[1])
+			if err != nil || slices.Contains(seen, s) {
+				continue
+			}
+			secret = s
+			return true
+		}
+		return false
+	})
+	return secret
+}
+
+// mails are the mails the local SES holds for one address.
+func (e *env) mails(to string) []seslocal.Mail {
+	e.t.Helper()
+	all, err := seslocal.Store(context.Background(), e.stack.SESEndpoint)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var out []seslocal.Mail
+	for _, m := range all {
+		if slices.Contains(m.To(), to) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// issueLink stores a set-password link for a person, as an invitation
+// would, and returns its secret: for tests that need a link but not the
+// mail.
+func (e *env) issueLink(accountID, personID string) string {
+	e.t.Helper()
+	secret, hash := auth.NewSecret()
+	if err := e.stack.Store.IssueLink(context.Background(), acct.Link{Hash: hash, AccountID: accountID, PersonID: personID,
+		Kind: acct.LinkInvite, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+		e.t.Fatal(err)
+	}
+	return secret
 }

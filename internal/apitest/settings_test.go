@@ -274,7 +274,9 @@ func TestRefusedWriteIsAllOrNothing(t *testing.T) {
 }
 
 // adminRoutes are every admin-only route, with the path parameters filled
-// in every way that names something (each section for {section}).
+// in every way that names something (each section for {section}); other
+// parameters name nothing, which does not matter: the authorizer refuses
+// the role before any handler looks.
 func adminRoutes(t *testing.T) []routes.HTTPRoute {
 	t.Helper()
 	var out []routes.HTTPRoute
@@ -282,9 +284,10 @@ func adminRoutes(t *testing.T) []routes.HTTPRoute {
 		if r.Method != "GET" && strings.HasPrefix(r.Path, "/v1/settings") && !slices.Equal(r.Roles, routes.Admins) {
 			t.Errorf("%s may be called by %v: settings writes are for administrators only", r.RouteKey(), r.Roles)
 		}
-		if !slices.Equal(r.Roles, routes.Admins) || !own(r.Path) {
+		if !slices.Equal(r.Roles, routes.Admins) {
 			continue
 		}
+		r.Path = strings.NewReplacer("{personId}", "nobody", "{departmentId}", "nothing").Replace(r.Path)
 		if strings.Contains(r.Path, "{section}") {
 			for _, s := range settings.Sections {
 				out = append(out, routes.HTTPRoute{Method: r.Method, Path: strings.ReplaceAll(r.Path, "{section}", s), Roles: r.Roles})
