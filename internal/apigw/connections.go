@@ -27,6 +27,17 @@ func NewPoster(cfg aws.Config, endpoint string) *Poster {
 	})}
 }
 
+// Close disconnects a client with DeleteConnection; one already gone is
+// fine.
+func (p *Poster) Close(ctx context.Context, id string) error {
+	_, err := p.Client.DeleteConnection(ctx, &apigatewaymanagementapi.DeleteConnectionInput{ConnectionId: aws.String(id)})
+	var gone *types.GoneException
+	if err != nil && !errors.As(err, &gone) {
+		return fmt.Errorf("apigw: close %s: %w", id, err)
+	}
+	return nil
+}
+
 // Post sends a frame; realtime.ErrGone when the connection is gone.
 func (p *Poster) Post(ctx context.Context, id string, frame []byte) error {
 	_, err := p.Client.PostToConnection(ctx, &apigatewaymanagementapi.PostToConnectionInput{ConnectionId: aws.String(id), Data: frame})

@@ -31,6 +31,7 @@ type connectionRow struct {
 	Subject     string    `dynamodbav:"subject"`
 	Role        string    `dynamodbav:"role,omitempty"`
 	SourceIP    string    `dynamodbav:"sourceIp"`
+	Session     string    `dynamodbav:"session,omitempty"`
 	ConnectedAt time.Time `dynamodbav:"connectedAt"`
 	SetPK       string    `dynamodbav:"setPk"`
 	ExpiresAt   int64     `dynamodbav:"expiresAt"`
@@ -51,7 +52,7 @@ func connectionSet(c realtime.Connection) string {
 // PutConnection stores a connection and its set membership together.
 func (s *Store) PutConnection(ctx context.Context, c realtime.Connection) error {
 	row := connectionRow{Type: "connection", ID: c.ID, AccountID: c.AccountID, Kind: string(c.Kind), Subject: c.Subject, Role: c.Role,
-		SourceIP: c.SourceIP, ConnectedAt: c.ConnectedAt, SetPK: connectionSet(c), ExpiresAt: c.ConnectedAt.Add(connectionTTL).Unix()}
+		SourceIP: c.SourceIP, Session: c.Session, ConnectedAt: c.ConnectedAt, SetPK: connectionSet(c), ExpiresAt: c.ConnectedAt.Add(connectionTTL).Unix()}
 	byID, err := marshal(row, connectionPK(c.ID), "CONN")
 	if err != nil {
 		return err
@@ -80,7 +81,7 @@ func (s *Store) Connection(ctx context.Context, id string) (realtime.Connection,
 }
 
 func fromConnectionRow(r connectionRow) realtime.Connection {
-	return realtime.Connection{ID: r.ID, AccountID: r.AccountID, Kind: auth.Kind(r.Kind), Subject: r.Subject, Role: r.Role, SourceIP: r.SourceIP, ConnectedAt: r.ConnectedAt, Chats: r.Chats}
+	return realtime.Connection{ID: r.ID, AccountID: r.AccountID, Kind: auth.Kind(r.Kind), Subject: r.Subject, Role: r.Role, SourceIP: r.SourceIP, Session: r.Session, ConnectedAt: r.ConnectedAt, Chats: r.Chats}
 }
 
 // DeleteConnection removes both items of a connection; an unknown id is fine.

@@ -53,7 +53,14 @@ func (r *Reactor) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.D
 
 func (r *Reactor) react(ctx context.Context, rec events.DynamoDBEventRecord) error {
 	img := rec.Change.NewImage
-	if rec.EventName == string(events.DynamoDBOperationTypeRemove) || img == nil {
+	if rec.EventName == string(events.DynamoDBOperationTypeRemove) {
+		// Of removals only a session's matters: what it had open closes.
+		if typ, ok := rec.Change.OldImage["type"]; ok && typ.DataType() == events.DataTypeString && typ.String() == "session" {
+			return r.sessionEnded(ctx, rec)
+		}
+		return nil
+	}
+	if img == nil {
 		return nil
 	}
 	typ, ok := img["type"]

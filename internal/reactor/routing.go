@@ -21,6 +21,11 @@ type Live interface {
 	OperatorOffline(ctx context.Context, accountID, personID string) error
 	// QueueMoved tells the visitors queued from seq on their new place.
 	QueueMoved(ctx context.Context, accountID string, from int64)
+	// SessionEnded closes the staff connections of an ended session.
+	SessionEnded(ctx context.Context, accountID, personID, sessionID string) error
+	// AllowlistChanged closes the staff connections a new IP allowlist
+	// leaves out.
+	AllowlistChanged(ctx context.Context, accountID string, allows func(ip string) bool) error
 }
 
 // queueMoves collects, over one batch, the lowest queue position that
@@ -98,11 +103,36 @@ func (r *Reactor) settingsRouting(ctx context.Context, rec events.DynamoDBEventR
 	if err != nil {
 		return err
 	}
+	if doc.Security.AllowedIPs != old.Security.AllowedIPs {
+		ranges, err := doc.Security.Ranges()
+		if err != nil {
+			return err // saved only after the same parse succeeded
+		}
+		if err := r.Live.AllowlistChanged(ctx, after.AccountID, ranges.Allows); err != nil {
+			return err
+		}
+	}
 	f, o := doc.Features, old.Features
 	if f.AutoAssign && (!o.AutoAssign || f.MaxChatsPerOperator > o.MaxChatsPerOperator || f.Multilingual != o.Multilingual) {
 		return r.Live.Drain(ctx, after.AccountID, "")
 	}
 	return nil
+}
+
+// sessionEnded closes what a deleted session item had open.
+func (r *Reactor) sessionEnded(ctx context.Context, rec events.DynamoDBEventRecord) error {
+	if r.Live == nil {
+		return nil
+	}
+	var ss struct {
+		AccountID string `dynamodbav:"accountId"`
+		PersonID  string `dynamodbav:"personId"`
+		ID        string `dynamodbav:"id"`
+	}
+	if err := dynamo.UnmarshalStreamImage(rec.Change.OldImage, &ss); err != nil {
+		return err
+	}
+	return r.Live.SessionEnded(ctx, ss.AccountID, ss.PersonID, ss.ID)
 }
 
 // personRouting drains the queue for a person whose own limit rose or who

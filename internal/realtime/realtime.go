@@ -29,6 +29,10 @@ type Connection struct {
 	Subject     string    // visitor id or person id
 	Role        string
 	SourceIP    string
+	// Session is the sign-in a staff connection was opened under: when it
+	// ends (sign-out, password reset, removal, role change) the connection
+	// is closed (SessionEnded).
+	Session string
 	ConnectedAt time.Time
 	// Chats are the "account/chat" ids the connection is subscribed to
 	// (set by the store; see Chats).
@@ -53,9 +57,12 @@ type Store interface {
 // ErrGone is what a Poster returns when the connection no longer exists.
 var ErrGone = errors.New("realtime: connection gone")
 
-// Poster sends a frame to one connection (API Gateway's @connections).
+// Poster sends a frame to one connection, or closes it (API Gateway's
+// @connections POST and DELETE).
 type Poster interface {
 	Post(ctx context.Context, connectionID string, frame []byte) error
+	// Close disconnects a client; one already gone is not an error.
+	Close(ctx context.Context, connectionID string) error
 }
 
 // Hub handles connects, disconnects and frames.
@@ -99,7 +106,7 @@ func (h *Hub) Connect(ctx context.Context, id string, query map[string]string, s
 	if err != nil {
 		return Connection{}, err
 	}
-	c := Connection{ID: id, AccountID: p.AccountID, Kind: p.Kind, Subject: p.Subject, Role: string(p.Role), SourceIP: sourceIP, ConnectedAt: h.Now().UTC()}
+	c := Connection{ID: id, AccountID: p.AccountID, Kind: p.Kind, Subject: p.Subject, Role: string(p.Role), SourceIP: sourceIP, Session: p.Session, ConnectedAt: h.Now().UTC()}
 	if err := h.Store.PutConnection(ctx, c); err != nil {
 		return Connection{}, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -34,9 +35,15 @@ type wsClient struct {
 	kept []map[string]any
 }
 
-func dialWS(t *testing.T, ctx context.Context, name, url string) *wsClient {
+// dialWS opens a socket; headers are name, value pairs for the handshake
+// (X-Forwarded-For, under stack.Options.TrustForwardedFor).
+func dialWS(t *testing.T, ctx context.Context, name, url string, headers ...string) *wsClient {
 	t.Helper()
-	conn, _, err := websocket.Dial(ctx, url, nil)
+	opts := &websocket.DialOptions{HTTPHeader: http.Header{}}
+	for i := 0; i+1 < len(headers); i += 2 {
+		opts.HTTPHeader.Set(headers[i], headers[i+1])
+	}
+	conn, _, err := websocket.Dial(ctx, url, opts)
 	if err != nil {
 		t.Fatalf("%s: dial: %v", name, err)
 	}
