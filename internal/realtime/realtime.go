@@ -23,16 +23,16 @@ const MaxTextBytes = 16 * 1024
 
 // Connection is one open WebSocket of a visitor or an operator.
 type Connection struct {
-	ID          string
-	AccountID   string
-	Kind        auth.Kind // auth.Visitor or auth.Access (staff)
-	Subject     string    // visitor id or person id
-	Role        string
-	SourceIP    string
+	ID        string
+	AccountID string
+	Kind      auth.Kind // auth.Visitor or auth.Access (staff)
+	Subject   string    // visitor id or person id
+	Role      string
+	SourceIP  string
 	// Session is the sign-in a staff connection was opened under: when it
 	// ends (sign-out, password reset, removal, role change) the connection
 	// is closed (SessionEnded).
-	Session string
+	Session     string
 	ConnectedAt time.Time
 	// Chats are the "account/chat" ids the connection is subscribed to
 	// (set by the store; see Chats).
