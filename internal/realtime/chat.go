@@ -451,7 +451,9 @@ func (h *Hub) chatAction(ctx context.Context, c Connection, p chat.Party, f Fram
 			}
 		}
 		h.chatChanged(ctx, ch, "")
-		return ChatFrame{Type: "chat", Chat: viewChat(ch, false)}, nil
+		v := viewChat(ch, false)
+		h.identify(ctx, p.AccountID, v)
+		return ChatFrame{Type: "chat", Chat: v}, nil
 	case "setPresence":
 		if f.Status != "online" && f.Status != "away" {
 			return ChatFrame{}, apperr.New(apperr.Invalid, "status must be online or away")
@@ -748,7 +750,16 @@ func (h *Hub) chatChanged(ctx context.Context, ch chat.Chat, except string) {
 		h.Log.ErrorContext(ctx, "staff connections", "err", err)
 		return
 	}
-	frame := encode(ChatFrame{Type: "chat", Chat: viewChat(ch, false)})
+	if len(staff) == 0 {
+		return
+	}
+	// With the visitor's signed fields and CRM link, so an operator given
+	// the chat by routing or a redirect has what a take shows.
+	v := viewChat(ch, false)
+	if ch.OperatorID != "" {
+		h.identify(ctx, ch.AccountID, v)
+	}
+	frame := encode(ChatFrame{Type: "chat", Chat: v})
 	for _, t := range staff {
 		if t.ID != except {
 			h.deliver(ctx, t.ID, frame)

@@ -2,6 +2,9 @@ package stack_test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -203,9 +206,24 @@ func TestRedirect(t *testing.T) {
 	dept := call(t, "POST", w.api+"/departments", w.admin, map[string]any{"name": "Support"}).Body["id"].(string)
 	op1 := w.staff(t, ctx, "op1", w.op1.token)
 	op2 := w.staff(t, ctx, "op2", w.op2.token)
-	vis, _ := w.visitor(t, ctx, "visitor")
+	// The visitor is identified by the site (SPEC §4.11), so whoever leads
+	// the chat gets the CRM link: on the take, and on the redirect's push.
+	w.patch(t, "integration", map[string]any{"crmUrlTemplate": "https://crm.acme.example/contacts/{id}"})
+	key := call(t, "POST", w.api+"/settings/integration/private-key/regenerate", w.admin, nil).Body["privateKey"].(string)
+	cfg := w.config(t, "")
+	vtoken := cfg.Body["visitorToken"].(string)
+	mac := hmac.New(sha256.New, []byte(key))
+	mac.Write([]byte("id=42 7\nname=Ann"))
+	if r := call(t, "POST", w.api+"/widget/"+w.account+"/identify", "", map[string]any{"visitorToken": vtoken,
+		"fields": map[string]string{"id": "42 7", "name": "Ann"}, "signature": hex.EncodeToString(mac.Sum(nil))}); r.Status != 200 {
+		t.Fatalf("identify: %+v", r)
+	}
+	vis := dialWS(t, ctx, "visitor", w.s.WebSocketURL+"?visitorToken="+url.QueryEscape(vtoken))
 	chatID := chatOf(vis.call("chat", map[string]any{"action": "startChat", "question": "Hello?"}))["id"].(string)
-	op1.call("chat", map[string]any{"action": "take", "chatId": chatID})
+	const crm = "https://crm.acme.example/contacts/42%207"
+	if c := chatOf(op1.call("chat", map[string]any{"action": "take", "chatId": chatID})); c["crmUrl"] != crm || c["visitor"].(map[string]any)["name"] != "Ann" {
+		t.Fatalf("the take's chat lacks the identified visitor: %v", c)
+	}
 
 	if f := op1.call("error", map[string]any{"action": "redirect", "chatId": chatID}); code(f) != "invalid" {
 		t.Fatalf("redirect to nobody: %v", f)
@@ -227,7 +245,9 @@ func TestRedirect(t *testing.T) {
 	if c := chatOf(f); c["status"] != "active" || c["operatorId"] != w.op2.id {
 		t.Fatalf("redirect to op2: %v", f)
 	}
-	op2.expect("chat", func(f map[string]any) bool { return chatOf(f)["id"] == chatID && chatOf(f)["operatorId"] == w.op2.id })
+	if c := chatOf(op2.expect("chat", func(f map[string]any) bool { return chatOf(f)["id"] == chatID && chatOf(f)["operatorId"] == w.op2.id })); c["crmUrl"] != crm {
+		t.Fatalf("the redirected chat reached op2 without the CRM link: %v", c)
+	}
 	vis.expect("chat", func(f map[string]any) bool { return chatOf(f)["operatorId"] == w.op2.id })
 
 	// op2 now writes and receives; op1 does neither.
