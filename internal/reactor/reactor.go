@@ -12,6 +12,7 @@ import (
 
 	"parley/internal/dynamo"
 	"parley/internal/mail"
+	"parley/internal/templates"
 )
 
 // Audit stores audit entries once per settings version.
@@ -27,6 +28,44 @@ type Reactor struct {
 	Log    *slog.Logger
 	// Live acts on routing's changes (routing.go); nil: none.
 	Live Live
+	// Templates drops the templates of a deleted department or person;
+	// nil: they stay.
+	Templates TemplateScopes
+}
+
+// TemplateScopes deletes the templates of an owner that is gone.
+type TemplateScopes interface {
+	DropScope(ctx context.Context, accountID string, scope templates.Scope) error
+}
+
+// removed acts on the removals that matter: an ended session's sockets
+// close; a deleted department's or person's templates go.
+func (r *Reactor) removed(ctx context.Context, rec events.DynamoDBEventRecord) error {
+	typ, ok := rec.Change.OldImage["type"]
+	if !ok || typ.DataType() != events.DataTypeString {
+		return nil
+	}
+	var owner struct {
+		AccountID string `dynamodbav:"accountId"`
+		ID        string `dynamodbav:"id"`
+	}
+	switch typ.String() {
+	case "session":
+		return r.sessionEnded(ctx, rec)
+	case "department", "person":
+		if r.Templates == nil {
+			return nil
+		}
+		if err := dynamo.UnmarshalStreamImage(rec.Change.OldImage, &owner); err != nil {
+			return err
+		}
+		level := templates.Department
+		if typ.String() == "person" {
+			level = templates.Personal
+		}
+		return r.Templates.DropScope(ctx, owner.AccountID, templates.Scope{Level: level, Owner: owner.ID})
+	}
+	return nil
 }
 
 // Handle processes a batch in order. On the first failing record it stops
@@ -54,11 +93,7 @@ func (r *Reactor) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.D
 func (r *Reactor) react(ctx context.Context, rec events.DynamoDBEventRecord) error {
 	img := rec.Change.NewImage
 	if rec.EventName == string(events.DynamoDBOperationTypeRemove) {
-		// Of removals only a session's matters: what it had open closes.
-		if typ, ok := rec.Change.OldImage["type"]; ok && typ.DataType() == events.DataTypeString && typ.String() == "session" {
-			return r.sessionEnded(ctx, rec)
-		}
-		return nil
+		return r.removed(ctx, rec)
 	}
 	if img == nil {
 		return nil

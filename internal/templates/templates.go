@@ -150,6 +150,34 @@ type Service struct {
 	NewID func() string
 }
 
+// DropScope deletes every template of a scope whose owner is gone (a
+// deleted department, a removed person): they would otherwise stay,
+// listed to managers, and used by nobody. A template changed while it is
+// deleted is read again on the next pass. Errors: apperr.Conflict when
+// templates keep changing under it (the caller retries).
+func (s *Service) DropScope(ctx context.Context, accountID string, scope Scope) error {
+	for range 3 {
+		ts, err := s.Store.ListTemplates(ctx, accountID, scope, "")
+		if err != nil || len(ts) == 0 {
+			return err
+		}
+		changed := false
+		for _, t := range ts {
+			switch err := s.Store.DeleteTemplate(ctx, t); {
+			case err == nil, apperr.CodeOf(err) == apperr.NotFound:
+			case apperr.CodeOf(err) == apperr.PreconditionFailed:
+				changed = true
+			default:
+				return err
+			}
+		}
+		if !changed {
+			return nil
+		}
+	}
+	return apperr.New(apperr.Conflict, "the %s templates of %s keep changing", scope.Level, scope.Owner)
+}
+
 var errNoDepartments = apperr.New(apperr.Forbidden, "departments are not set up, so department templates are unavailable")
 
 // Create stores a new template of in.Level: global ones by administrators,
