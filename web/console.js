@@ -1,7 +1,11 @@
 // The console talks to the HTTP API under /v1 of the same origin locally,
 // or of config.json's apiUrl when the console is served from CloudFront.
-(function () {
-  'use strict';
+// Its strings come from i18n.js in the signed-in person's interface
+// language; the workplace (workplace.js) answers chats over the WebSocket.
+import { t, translate, setLanguage, guessLanguage, language } from './i18n.js';
+import { createWorkplace } from './workplace.js';
+
+{
   let apiBase = '';
   let etag = null;
   // The secret of a mailed link (#set-password=...), kept in memory only:
@@ -119,8 +123,88 @@
     $('#logout').hidden = false;
     $('#nav').hidden = false;
     const u = user();
-    $('#who').textContent = u.email ? u.email + ' (' + u.role + ')' : '';
+    $('#who').textContent = u.email ? t('who', { email: u.email, role: t('roleName.' + u.role) }) : '';
     document.body.classList.toggle('admin', isAdmin());
+  }
+
+  // applyLanguage puts every view, shown or aside, in lang.
+  function applyLanguage(lang) {
+    setLanguage(lang);
+    translate(document.querySelector('header'));
+    for (const v of Object.values(views)) translate(v);
+    if (workplace) workplace.translated();
+  }
+
+  // settleLanguage makes the interface speak the signed-in person's
+  // language as the server has it now (an administrator may have changed
+  // it since the sign-in), else the account's company language. The
+  // sign-in's answer set it already; this only corrects it.
+  async function settleLanguage() {
+    const u = user();
+    if (!u.id) return;
+    let lang = u.interfaceLanguage || '';
+    const r = await api('GET', '/v1/people/' + encodeURIComponent(u.id));
+    if (r.signedOut) return;
+    if (r.status === 200 && r.data.interfaceLanguage) {
+      lang = r.data.interfaceLanguage;
+      if (lang !== u.interfaceLanguage && sessionStorage.getItem('parley.token')) {
+        sessionStorage.setItem('parley.user', JSON.stringify(Object.assign(u, { interfaceLanguage: lang })));
+      }
+    }
+    if (!lang) {
+      const a = await api('GET', '/v1/account');
+      if (a.signedOut) return;
+      if (a.status === 200) lang = a.data.language;
+    }
+    if (!lang || lang === language() || !sessionStorage.getItem('parley.token')) return;
+    applyLanguage(lang);
+    signedIn();
+    // The people table's rows were written in the old language.
+    if (current === 'people-view') showPeople();
+  }
+
+  // The workplace is made on first use and stays connected while the
+  // person looks at other pages, so their chats keep arriving.
+  let workplace = null;
+  function showWorkplace() {
+    show('workplace-view');
+    signedIn();
+    if (!workplace) {
+      workplace = createWorkplace({ root: views['workplace-view'], api, refresh, user, websocketURL });
+    }
+    workplace.start();
+  }
+
+  // websocketURL is where staff open the WebSocket: config.json's
+  // websocketUrl where the console is served apart from the API. Where it
+  // is not (the API's own origin, as locally), the account's public widget
+  // config is the one place that names it; the visitor token it hands out
+  // is kept so that asking again does not make another visitor.
+  async function websocketURL() {
+    const c = window.parleyConfig || {};
+    if (c.websocketUrl) return c.websocketUrl;
+    const cached = sessionStorage.getItem('parley.ws');
+    if (cached) return cached;
+    const accountId = user().accountId || '';
+    const key = 'parley.console.probe.' + accountId;
+    const q = new URLSearchParams({ visitorToken: localStorage.getItem(key) || '' });
+    const r = await fetch(apiBase + '/v1/widget/' + encodeURIComponent(accountId) + '/config?' + q, { cache: 'no-store' });
+    const w = await r.json().catch(() => ({}));
+    if (!r.ok || !w.websocketUrl) throw new Error(errorOf({ data: w }, 'HTTP ' + r.status));
+    if (w.visitorToken) localStorage.setItem(key, w.visitorToken);
+    sessionStorage.setItem('parley.ws', w.websocketUrl);
+    return w.websocketUrl;
+  }
+
+  // The page a person lands on: administrators configure, everyone else
+  // answers chats. A reload shows the page it left.
+  function defaultView() { return isAdmin() ? 'settings-view' : 'workplace-view'; }
+  function showView(id) {
+    if (!views[id] || id === login.id) id = defaultView();
+    sessionStorage.setItem('parley.view', id);
+    if (id === 'people-view') showPeople();
+    else if (id === 'workplace-view') showWorkplace();
+    else showSettings();
   }
 
   async function showSettings() {
@@ -135,7 +219,7 @@
     delete $('#company-form').dataset.loaded;
     const r = await api('GET', '/v1/settings/company');
     if (r.signedOut) return;
-    if (r.status !== 200) { status(errorOf(r, 'Could not load the settings.'), true); return; }
+    if (r.status !== 200) { status(errorOf(r, t('settings.loadFailed')), true); return; }
     etag = r.etag;
     const f = $('#company-form');
     for (const k of ['name', 'timezone', 'website', 'language']) f.elements[k].value = r.data[k] || '';
@@ -154,14 +238,14 @@
     const cell = (text) => { const td = document.createElement('td'); td.textContent = text; tr.appendChild(td); return td; };
     cell(p.name);
     cell(p.email);
-    const roleCell = cell(isAdmin() ? '' : p.role);
-    cell(p.status);
+    const roleCell = cell(isAdmin() ? '' : t('roleName.' + p.role));
+    cell(t('personStatus.' + p.status));
     if (!isAdmin()) return tr;
     const select = document.createElement('select');
-    select.setAttribute('aria-label', 'Role of ' + p.email);
+    select.setAttribute('aria-label', t('people.roleOf', { email: p.email }));
     for (const r of roles) {
       const o = document.createElement('option');
-      o.value = r; o.textContent = r; select.appendChild(o);
+      o.value = r; o.textContent = t('roleName.' + r); select.appendChild(o);
     }
     select.value = p.role;
     select.addEventListener('change', async () => {
@@ -169,22 +253,22 @@
       const r = await api('PATCH', '/v1/people/' + encodeURIComponent(p.id), { role: select.value });
       select.disabled = false;
       if (r.signedOut) return;
-      if (r.status === 200) { p.role = r.data.role; setStatus('#people-status', p.email + ' is now ' + p.role + '.'); return; }
+      if (r.status === 200) { p.role = r.data.role; setStatus('#people-status', t('people.roleChanged', { email: p.email, role: t('roleName.' + p.role) })); return; }
       select.value = p.role;
       const fields = (r.data && r.data.error && r.data.error.fields) || {};
-      setStatus('#people-status', p.email + ': ' + (fields.role || errorOf(r, 'the role was not changed')), true);
+      setStatus('#people-status', p.email + ': ' + (fields.role || errorOf(r, t('people.roleNotChanged'))), true);
     });
     roleCell.appendChild(select);
     const remove = document.createElement('button');
     remove.type = 'button';
-    remove.textContent = 'Remove';
-    remove.setAttribute('aria-label', 'Remove ' + p.email);
+    remove.textContent = t('people.remove');
+    remove.setAttribute('aria-label', t('people.removeLabel', { email: p.email }));
     remove.addEventListener('click', async () => {
-      if (!window.confirm('Remove ' + p.email + '? They will no longer be able to sign in.')) return;
+      if (!window.confirm(t('people.removeConfirm', { email: p.email }))) return;
       const r = await api('DELETE', '/v1/people/' + encodeURIComponent(p.id));
       if (r.signedOut) return;
-      if (r.status === 204) { tr.remove(); setStatus('#people-status', p.email + ' was removed.'); return; }
-      setStatus('#people-status', p.email + ': ' + errorOf(r, 'not removed'), true);
+      if (r.status === 204) { tr.remove(); setStatus('#people-status', t('people.removed', { email: p.email })); return; }
+      setStatus('#people-status', p.email + ': ' + errorOf(r, t('people.notRemoved')), true);
     });
     const actions = document.createElement('td');
     actions.className = 'admin-only';
@@ -207,7 +291,7 @@
     body.replaceChildren();
     const r = await api('GET', '/v1/people');
     if (r.signedOut) return;
-    if (r.status !== 200) { setStatus('#people-status', errorOf(r, 'Could not load the people.'), true); return; }
+    if (r.status !== 200) { setStatus('#people-status', errorOf(r, t('people.loadFailed')), true); return; }
     for (const p of r.data.items) body.appendChild(personRow(p));
     $('#people-table').dataset.loaded = 'true';
   }
@@ -228,11 +312,13 @@
   // person at this browser sees neither a password nor old messages. The
   // refresh token is revoked on the server, not only forgotten here.
   function signOut() {
+    if (workplace) workplace.stop();
     const refreshToken = sessionStorage.getItem('parley.refresh');
     if (refreshToken) call('POST', '/v1/auth/logout', { refreshToken }).catch(() => {});
     sessionStorage.clear();
     etag = null;
-    for (const f of ['#login-form', '#company-form', '#invite-form', '#forgot-form', '#set-password-form']) { $(f).reset(); showErrors($(f), {}); }
+    // The invitation form is out of every view for non-administrators.
+    for (const f of [$('#login-form'), $('#company-form'), inviteForm, $('#forgot-form'), $('#set-password-form')]) { f.reset(); showErrors(f, {}); }
     $('#company-fields').disabled = true;
     status('');
     $('#login-error').textContent = '';
@@ -249,12 +335,14 @@
     ev.preventDefault();
     const f = ev.target;
     const r = await call('POST', '/v1/auth/login', { email: f.email.value, password: f.password.value });
-    if (r.status !== 200) { $('#login-error').textContent = errorOf(r, 'Sign-in failed'); return; }
+    if (r.status !== 200) { $('#login-error').textContent = errorOf(r, t('login.failed')); return; }
     $('#login-error').textContent = '';
     setStatus('#login-status', '');
     f.password.value = '';
     keepSession(r.data);
-    showSettings();
+    if (r.data.user && r.data.user.interfaceLanguage) applyLanguage(r.data.user.interfaceLanguage);
+    showView(defaultView());
+    settleLanguage();
   });
 
   $('#forgot-link').addEventListener('click', (ev) => {
@@ -274,29 +362,29 @@
     const f = ev.target;
     const r = await call('POST', '/v1/auth/password-reset', { email: f.email.value });
     showErrors(f, r.data && r.data.error && r.data.error.fields);
-    if (r.status === 202) { setStatus('#forgot-status', 'If this e-mail has an account, a link to set a new password is on its way. Check your mail.'); return; }
-    setStatus('#forgot-status', errorOf(r, 'The link was not sent.'), true);
+    if (r.status === 202) { setStatus('#forgot-status', t('forgot.sent')); return; }
+    setStatus('#forgot-status', errorOf(r, t('forgot.failed')), true);
   });
 
   $('#set-password-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const f = ev.target;
     if (f.password.value !== f.repeat.value) {
-      showErrors(f, { repeat: 'is not the same password' });
+      showErrors(f, { repeat: t('setPassword.mismatch') });
       return;
     }
     const r = await call('POST', '/v1/auth/password', { token: linkToken, password: f.password.value });
     const fields = (r.data && r.data.error && r.data.error.fields) || {};
     showErrors(f, fields);
     if (r.status !== 200) {
-      setStatus('#set-password-status', fields.token ? errorOf(r, 'This link no longer works.') : errorOf(r, 'The password was not set.'), true);
+      setStatus('#set-password-status', fields.token ? errorOf(r, t('setPassword.linkDead')) : errorOf(r, t('setPassword.failed')), true);
       return;
     }
     // Setting a password ends every session of the person: start afresh.
     linkToken = '';
     sessionStorage.clear();
     f.reset();
-    showLogin('Your password is set. Sign in with it.');
+    showLogin(t('setPassword.done'));
     $('#login-form').elements.email.value = (r.data.user && r.data.user.email) || '';
   });
 
@@ -310,11 +398,11 @@
     showErrors(f, fields);
     if (r.status === 201) {
       $('#people-table tbody').appendChild(personRow(r.data));
-      setStatus('#invite-status', 'The invitation to ' + r.data.email + ' is on its way.');
+      setStatus('#invite-status', t('people.invited', { email: r.data.email }));
       f.reset();
       return;
     }
-    setStatus('#invite-status', errorOf(r, 'Not invited.'), true);
+    setStatus('#invite-status', errorOf(r, t('people.notInvited')), true);
   });
 
   $('#company-form').addEventListener('submit', async (ev) => {
@@ -323,16 +411,14 @@
     const body = { name: f.elements.name.value, timezone: f.elements.timezone.value, website: f.elements.website.value, language: f.elements.language.value };
     const r = await api('PATCH', '/v1/settings/company', body, etag ? { 'if-match': etag } : {});
     if (r.signedOut) return;
-    if (r.status === 200) { etag = r.etag; showErrors(f, {}); status('Saved.'); return; }
-    status(errorOf(r, 'Not saved.'), true);
+    if (r.status === 200) { etag = r.etag; showErrors(f, {}); status(t('settings.saved')); return; }
+    status(errorOf(r, t('settings.notSaved')), true);
     showErrors(f, r.data && r.data.error && r.data.error.fields);
   });
   // An edit makes an earlier "Saved." untrue.
   $('#company-form').addEventListener('input', () => status(''));
   $('#logout').addEventListener('click', signOut);
-  document.querySelectorAll('#nav button').forEach((b) => b.addEventListener('click', () => {
-    if (b.dataset.view === 'people-view') showPeople(); else showSettings();
-  }));
+  document.querySelectorAll('#nav button').forEach((b) => b.addEventListener('click', () => showView(b.dataset.view)));
 
   // A mailed link opens the console at #set-password=<secret>.
   function readLink() {
@@ -344,9 +430,10 @@
   }
 
   window.addEventListener('hashchange', () => { if (readLink()) showSetPassword(); });
+  applyLanguage(user().interfaceLanguage || guessLanguage());
   loadConfig().then(() => {
     if (readLink()) showSetPassword();
-    else if (sessionStorage.getItem('parley.token')) showSettings();
+    else if (sessionStorage.getItem('parley.token')) { showView(sessionStorage.getItem('parley.view')); settleLanguage(); }
     else showLogin();
   });
-})();
+}

@@ -64,13 +64,21 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	node := tools(t, root)
-	files, err := filepath.Glob(filepath.Join(root, "web", "tests", "*.test.mjs"))
+	// PARLEY_BROWSER_TESTS narrows the run to the files matching a glob
+	// (e.g. "workplace*"), for working on one page; make test runs all.
+	pattern := "*.test.mjs"
+	if p := os.Getenv("PARLEY_BROWSER_TESTS"); p != "" {
+		pattern = p
+	}
+	files, err := filepath.Glob(filepath.Join(root, "web", "tests", pattern))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no browser tests in web/tests: %v", err)
 	}
 
 	dbEndpoint, sesEndpoint := testenv.Endpoints(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	// Generous: the workplace test runs two staff pages and visitors on
+	// machines whose cores other jobs share.
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
 	s, err := stack.Start(ctx, stack.Options{Root: root, DynamoDBEndpoint: dbEndpoint, SESEndpoint: sesEndpoint,
 		Table: testenv.TableName(t), TokenSecret: strings.Repeat("b", 32), StreamStart: streams.TrimHorizon})

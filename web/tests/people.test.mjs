@@ -49,11 +49,13 @@ async function newPage() {
   return { page, errors: pageErrors(page), close: () => context.close() };
 }
 
-async function signIn(page, email, password) {
+// signIn signs in and waits for the page the person lands on: the
+// settings for administrators, the workplace for everyone else.
+async function signIn(page, email, password, landing = '#settings-view') {
   await page.getByLabel('E-mail').fill(email);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.locator('#settings-view').waitFor();
+  await page.locator(landing).waitFor();
 }
 
 async function openPeople(page) {
@@ -124,10 +126,12 @@ test('people: invite an operator, who sets a password and signs in without admin
   await o.page.getByRole('button', { name: 'Set the password' }).click();
   await o.page.waitForFunction(() => document.querySelector('#set-password-form [data-field="token"]').textContent.trim() !== '');
 
-  // The operator signs in and reads People without any control to change it.
+  // The operator signs in to the workplace, reads the settings and People
+  // without any control to change them.
   await o.page.getByRole('link', { name: 'Back to sign-in' }).click();
-  await signIn(o.page, operator.email, operator.password);
+  await signIn(o.page, operator.email, operator.password, '#workplace-view');
   assert.match(await o.page.locator('#who').textContent(), /\(operator\)/);
+  await o.page.getByRole('button', { name: 'Settings', exact: true }).click();
   await o.page.locator('#company-form[data-loaded="true"]').waitFor();
   assert.equal(await o.page.getByLabel('Company name').isDisabled(), true, 'operators read the settings');
   await openPeople(o.page);
@@ -135,6 +139,10 @@ test('people: invite an operator, who sets a password and signs in without admin
   assert.equal(await o.page.getByRole('button', { name: 'Remove' }).count(), 0, 'no Remove buttons');
   assert.equal(await o.page.locator('#people-table select').count(), 0, 'no role menus');
   await o.page.screenshot({ path: join(env.artifacts, 'people-operator.png'), fullPage: true });
+  // Signing out closes the workplace's socket before the operator is
+  // changed and removed below.
+  await o.page.getByRole('button', { name: 'Sign out' }).click();
+  await o.page.locator('#login-view').waitFor();
 
   // The administrator makes the operator a supervisor, then removes them.
   await a.page.getByLabel('Role of ' + operator.email).selectOption('supervisor');

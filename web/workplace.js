@@ -1,0 +1,958 @@
+// The operator workplace: the staff side of the WebSocket protocol
+// (docs/websocket.md). It opens the socket with the access token, says
+// hello and keeps the four lists of the state frame (waiting, the common
+// queue oldest first, mine, other operators') current from chat pushes.
+// Opening a chat shows its transcript (history), live messages, typing
+// and read marks both ways; the operator answers (each message with its
+// own clientId, resent with the same one, one at a time so they are stored
+// in the order typed), takes, categorises, redirects, teleports and closes
+// chats, and uses templates (the chat language's set, and suggestions
+// while typing). A closed socket is reopened with back-off, and hello
+// again returns the state. Every error frame is shown to the operator.
+import { t } from './i18n.js';
+
+const backoffSeconds = [1, 2, 4, 8, 15, 30];
+const requestTimeoutMs = 20_000;
+const typingRepeatMs = 3_000; // a typing operator says so again this often
+const typingIdleMs = 4_000; // and stops after this long without a key
+const typingShownMs = 8_000; // a peer's typing shows at most this long without news
+const suggestDelayMs = 250;
+const pingMs = 4 * 60_000; // under API Gateway's 10-minute idle limit
+const watchMs = 5_000; // how often another operator's open chat is re-read
+const maxShown = 5; // errors and notices kept on screen
+
+export function createWorkplace({ root, api, refresh, user, websocketURL }) {
+  const $ = (sel) => root.querySelector(sel);
+
+  // el builds an element; text is always set as text, never as HTML.
+  function el(tag, props, ...children) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(props || {})) {
+      if (v === undefined || v === null || v === false) continue;
+      if (k === 'class') e.className = v;
+      else if (k === 'text') e.textContent = v;
+      else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+      else if (k === 'dataset') Object.assign(e.dataset, v);
+      else e.setAttribute(k, v === true ? '' : v);
+    }
+    for (const c of children) if (c !== null && c !== undefined && c !== false) e.append(c);
+    return e;
+  }
+
+  function uuid() {
+    if (crypto.randomUUID) return crypto.randomUUID();
+    return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+  }
+
+  // --- state ---------------------------------------------------------------
+  let wanted = false; // started and not stopped: keep a socket open
+  let ws = null;
+  let connecting = false;
+  let revoked = false; // the server said why it ends this socket (session ended, address refused)
+  let attempt = 0;
+  let retryTimer = 0;
+  let countdownTimer = 0;
+  let pingTimer = 0;
+  let tickTimer = 0;
+  let watchTimer = 0;
+  let connState = { kind: 'idle' };
+  let me = '';
+  let role = '';
+  let settings = null;
+  let departments = new Map();
+  let people = new Map();
+  let chats = new Map(); // id -> the chat as the server last showed it
+  let queueOrder = new Map(); // id -> arrival number in the common queue
+  let arrival = 0;
+  let messages = new Map(); // chat id -> Map(seq -> message)
+  let loaded = new Set(); // chats whose history has been read
+  let historyAsked = new Set();
+  let outbox = []; // the operator's messages not yet stored, in order
+  let inflight = null;
+  let requests = new Map(); // clientId -> pending request
+  let identities = new Map(); // visitor id -> { visitor, crmUrl }
+  let unread = new Map();
+  let typingIn = new Map(); // chat id -> { text, until }
+  let typingOut = null; // { chatId, lastSent, idle }
+  let templatesByLang = new Map();
+  let chatLanguage = new Map(); // chat id -> the language its templates frame named
+  let lastSuggest = '';
+  let suggestTimer = 0;
+  let openId = '';
+  let ownTakes = new Set(); // chats this page took or answered: no "new chat" notice for those
+  let presence = sessionStorage.getItem('parley.presence') || 'online';
+  let firstState = true;
+
+  function reset() {
+    clearTimeout(retryTimer); clearInterval(countdownTimer); clearInterval(pingTimer); clearInterval(tickTimer); clearInterval(watchTimer);
+    clearTimeout(suggestTimer);
+    for (const r of requests.values()) clearTimeout(r.timer);
+    attempt = 0; me = ''; role = ''; settings = null; departments = new Map(); people = new Map();
+    chats = new Map(); queueOrder = new Map(); arrival = 0; messages = new Map(); loaded = new Set(); historyAsked = new Set();
+    outbox = []; inflight = null; requests = new Map(); ownTakes = new Set(); identities = new Map(); unread = new Map(); typingIn = new Map();
+    typingOut = null; templatesByLang = new Map(); chatLanguage = new Map(); lastSuggest = ''; openId = ''; firstState = true;
+    presence = 'online';
+    $('#wp-errors').replaceChildren();
+    $('#wp-notices').replaceChildren();
+    $('#reply').value = '';
+    hidePanels();
+    setConn({ kind: 'idle' });
+    render();
+  }
+
+  // --- connection ----------------------------------------------------------
+  function connected() { return !!ws && ws.readyState === WebSocket.OPEN; }
+
+  function setConn(s) {
+    connState = s;
+    const p = $('#ws-status');
+    p.classList.toggle('error', s.kind === 'retry');
+    p.classList.toggle('ok', s.kind === 'open');
+    p.dataset.state = s.kind;
+    if (s.kind === 'connecting') p.textContent = t('wp.connecting');
+    else if (s.kind === 'open') p.textContent = t('wp.connected');
+    else if (s.kind === 'retry') p.textContent = t('wp.reconnecting', { n: s.seconds });
+    else p.textContent = '';
+  }
+
+  async function connect() {
+    if (!wanted || ws || connecting) return;
+    setConn({ kind: 'connecting' });
+    let url;
+    connecting = true;
+    try {
+      url = await websocketURL();
+    } catch (e) {
+      showError({ code: 'unavailable', message: t('wp.noUrl', { message: e.message }) });
+      retry(true);
+      return;
+    } finally {
+      connecting = false;
+    }
+    if (!wanted || ws) return;
+    const token = sessionStorage.getItem('parley.token') || '';
+    const sock = new WebSocket(url + (url.includes('?') ? '&' : '?') + 'token=' + encodeURIComponent(token));
+    ws = sock;
+    let opened = false;
+    revoked = false;
+    sock.onopen = () => {
+      if (ws !== sock) return;
+      opened = true;
+      sock.send(JSON.stringify({ action: 'hello' }));
+      clearInterval(pingTimer);
+      pingTimer = setInterval(() => sendFrame({ action: 'ping' }), pingMs);
+    };
+    sock.onmessage = (ev) => {
+      if (ws !== sock) return;
+      let f;
+      try { f = JSON.parse(ev.data); } catch (e) { showError({ code: 'invalid', message: String(ev.data).slice(0, 200) }); return; }
+      onFrame(f);
+    };
+    // An error is followed by close, which decides what to do.
+    sock.onerror = () => {};
+    sock.onclose = () => {
+      if (ws !== sock) return;
+      ws = null;
+      clearInterval(pingTimer);
+      typingOut = null;
+      // What was asked on this socket will not be answered on it.
+      for (const [id, r] of requests) {
+        clearTimeout(r.timer);
+        requests.delete(id);
+        r.resolve({ ok: false, error: { code: 'disconnected', message: t('wp.connectionLost') }, lost: true });
+      }
+      if (wanted) retry(!opened || revoked);
+    };
+  }
+
+  // retry reopens the socket after a back-off. A socket refused before it
+  // opened most often had an expired access token: renew it first (a
+  // refresh token that no longer works signs the person out).
+  async function retry(refused) {
+    if (!wanted) return;
+    const seconds = backoffSeconds[Math.min(attempt, backoffSeconds.length - 1)] * (0.8 + Math.random() * 0.4);
+    attempt++;
+    const due = Date.now() + seconds * 1000;
+    const tick = () => setConn({ kind: 'retry', seconds: Math.max(1, Math.ceil((due - Date.now()) / 1000)) });
+    tick();
+    clearInterval(countdownTimer);
+    countdownTimer = setInterval(tick, 1000);
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(() => { clearInterval(countdownTimer); connect(); }, seconds * 1000);
+    if (refused) {
+      try {
+        if (!(await refresh())) {
+          const r = await api('GET', '/v1/account');
+          if (r.signedOut) return;
+        }
+      } catch (e) { /* the server is unreachable: the back-off goes on */ }
+    }
+  }
+
+  function sendFrame(frame) {
+    if (!connected()) return false;
+    ws.send(JSON.stringify(frame));
+    return true;
+  }
+
+  // request sends a frame with a clientId and resolves with the reply:
+  // { ok: true, frame } or { ok: false, error }. Error frames are shown as
+  // they arrive (onFrame); a request that cannot be sent or gets no answer
+  // is shown here. It never rejects.
+  function request(frame) {
+    frame.clientId = frame.clientId || frame.action + '-' + uuid();
+    return new Promise((resolve) => {
+      if (!sendFrame(frame)) {
+        const error = { code: 'disconnected', message: t('wp.notConnected') };
+        if (frame.action !== 'sendMessage') showError(error);
+        resolve({ ok: false, error, lost: true });
+        return;
+      }
+      const timer = setTimeout(() => {
+        requests.delete(frame.clientId);
+        const error = { code: 'timeout', message: t('wp.noAnswer') };
+        showError(error);
+        resolve({ ok: false, error });
+      }, requestTimeoutMs);
+      requests.set(frame.clientId, { frame, resolve, timer });
+    });
+  }
+
+  // --- frames --------------------------------------------------------------
+  function onFrame(f) {
+    switch (f.type) {
+      case 'state': onState(f); break;
+      case 'chat': if (f.chat) upsert(f.chat, { push: !f.clientId }); if (f.messages) addMessages(f.messages); break;
+      case 'messages':
+        if (f.chat) {
+          // A chat first heard of through its history (its message came
+          // before its chat push) is announced as a push would be.
+          upsert(f.chat, { push: !chats.has(f.chat.id) && !firstState });
+          loaded.add(f.chat.id);
+          historyAsked.delete(f.chat.id);
+          addMessages(f.messages || []);
+          if (f.chat.id === openId) markRead();
+        }
+        break;
+      case 'message': onMessage(f); break;
+      case 'typing': onTyping(f); break;
+      case 'read': onRead(f); break;
+      case 'visitor': notice(f.url ? t('wp.newVisitor', { url: f.url }) : t('wp.newVisitorNoPage'), 'visitor'); break;
+      case 'presence': presence = f.presence; $('#presence').value = f.presence; break;
+      case 'templates': onTemplates(f); break;
+      case 'suggestions': onSuggestions(f); break;
+      case 'template': onTemplateSaved(f); break;
+      case 'error':
+        showError(f.error || { code: 'internal', message: JSON.stringify(f) });
+        // Not an answer: the server ends this socket, and says why first.
+        if (!f.clientId && f.error && (f.error.code === 'unauthorized' || f.error.code === 'forbidden')) revoked = true;
+        break;
+      default: break; // sent, ok, pong: answers that requests take below
+    }
+    const r = f.clientId && requests.get(f.clientId);
+    if (r) {
+      clearTimeout(r.timer);
+      requests.delete(f.clientId);
+      r.resolve(f.type === 'error' ? { ok: false, error: f.error || {} } : { ok: true, frame: f });
+    }
+  }
+
+  function onState(f) {
+    me = f.id;
+    role = f.role;
+    attempt = 0;
+    clearInterval(countdownTimer);
+    setConn({ kind: 'open' });
+    const seen = new Set();
+    queueOrder = new Map();
+    arrival = 0;
+    for (const c of f.queued || []) queueOrder.set(c.id, ++arrival);
+    for (const name of ['waiting', 'queued', 'mine', 'others']) {
+      for (const c of f[name] || []) { upsert(c, {}); seen.add(c.id); }
+    }
+    // What the state no longer lists has closed or gone elsewhere.
+    for (const id of Array.from(chats.keys())) if (!seen.has(id) && id !== openId) chats.delete(id);
+    // The server keeps an away mark between sessions: say which this page wants.
+    request({ action: 'setPresence', status: presence }).then((r) => { if (r.ok) $('#presence').value = r.frame.presence; });
+    // Whatever the open chat missed while the socket was closed.
+    if (openId) askHistory(openId, firstState ? 0 : contiguous(openId));
+    if (!firstState) loadReference();
+    firstState = false;
+    pump();
+    render();
+  }
+
+  // upsert keeps the server's view of a chat. A push lists every field the
+  // chat has, so one it leaves out is gone (a cleared category); only the
+  // visitor's identification, which rides on take and state alone, and the
+  // marks that only move forward are carried over.
+  function upsert(c, { push }) {
+    const old = chats.get(c.id);
+    const next = Object.assign({}, c);
+    if (c.visitor || c.crmUrl) identities.set(c.visitorId, { visitor: c.visitor, crmUrl: c.crmUrl });
+    const id = identities.get(c.visitorId);
+    if (id) { next.visitor = next.visitor || id.visitor; next.crmUrl = next.crmUrl || id.crmUrl; }
+    if (old) {
+      next.seq = Math.max(old.seq || 0, c.seq || 0);
+      next.visitorRead = Math.max(old.visitorRead || 0, c.visitorRead || 0);
+      next.operatorRead = Math.max(old.operatorRead || 0, c.operatorRead || 0);
+      next.last = old.last;
+    }
+    if (next.status === 'waiting' && next.queued) {
+      if (!queueOrder.has(c.id)) queueOrder.set(c.id, ++arrival);
+    } else {
+      queueOrder.delete(c.id);
+    }
+    chats.set(c.id, next);
+    // A chat that starts waiting, or that routing gives this operator,
+    // is announced; one they took themselves is not.
+    const list = listFor(next);
+    const was = old ? listFor(old) : null;
+    if (push && was !== list && (list === 'waiting' || list === 'queued' || (list === 'mine' && !ownTakes.has(c.id)))) {
+      notice(t('wp.newChat', { who: visitorLabel(next) }), 'chat');
+    }
+    if (next.status === 'closed') {
+      typingIn.delete(c.id);
+      unread.delete(c.id);
+      if (c.id !== openId) chats.delete(c.id);
+    }
+    // A chat that went out of sight (another operator took it, under
+    // hideOthersChats) closes its panels.
+    render();
+  }
+
+  function manages() { return role === 'supervisor' || role === 'administrator'; }
+
+  // listFor says which list shows a chat; null: none (closed, or another
+  // operator's while features.hideOthersChats hides them from operators).
+  function listFor(c) {
+    if (!c || c.status === 'closed') return null;
+    if (c.status === 'waiting') return c.queued ? 'queued' : 'waiting';
+    if (c.operatorId === me) return 'mine';
+    if (!manages() && settings && settings.features && settings.features.hideOthersChats) return null;
+    return 'others';
+  }
+
+  function onMessage(f) {
+    const m = { chatId: f.chatId, seq: f.seq, clientId: f.clientId, from: f.from || {}, text: f.text, at: f.at };
+    if (!chats.has(m.chatId)) { askHistory(m.chatId, 0); return; }
+    // A gap (a push lost while reconnecting): read what is missing.
+    if (loaded.has(m.chatId) && m.seq > contiguous(m.chatId) + 1) askHistory(m.chatId, contiguous(m.chatId));
+    addMessages([m]);
+    if (m.from.kind === 'visitor') {
+      typingIn.delete(m.chatId);
+      if (m.chatId !== openId || document.hidden) unread.set(m.chatId, (unread.get(m.chatId) || 0) + 1);
+    }
+    if (m.chatId === openId) markRead();
+    render();
+  }
+
+  function addMessages(list) {
+    for (const m of list) {
+      if (!messages.has(m.chatId)) messages.set(m.chatId, new Map());
+      messages.get(m.chatId).set(m.seq, m);
+      const c = chats.get(m.chatId);
+      if (c) {
+        c.seq = Math.max(c.seq || 0, m.seq);
+        if (!c.last || c.last.seq <= m.seq) c.last = m;
+      }
+      // Stored already: a resend after a lost answer, or another tab's.
+      if (m.clientId && m.from && m.from.id === me) outbox = outbox.filter((p) => p.clientId !== m.clientId || p === inflight);
+    }
+    render();
+  }
+
+  // contiguous is the last seq of a chat with none missing before it.
+  function contiguous(chatId) {
+    const ms = messages.get(chatId);
+    let n = 0;
+    while (ms && ms.has(n + 1)) n++;
+    return n;
+  }
+
+  function askHistory(chatId, since) {
+    if (historyAsked.has(chatId)) return;
+    historyAsked.add(chatId);
+    request({ action: 'history', chatId, since }).then((r) => {
+      historyAsked.delete(chatId);
+      if (!r.ok && r.error.code === 'not_found' && chatId !== openId) { chats.delete(chatId); render(); }
+    });
+  }
+
+  function onTyping(f) {
+    if (!f.from || (f.from.kind !== 'visitor' && f.from.id === me)) return;
+    if (!f.typing) { typingIn.delete(f.chatId); render(); return; }
+    const text = f.from.kind === 'visitor' ? t('wp.isTyping') : t('wp.staffTyping', { name: personName(f.from.id) });
+    typingIn.set(f.chatId, { text, until: Date.now() + typingShownMs });
+    setTimeout(() => {
+      const x = typingIn.get(f.chatId);
+      if (x && x.until <= Date.now()) { typingIn.delete(f.chatId); render(); }
+    }, typingShownMs + 50);
+    render();
+  }
+
+  function onRead(f) {
+    const c = chats.get(f.chatId);
+    if (!c || !f.from) return;
+    if (f.from.kind === 'visitor') c.visitorRead = Math.max(c.visitorRead || 0, f.seq);
+    else c.operatorRead = Math.max(c.operatorRead || 0, f.seq);
+    render();
+  }
+
+  // markRead tells the visitor the operator has read their chat, for the
+  // chat shown on a visible page that the operator leads.
+  function markRead() {
+    const c = chats.get(openId);
+    if (!c || document.hidden || c.status !== 'active' || c.operatorId !== me) return;
+    const seq = contiguous(c.id);
+    unread.delete(c.id);
+    if (seq < 1 || seq <= (c.operatorRead || 0)) return;
+    c.operatorRead = seq;
+    request({ action: 'read', chatId: c.id, seq });
+  }
+
+  // --- sending -------------------------------------------------------------
+  // pump sends the oldest unsent message, one at a time: frames sent
+  // together may be handled in any order, and the visitor must read the
+  // answers in the order they were typed.
+  function pump() {
+    if (inflight || !connected()) return;
+    const next = outbox.find((p) => p.status === 'queued');
+    if (!next) return;
+    next.status = 'sending';
+    inflight = next;
+    ownTakes.add(next.chatId); // answering a waiting chat takes it
+    render();
+    request({ action: 'sendMessage', chatId: next.chatId, clientId: next.clientId, text: next.text }).then((r) => {
+      inflight = null;
+      if (r.ok) {
+        outbox = outbox.filter((p) => p !== next);
+        const f = r.frame;
+        addMessages([{ chatId: f.chatId, seq: f.seq, clientId: next.clientId, from: { kind: 'operator', id: me }, text: next.text, at: f.at }]);
+        if (f.chatId === openId) markRead();
+      } else if (r.lost) {
+        next.status = 'queued'; // sent again, with the same clientId, once reconnected
+      } else {
+        next.status = 'failed';
+        next.error = r.error.message || r.error.code;
+      }
+      render();
+      pump();
+    });
+  }
+
+  function sendReply() {
+    const box = $('#reply');
+    const text = box.value;
+    const c = chats.get(openId);
+    if (!text.trim() || !c) return;
+    outbox.push({ clientId: 'm-' + uuid(), chatId: c.id, text, status: 'queued' });
+    box.value = '';
+    stopTyping();
+    hideSuggestions();
+    render();
+    pump();
+  }
+
+  function resend(p) {
+    p.status = 'queued';
+    p.error = '';
+    render();
+    pump();
+  }
+
+  function typed() {
+    const c = chats.get(openId);
+    if (!c || !canWrite(c)) return;
+    const now = Date.now();
+    if (!typingOut || typingOut.chatId !== c.id || now - typingOut.lastSent > typingRepeatMs) {
+      if (typingOut && typingOut.chatId !== c.id) stopTyping();
+      sendFrame({ action: 'typing', chatId: c.id, typing: true, clientId: 'typing-' + uuid() });
+      typingOut = { chatId: c.id, lastSent: now, idle: 0 };
+    }
+    clearTimeout(typingOut.idle);
+    typingOut.idle = setTimeout(stopTyping, typingIdleMs);
+  }
+
+  function stopTyping() {
+    if (!typingOut) return;
+    clearTimeout(typingOut.idle);
+    sendFrame({ action: 'typing', chatId: typingOut.chatId, typing: false, clientId: 'typing-' + uuid() });
+    typingOut = null;
+  }
+
+  // --- templates -----------------------------------------------------------
+  function onTemplates(f) {
+    templatesByLang.set(f.language, f.sections || []);
+    chatLanguage.set(f.chatId, f.language);
+    renderTemplates();
+  }
+
+  function templatesOf(c) {
+    const lang = chatLanguage.has(c.id) ? chatLanguage.get(c.id) : c.language || '';
+    return templatesByLang.get(lang);
+  }
+
+  function askTemplates(c) {
+    if (templatesOf(c)) return;
+    request({ action: 'templates', chatId: c.id });
+  }
+
+  function suggestSoon() {
+    clearTimeout(suggestTimer);
+    const text = $('#reply').value.trim();
+    const c = chats.get(openId);
+    if (!text || !c) { hideSuggestions(); return; }
+    suggestTimer = setTimeout(() => {
+      lastSuggest = 'suggest-' + uuid();
+      request({ action: 'suggest', chatId: c.id, text, clientId: lastSuggest });
+    }, suggestDelayMs);
+  }
+
+  function onSuggestions(f) {
+    // An answer to an older text, or for a chat no longer shown: stale.
+    if (f.clientId !== lastSuggest || f.chatId !== openId || !$('#reply').value.trim()) return;
+    const ul = $('#suggestions');
+    const list = f.suggestions || [];
+    ul.replaceChildren(...list.map((tpl) => el('li', {}, el('button', {
+      type: 'button', class: 'suggestion', dataset: { template: tpl.id },
+      onclick: () => { const box = $('#reply'); box.value = tpl.text; hideSuggestions(); box.focus(); typed(); },
+    }, tpl.title ? el('strong', { text: tpl.title }) : null, el('span', { text: tpl.text })))));
+    ul.hidden = list.length === 0;
+    ul.setAttribute('aria-label', t('wp.suggestions'));
+  }
+
+  function hideSuggestions() {
+    clearTimeout(suggestTimer);
+    lastSuggest = '';
+    $('#suggestions').hidden = true;
+    $('#suggestions').replaceChildren();
+  }
+
+  function onTemplateSaved(f) {
+    const tpl = f.template;
+    const c = chats.get(f.chatId);
+    if (!tpl) return;
+    const lang = c ? (chatLanguage.get(c.id) ?? c.language ?? '') : '';
+    const sections = templatesByLang.get(lang);
+    if (sections) {
+      let s = sections.find((x) => x.section === tpl.section);
+      if (!s) { s = { section: tpl.section, templates: [] }; sections.push(s); sections.sort((a, b) => a.section.localeCompare(b.section)); }
+      s.templates.push(tpl);
+    }
+    notice(t('wp.templateSaved', { title: tpl.title || tpl.text.slice(0, 40) }), 'template');
+    $('#save-template-form').hidden = true;
+    renderTemplates();
+  }
+
+  function insertText(text) {
+    const box = $('#reply');
+    const start = box.selectionStart ?? box.value.length;
+    const end = box.selectionEnd ?? box.value.length;
+    box.value = box.value.slice(0, start) + text + box.value.slice(end);
+    box.focus();
+    box.selectionStart = box.selectionEnd = start + text.length;
+    typed();
+  }
+
+  // --- reference data ------------------------------------------------------
+  async function loadReference() {
+    const [s, d, p] = await Promise.all([api('GET', '/v1/settings'), api('GET', '/v1/departments'), api('GET', '/v1/people')]);
+    if (s.signedOut || d.signedOut || p.signedOut || !wanted) return;
+    const failed = (what, r) => showError({ code: (r.data && r.data.error && r.data.error.code) || String(r.status),
+      message: t('wp.loadFailed', { what, message: (r.data && r.data.error && r.data.error.message) || (r.data && r.data.message) || 'HTTP ' + r.status }) });
+    if (s.status === 200) settings = s.data; else failed('/v1/settings', s);
+    if (d.status === 200) departments = new Map(d.data.items.map((x) => [x.id, x])); else failed('/v1/departments', d);
+    if (p.status === 200) people = new Map(p.data.items.map((x) => [x.id, x])); else failed('/v1/people', p);
+    render();
+  }
+
+  function categoryPaths() {
+    const tree = (settings && settings.classification && settings.classification.categoryTree) || [];
+    const out = [];
+    for (const top of tree) {
+      out.push(top.name);
+      for (const sub of top.children || []) out.push(top.name + ' / ' + sub.name);
+    }
+    return out;
+  }
+
+  // --- showing -------------------------------------------------------------
+  function visitorLabel(c) {
+    const v = c.visitor || {};
+    return v.name || v.email || v.phone || t('wp.visitor', { id: (c.visitorId || '').slice(-6) });
+  }
+
+  function personName(id) {
+    if (id === me) return t('wp.from.me');
+    const p = people.get(id);
+    return p ? p.name || p.email : id.slice(-6);
+  }
+
+  function ago(iso) {
+    const min = Math.floor((Date.now() - Date.parse(iso)) / 60000);
+    return min < 1 ? t('wp.justNow') : t('wp.minutes', { n: min });
+  }
+
+  function clock(iso) {
+    const d = new Date(iso);
+    return isNaN(d) ? '' : d.toLocaleTimeString(document.documentElement.lang || [], { hour: '2-digit', minute: '2-digit' });
+  }
+
+  function badges(c) {
+    const out = [];
+    if (c.priority) out.push(el('span', { class: 'badge priority', text: '★ ' + t('wp.priority') }));
+    if (c.language) out.push(el('span', { class: 'badge lang', title: t('wp.language'), text: c.language.toUpperCase() }));
+    if (c.departmentId) out.push(el('span', { class: 'badge dept', title: t('wp.department'), text: (departments.get(c.departmentId) || {}).name || c.departmentId }));
+    if (c.category) out.push(el('span', { class: 'badge cat', title: t('wp.category'), text: c.category }));
+    return out;
+  }
+
+  function render() {
+    if (!root.isConnected && !wanted) return;
+    renderLists();
+    renderChat();
+  }
+
+  function renderLists() {
+    const groups = { waiting: [], queued: [], mine: [], others: [] };
+    for (const c of chats.values()) { const l = listFor(c); if (l) groups[l].push(c); }
+    const at = (c) => Date.parse(c.startedAt) || 0;
+    groups.waiting.sort((a, b) => (b.priority ? 1 : 0) - (a.priority ? 1 : 0) || at(a) - at(b));
+    groups.queued.sort((a, b) => (queueOrder.get(a.id) || 0) - (queueOrder.get(b.id) || 0));
+    groups.mine.sort((a, b) => at(a) - at(b));
+    groups.others.sort((a, b) => at(a) - at(b));
+    for (const [name, list] of Object.entries(groups)) {
+      const section = $('#list-' + name);
+      section.querySelector('.count').textContent = String(list.length);
+      section.querySelector('.empty').hidden = list.length > 0;
+      section.querySelector('ul').replaceChildren(...list.map((c) => {
+        const typing = typingIn.get(c.id);
+        const preview = typing ? typing.text : c.last ? c.last.text : c.question || '';
+        const n = unread.get(c.id) || 0;
+        return el('li', { dataset: { chat: c.id } }, el('button', {
+          type: 'button', class: 'chat-item' + (c.priority ? ' priority' : ''), 'aria-current': c.id === openId ? 'true' : 'false',
+          onclick: () => openChat(c.id),
+        },
+        el('span', { class: 'who', text: visitorLabel(c) }),
+        ...badges(c),
+        n ? el('span', { class: 'badge unread', text: t('wp.unread', { n }) }) : null,
+        el('span', { class: 'age', text: ago(c.startedAt) }),
+        name === 'others' && c.operatorId ? el('span', { class: 'with', text: t('wp.withOperator', { name: personName(c.operatorId) }) }) : null,
+        preview ? el('span', { class: 'preview' + (typing ? ' typing' : ''), text: preview }) : null));
+      }));
+    }
+    const waiting = groups.waiting.length + groups.queued.length;
+    const base = document.title.replace(/^\(\d+\) /, '');
+    document.title = wanted && waiting ? '(' + waiting + ') ' + base : base;
+  }
+
+  function canWrite(c) {
+    return c.status !== 'closed' && (c.status === 'waiting' || c.operatorId === me || manages());
+  }
+  function leads(c) { return c.status === 'active' && (c.operatorId === me || manages()); }
+
+  function renderChat() {
+    const c = chats.get(openId);
+    $('#chat-empty').hidden = !!c;
+    $('#chat-view').hidden = !c;
+    if (!c) return;
+    $('#chat-view').dataset.chat = c.id;
+    $('#chat-view').dataset.status = c.status;
+    $('#chat-title').textContent = visitorLabel(c);
+    const meta = [el('span', { class: 'status-text', text: t('wp.status.' + c.status) }), ...badges(c)];
+    if (c.queued) meta.push(el('span', { class: 'badge', text: t('wp.queuedFlag') }));
+    if (c.status === 'active' && c.operatorId && c.operatorId !== me) meta.push(el('span', { text: t('wp.withOperator', { name: personName(c.operatorId) }) }));
+    if (c.visitorClosed) meta.push(el('span', { class: 'left', text: t('wp.visitorLeft') }));
+    if (c.question) meta.push(el('span', { class: 'question', text: t('wp.question') + ': ' + c.question }));
+    $('#chat-meta').replaceChildren(...meta);
+
+    const fields = Object.entries(c.visitor || {});
+    $('#chat-visitor').hidden = fields.length === 0;
+    $('#chat-visitor').replaceChildren(...fields.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]));
+    $('#chat-crm-line').hidden = !c.crmUrl;
+    if (c.crmUrl) $('#chat-crm').href = c.crmUrl;
+    $('#chat-page-line').hidden = !c.page;
+    if (c.page) { $('#chat-page').href = c.page; $('#chat-page').textContent = c.page; }
+
+    const paths = categoryPaths();
+    $('#take').hidden = c.status !== 'waiting';
+    $('#category-line').hidden = !(paths.length && leads(c));
+    fillCategories($('#category'), paths, c.category || '', true);
+    $('#open-redirect').hidden = !leads(c);
+    $('#open-teleport').hidden = !(leads(c) && settings && settings.features && settings.features.teleport);
+    $('#close-chat').hidden = c.status === 'closed' || !(c.status === 'waiting' || leads(c));
+    if (c.status !== 'active') { $('#redirect-form').hidden = true; $('#teleport-form').hidden = true; }
+    if (c.status === 'closed') $('#close-category').hidden = true;
+
+    renderTranscript(c);
+    const typing = typingIn.get(c.id);
+    $('#typing').textContent = typing ? typing.text : '';
+    const writable = canWrite(c);
+    $('#reply-form').hidden = !writable;
+    if (!writable) { $('#save-template-form').hidden = true; hideSuggestions(); }
+    renderTemplates();
+  }
+
+  function fillCategories(select, paths, value, withNone) {
+    const want = [withNone ? '' : null, ...paths].filter((x) => x !== null);
+    const have = Array.from(select.options).map((o) => o.value);
+    if (have.join('\n') !== want.join('\n') || select.dataset.lang !== document.documentElement.lang) {
+      select.replaceChildren(...want.map((p) => el('option', { value: p, text: p || t('wp.noCategory') })));
+      select.dataset.lang = document.documentElement.lang;
+    }
+    if (document.activeElement !== select) select.value = paths.some((p) => p.toLowerCase() === value.toLowerCase()) ? paths.find((p) => p.toLowerCase() === value.toLowerCase()) : '';
+  }
+
+  function renderTranscript(c) {
+    const ol = $('#transcript');
+    const nearBottom = ol.scrollHeight - ol.scrollTop - ol.clientHeight < 40;
+    const ms = Array.from((messages.get(c.id) || new Map()).values()).sort((a, b) => a.seq - b.seq);
+    let lastRead = 0;
+    for (const m of ms) if (m.from.kind === 'operator' && m.seq <= (c.visitorRead || 0)) lastRead = m.seq;
+    const items = ms.map((m) => {
+      const kind = m.from.kind || 'system';
+      const who = kind === 'visitor' ? visitorLabel(c) : kind === 'operator' ? personName(m.from.id) : t('wp.from.system');
+      return el('li', { class: 'msg ' + kind + (m.from.id === me && kind === 'operator' ? ' own' : ''), dataset: { seq: String(m.seq) } },
+        el('span', { class: 'who', text: who }),
+        el('time', { datetime: m.at, text: clock(m.at) }),
+        el('p', { class: 'text', text: m.text }),
+        m.seq === lastRead ? el('span', { class: 'read-mark', text: '✓ ' + t('wp.read') }) : null);
+    });
+    const stored = new Set(ms.map((m) => m.clientId).filter(Boolean));
+    for (const p of outbox.filter((x) => x.chatId === c.id && !stored.has(x.clientId))) {
+      const failed = p.status === 'failed';
+      items.push(el('li', { class: 'msg operator own pending' + (failed ? ' failed' : ''), dataset: { clientId: p.clientId } },
+        el('span', { class: 'who', text: t('wp.from.me') }),
+        el('p', { class: 'text', text: p.text }),
+        el('span', { class: 'send-state', text: failed ? t('wp.failed', { message: p.error }) : t('wp.sending') }),
+        failed ? el('button', { type: 'button', class: 'resend', text: t('wp.resend'), onclick: () => resend(p) }) : null));
+    }
+    if (c.status === 'closed') items.push(el('li', { class: 'msg system closed-note' }, el('p', { class: 'text', text: t('wp.closed') })));
+    ol.replaceChildren(...items);
+    if (nearBottom || ol.dataset.chat !== c.id) ol.scrollTop = ol.scrollHeight;
+    ol.dataset.chat = c.id;
+  }
+
+  function renderTemplates() {
+    const panel = $('#templates-panel');
+    const c = chats.get(openId);
+    $('#toggle-templates').setAttribute('aria-expanded', String(!panel.hidden));
+    if (!c || panel.hidden) return;
+    const sections = templatesOf(c);
+    if (!sections) { panel.replaceChildren(el('p', { class: 'hint', text: t('wp.connecting') })); return; }
+    const withTemplates = sections.filter((s) => s.templates && s.templates.length);
+    if (!withTemplates.length) { panel.replaceChildren(el('p', { class: 'hint', text: t('wp.noTemplates') })); return; }
+    panel.replaceChildren(...withTemplates.map((s) => el('section', { class: 'tpl-section', dataset: { section: s.section } },
+      el('h4', { text: s.section || t('wp.generalSection') }),
+      el('ul', {}, ...s.templates.map((tpl) => el('li', {}, el('button', {
+        type: 'button', class: 'template', dataset: { template: tpl.id, level: tpl.level }, title: tpl.text,
+        onclick: () => insertText(tpl.text),
+      }, tpl.title ? el('strong', { text: tpl.title }) : null, el('span', { text: tpl.text }))))))));
+  }
+
+  // --- notices and errors --------------------------------------------------
+  function push(listSel, li) {
+    const ul = $(listSel);
+    ul.append(li);
+    while (ul.children.length > maxShown) ul.firstElementChild.remove();
+  }
+
+  function showError(e) {
+    const text = t('wp.error', { code: e.code || 'internal', message: e.message || '' });
+    const li = el('li', { class: 'error', dataset: { code: e.code || '' } }, el('span', { text }));
+    li.append(el('button', { type: 'button', class: 'dismiss', 'aria-label': t('wp.dismiss'), text: '×', onclick: () => li.remove() }));
+    push('#wp-errors', li);
+  }
+
+  function notice(text, kind) {
+    const li = el('li', { class: 'notice ' + (kind || ''), dataset: { kind: kind || '' } },
+      el('time', { text: clock(new Date().toISOString()) }), el('span', { text }));
+    li.append(el('button', { type: 'button', class: 'dismiss', 'aria-label': t('wp.dismiss'), text: '×', onclick: () => li.remove() }));
+    push('#wp-notices', li);
+    setTimeout(() => li.remove(), 120_000);
+  }
+
+  // --- actions -------------------------------------------------------------
+  function hidePanels() {
+    for (const id of ['#close-category', '#redirect-form', '#teleport-form', '#save-template-form']) $(id).hidden = true;
+    $('#templates-panel').hidden = true;
+    hideSuggestions();
+  }
+
+  function openChat(id) {
+    if (openId !== id) {
+      stopTyping();
+      hidePanels();
+      $('#reply').value = '';
+      const prev = chats.get(openId);
+      if (prev && prev.status === 'closed') chats.delete(openId);
+    }
+    openId = id;
+    unread.delete(id);
+    const c = chats.get(id);
+    if (c) {
+      askHistory(id, loaded.has(id) ? contiguous(id) : 0);
+      if (c.status !== 'closed') askTemplates(c);
+    }
+    render();
+    markRead();
+  }
+
+  // watch re-reads the open chat when it is another operator's: those
+  // messages are not pushed to whoever does not lead the chat.
+  function watch() {
+    const c = chats.get(openId);
+    if (c && connected() && c.status === 'active' && c.operatorId !== me) askHistory(c.id, contiguous(c.id));
+  }
+
+  async function take() {
+    const c = chats.get(openId);
+    if (!c) return;
+    ownTakes.add(c.id);
+    const r = await request({ action: 'take', chatId: c.id });
+    if (!r.ok && r.error.code === 'conflict') { notice(t('wp.takenByOther'), 'chat'); askHistory(c.id, contiguous(c.id)); }
+    if (r.ok) askTemplates(chats.get(c.id) || c);
+  }
+
+  async function closeChat() {
+    const c = chats.get(openId);
+    if (!c) return;
+    const r = await request({ action: 'closeChat', chatId: c.id });
+    // classification.required: the server refuses to close an
+    // uncategorised chat; the operator picks the category here.
+    if (!r.ok && r.error.code === 'conflict' && !c.category && categoryPaths().length) {
+      fillCategories($('#close-category-select'), categoryPaths(), '', true);
+      $('#close-category').hidden = false;
+      $('#close-category-select').focus();
+    }
+  }
+
+  async function setCategory(chatId, category) {
+    const r = await request({ action: 'setCategory', chatId, category });
+    if (!r.ok) render(); // back to the chat's category
+    return r.ok;
+  }
+
+  function openRedirect() {
+    const c = chats.get(openId);
+    if (!c) return;
+    const select = $('#redirect-target');
+    const groups = [];
+    const ops = Array.from(people.values()).filter((p) => p.id !== me && p.status === 'active');
+    if (ops.length) groups.push(el('optgroup', { label: t('wp.redirectOperators') }, ...ops.map((p) => el('option', { value: 'operatorId:' + p.id, text: (p.name || p.email) + ' (' + t('roleName.' + p.role) + ')' }))));
+    if (departments.size) groups.push(el('optgroup', { label: t('wp.redirectDepartments') }, ...Array.from(departments.values()).map((d) => el('option', { value: 'departmentId:' + d.id, text: d.name }))));
+    if (settings && settings.features && settings.features.multilingual) {
+      const langs = ['ru', 'en'].filter((l) => l !== c.language);
+      groups.push(el('optgroup', { label: t('wp.redirectLanguages') }, ...langs.map((l) => el('option', { value: 'language:' + l, text: l.toUpperCase() }))));
+    }
+    select.replaceChildren(...groups);
+    $('#teleport-form').hidden = true;
+    $('#redirect-form').hidden = false;
+    select.focus();
+  }
+
+  $('#presence').addEventListener('change', async (ev) => {
+    const want = ev.target.value;
+    presence = want;
+    sessionStorage.setItem('parley.presence', want);
+    const r = await request({ action: 'setPresence', status: want });
+    if (r.ok) { presence = r.frame.presence; $('#presence').value = presence; }
+  });
+  $('#take').addEventListener('click', take);
+  $('#close-chat').addEventListener('click', closeChat);
+  $('#category').addEventListener('change', (ev) => { if (openId) setCategory(openId, ev.target.value); });
+  $('#close-category').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const id = openId;
+    const category = $('#close-category-select').value;
+    if (!id || !category) return;
+    if (!(await setCategory(id, category))) return;
+    const r = await request({ action: 'closeChat', chatId: id });
+    if (r.ok) $('#close-category').hidden = true;
+  });
+  $('#open-redirect').addEventListener('click', openRedirect);
+  $('#redirect-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const v = $('#redirect-target').value;
+    if (!openId || !v) return;
+    const i = v.indexOf(':');
+    const r = await request({ action: 'redirect', chatId: openId, [v.slice(0, i)]: v.slice(i + 1) });
+    if (r.ok) { $('#redirect-form').hidden = true; notice(t('wp.redirected'), 'chat'); }
+  });
+  $('#open-teleport').addEventListener('click', () => {
+    $('#redirect-form').hidden = true;
+    $('#teleport-form').hidden = false;
+    $('#teleport-url').focus();
+  });
+  $('#teleport-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const url = $('#teleport-url').value.trim();
+    if (!openId || !url) return;
+    const r = await request({ action: 'teleport', chatId: openId, url });
+    if (r.ok) { $('#teleport-form').hidden = true; $('#teleport-url').value = ''; notice(t('wp.teleported', { url }), 'chat'); }
+  });
+  for (const b of root.querySelectorAll('.panel .cancel')) b.addEventListener('click', () => { b.closest('form').hidden = true; });
+
+  $('#reply-form').addEventListener('submit', (ev) => { ev.preventDefault(); sendReply(); });
+  $('#reply').addEventListener('keydown', (ev) => {
+    if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); sendReply(); }
+    if (ev.key === 'Escape') hideSuggestions();
+  });
+  $('#reply').addEventListener('input', () => {
+    if ($('#reply').value) typed(); else stopTyping();
+    suggestSoon();
+  });
+  $('#toggle-templates').addEventListener('click', () => {
+    const panel = $('#templates-panel');
+    panel.hidden = !panel.hidden;
+    const c = chats.get(openId);
+    if (c && !panel.hidden) askTemplates(c);
+    renderTemplates();
+  });
+  $('#open-save-template').addEventListener('click', () => {
+    const form = $('#save-template-form');
+    form.hidden = !form.hidden;
+    if (!form.hidden) $('#template-title').focus();
+  });
+  $('#save-template-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const text = $('#reply').value.trim();
+    if (!openId) return;
+    if (!text) { showError({ code: 'invalid', message: t('wp.nothingToSave') }); return; }
+    const r = await request({ action: 'saveTemplate', chatId: openId, text, title: $('#template-title').value.trim(), section: $('#template-section').value.trim() });
+    if (r.ok) { $('#template-title').value = ''; $('#template-section').value = ''; }
+  });
+  document.addEventListener('visibilitychange', () => { if (!document.hidden && wanted) markRead(); });
+
+  return {
+    // start connects (once) and shows what is known.
+    start() {
+      if (!wanted) {
+        wanted = true;
+        presence = sessionStorage.getItem('parley.presence') || 'online';
+        $('#presence').value = presence;
+        loadReference();
+        connect();
+        tickTimer = setInterval(renderLists, 30_000);
+        watchTimer = setInterval(watch, watchMs);
+      }
+      render();
+    },
+    // stop closes the socket for good (signing out) and forgets everything.
+    stop() {
+      if (!wanted) return;
+      wanted = false;
+      stopTyping();
+      const sock = ws;
+      ws = null;
+      if (sock) sock.close(1000);
+      reset();
+    },
+    // translated re-renders what the code wrote, after a language change.
+    translated() {
+      setConn(connState);
+      render();
+    },
+  };
+}
