@@ -246,8 +246,8 @@ func (s *Store) QueuePosition(ctx context.Context, accountID string, seq int64) 
 
 // OnlineOperators is the roster routing offers chats to: the staff with a
 // live connection who are not away, with the languages they speak, their
-// departments and their personal chat limit. One Query for presence, one
-// for the people, and one per online person for their departments.
+// departments and their personal chat limit. One Query for presence and
+// one for the people (each person item carries their departments).
 func (s *Store) OnlineOperators(ctx context.Context, accountID string) ([]chat.Operator, error) {
 	conns, away, err := s.StaffPresence(ctx, accountID)
 	if err != nil {
@@ -271,11 +271,7 @@ func (s *Store) OnlineOperators(ctx context.Context, accountID string) ([]chat.O
 		if !online[p.ID] {
 			continue
 		}
-		deps, err := s.PersonDepartments(ctx, accountID, p.ID)
-		if err != nil {
-			return nil, err
-		}
-		op := chat.Operator{ID: p.ID, Languages: p.Languages, Departments: deps}
+		op := chat.Operator{ID: p.ID, Languages: p.Languages, Departments: p.Departments}
 		if p.ChatLimit != nil {
 			op.Limit = *p.ChatLimit
 		}

@@ -10,6 +10,7 @@ import (
 
 	"parley/internal/apperr"
 	"parley/internal/chat"
+	"parley/internal/realtime"
 	"parley/internal/settings"
 )
 
@@ -25,22 +26,20 @@ type chatHandlers struct{ Deps }
 // variable so tests can pin it.
 var drawButton = func() int { return rand.IntN(100) }
 
-// widgetButton decides the widget's button for a visitor: their sticky
-// draw, whether an operator is online and not away, and the queue that
-// matters (waiting chats while online, unanswered offline requests while
-// not); each counter is read only when its limit is set.
-func widgetButton(ctx context.Context, d Deps, doc settings.Document, accountID, visitorID string) (string, error) {
+// widgetButton decides the widget's button for a visitor of a placement
+// whose chats are in language: their sticky draw, whether an operator who
+// may take such a chat is online and not away (SPEC §4.16), and the queue
+// that matters (waiting chats while online; unanswered offline requests
+// when the offline button is the one to show, operators offline or the
+// online queue full); each counter is read only when its limit is set.
+func widgetButton(ctx context.Context, d Deps, doc settings.Document, accountID, visitorID, language string) (string, error) {
 	draw, err := d.Store.DrawButton(ctx, accountID, visitorID, drawButton())
 	if err != nil {
 		return "", err
 	}
-	conns, away, err := d.Store.StaffPresence(ctx, accountID)
+	online, err := eligibleOnline(ctx, d, doc, accountID, language)
 	if err != nil {
 		return "", err
-	}
-	online := false
-	for _, c := range conns {
-		online = online || !away[c.Subject]
 	}
 	var waiting int64
 	if online && doc.Misc.OnlineQueueLimit != nil {
@@ -48,13 +47,33 @@ func widgetButton(ctx context.Context, d Deps, doc settings.Document, accountID,
 			return "", err
 		}
 	}
+	onlineShows := online && (doc.Misc.OnlineQueueLimit == nil || waiting < int64(*doc.Misc.OnlineQueueLimit))
 	var unanswered int64
-	if !online && doc.Misc.OfflineQueueLimit != nil {
+	if !onlineShows && doc.Misc.OfflineQueueLimit != nil {
 		if unanswered, err = d.Store.UnansweredCount(ctx, accountID); err != nil {
 			return "", err
 		}
 	}
 	return chat.Button(doc.Misc, draw, online, waiting, unanswered), nil
+}
+
+// eligibleOnline reports whether some staff member who may take a chat in
+// language is online and not away. Only multilingual mode narrows it by
+// language, and only it needs the people's languages (one more Query);
+// otherwise presence alone decides.
+func eligibleOnline(ctx context.Context, d Deps, doc settings.Document, accountID, language string) (bool, error) {
+	if doc.Features.Multilingual {
+		ops, err := d.Store.OnlineOperators(ctx, accountID)
+		if err != nil {
+			return false, err
+		}
+		return slices.ContainsFunc(ops, func(op chat.Operator) bool { return op.Eligible(chat.Chat{Language: language}, true) }), nil
+	}
+	conns, away, err := d.Store.StaffPresence(ctx, accountID)
+	if err != nil {
+		return false, err
+	}
+	return slices.ContainsFunc(conns, func(c realtime.Connection) bool { return !away[c.Subject] }), nil
 }
 
 func (h chatHandlers) party(r Request) chat.Party {

@@ -148,11 +148,11 @@ func (h handlers) widgetConfig(ctx context.Context, r Request) (Response, error)
 			return Response{}, err
 		}
 	}
-	button, err := widgetButton(ctx, h.Deps, doc, acc.ID, visitor.Subject)
+	pre, err := widgetPrechat(ctx, h.Deps, doc, acc.ID, r.Query)
 	if err != nil {
 		return Response{}, err
 	}
-	pre, err := widgetPrechat(ctx, h.Deps, doc, acc.ID, r.Query)
+	button, err := widgetButton(ctx, h.Deps, doc, acc.ID, visitor.Subject, pre.language)
 	if err != nil {
 		return Response{}, err
 	}

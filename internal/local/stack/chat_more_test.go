@@ -320,6 +320,15 @@ func TestPresenceAndQueue(t *testing.T) {
 	if b := w.config(t, "").Body["button"]; b != "offline" {
 		t.Fatalf("button with the online queue full: %v", b)
 	}
+	// And when the offline queue is full too, no button at all: the
+	// offline form would refuse the request.
+	off, _ := w.visitor(t, ctx, "offline visitor")
+	off.call("chat", map[string]any{"action": "leaveMessage", "name": "Ann", "contact": "ann@example.com", "text": "call me"})
+	w.patch(t, "misc", map[string]any{"offlineQueueLimit": 1})
+	if b := w.config(t, "").Body["button"]; b != "hidden" {
+		t.Fatalf("button with both queues full: %v", b)
+	}
+	w.patch(t, "misc", map[string]any{"offlineQueueLimit": nil})
 	op1.call("chat", map[string]any{"action": "take", "chatId": chatID})
 	if b := w.config(t, "").Body["button"]; b != "online" {
 		t.Fatalf("button once the chat was taken: %v", b)

@@ -264,7 +264,19 @@ func TestMultilingualLive(t *testing.T) {
 		}
 	}
 	op1 := w.staff(t, ctx, "op1", w.op1.token)
+	// With only the English speaker online, a Russian placement offers
+	// the offline button (SPEC §4.16: an eligible operator), an English
+	// one the online button.
+	button := func(lang string) any {
+		return call(t, "GET", w.api+"/widget/"+w.account+"/config?language="+lang, "", nil).Body["button"]
+	}
+	if ru, en := button("ru"), button("en"); ru != "offline" || en != "online" {
+		t.Fatalf("buttons with only an English speaker online: ru %v, en %v", ru, en)
+	}
 	op2 := w.staff(t, ctx, "op2", w.op2.token)
+	if ru := button("ru"); ru != "online" {
+		t.Fatalf("button of a Russian placement with a Russian speaker online: %v", ru)
+	}
 	vis, _ := w.visitor(t, ctx, "visitor")
 	f := vis.call("chat", map[string]any{"action": "startChat", "question": "Здравствуйте", "language": "ru"})
 	id := chatOf(f)["id"].(string)
