@@ -89,3 +89,24 @@ func TestCheckText(t *testing.T) {
 		t.Errorf("CheckText: %q %v", got, err)
 	}
 }
+
+func TestOnSite(t *testing.T) {
+	for _, tc := range []struct {
+		url   string
+		sites []string
+		want  bool
+	}{
+		{"https://acme.example/checkout", []string{"https://acme.example/pricing"}, true},
+		{"https://shop.acme.example/cart", []string{"", "https://www.acme.example"}, true},
+		{"https://ACME.example/x", []string{"https://acme.example"}, true},
+		{"https://evil.example/acme.example", []string{"https://acme.example/pricing", "https://acme.example"}, false},
+		{"https://notacme.example/", []string{"https://acme.example"}, false},
+		{"https://acme.example.evil.example/", []string{"https://acme.example"}, false},
+		{"https://acme.example/", []string{"", ""}, false},
+		{"not a url", []string{"https://acme.example"}, false},
+	} {
+		if got := chat.OnSite(tc.url, tc.sites...); got != tc.want {
+			t.Errorf("OnSite(%q, %q) = %v, want %v", tc.url, tc.sites, got, tc.want)
+		}
+	}
+}

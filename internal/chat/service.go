@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	neturl "net/url"
 	"slices"
 	"strings"
 	"time"
@@ -508,7 +509,37 @@ func (s *Service) Teleport(ctx context.Context, op Party, chatID, url string) (C
 	if c.Status != Active || (c.OperatorID != op.ID && !op.Manages()) {
 		return Chat{}, "", apperr.New(apperr.Conflict, "only the operator of an open chat can teleport its visitor")
 	}
+	if !OnSite(url, c.Page, doc.Company.Website) {
+		return Chat{}, "", apperr.New(apperr.Invalid, "url must be a page of the site: the host of the visitor's page or of company.website, or under it")
+	}
 	return c, url, nil
+}
+
+// OnSite reports whether url is a page of the site (SPEC §2.7 teleport:
+// "another page of the site"): its host is the host of one of sites (the
+// visitor's page, the company's website), or a subdomain of it, so a
+// teleport cannot send a visitor away to another site.
+func OnSite(url string, sites ...string) bool {
+	host := hostOf(url)
+	if host == "" {
+		return false
+	}
+	for _, s := range sites {
+		site := strings.TrimPrefix(hostOf(s), "www.")
+		if site != "" && (host == site || strings.HasSuffix(host, "."+site)) {
+			return true
+		}
+	}
+	return false
+}
+
+// hostOf is the lower-cased host of an absolute URL, "" for anything else.
+func hostOf(s string) string {
+	u, err := neturl.Parse(s)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	return strings.ToLower(u.Hostname())
 }
 
 // RedirectTarget is where a redirect sends a chat: exactly one of another

@@ -423,6 +423,15 @@ func TestConversation(t *testing.T) {
 	if f := vis.expect("teleport", nil); f["url"] != "https://acme.example/checkout" {
 		t.Fatalf("teleport: %v", f)
 	}
+	// Only to a page of the site, and only while features.teleport is on.
+	if f := op1.call("error", map[string]any{"action": "teleport", "chatId": chatID, "url": "https://elsewhere.example/login"}); code(f) != "invalid" {
+		t.Fatalf("a teleport off the site: %v", f)
+	}
+	w.patch(t, "features", map[string]any{"teleport": false})
+	if f := op1.call("error", map[string]any{"action": "teleport", "chatId": chatID, "url": "https://acme.example/checkout"}); code(f) != "forbidden" {
+		t.Fatalf("a teleport with features.teleport off: %v", f)
+	}
+	w.patch(t, "features", map[string]any{"teleport": true})
 
 	// The category: from the tree only, and required to close.
 	if f := op1.call("error", map[string]any{"action": "setCategory", "chatId": chatID, "category": "Nonsense"}); f["error"].(map[string]any)["code"] != "invalid" {
