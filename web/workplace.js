@@ -168,7 +168,7 @@ export function createWorkplace({ root, api, refresh, user, websocketURL }) {
   // retry reopens the socket after a back-off. A socket refused before it
   // opened most often had an expired access token: renew it first (a
   // refresh token that no longer works signs the person out).
-  async function retry(refused) {
+  function retry(refused) {
     if (!wanted) return;
     const seconds = backoffSeconds[Math.min(attempt, backoffSeconds.length - 1)] * (0.8 + Math.random() * 0.4);
     attempt++;
@@ -177,16 +177,21 @@ export function createWorkplace({ root, api, refresh, user, websocketURL }) {
     tick();
     clearInterval(countdownTimer);
     countdownTimer = setInterval(tick, 1000);
+    const renewed = refused ? renew() : null;
     clearTimeout(retryTimer);
-    retryTimer = setTimeout(() => { clearInterval(countdownTimer); connect(); }, seconds * 1000);
-    if (refused) {
-      try {
-        if (!(await refresh())) {
-          const r = await api('GET', '/v1/account');
-          if (r.signedOut) return;
-        }
-      } catch (e) { /* the server is unreachable: the back-off goes on */ }
-    }
+    retryTimer = setTimeout(async () => {
+      await renewed;
+      clearInterval(countdownTimer);
+      connect();
+    }, seconds * 1000);
+  }
+
+  async function renew() {
+    try {
+      // A refresh token that no longer works ends the session: the check
+      // of /v1/account then signs the person out (and stops this).
+      if (!(await refresh())) await api('GET', '/v1/account');
+    } catch (e) { /* the server is unreachable: the back-off goes on */ }
   }
 
   function sendFrame(frame) {
@@ -316,8 +321,6 @@ export function createWorkplace({ root, api, refresh, user, websocketURL }) {
       unread.delete(c.id);
       if (c.id !== openId) chats.delete(c.id);
     }
-    // A chat that went out of sight (another operator took it, under
-    // hideOthersChats) closes its panels.
     render();
   }
 
@@ -406,7 +409,10 @@ export function createWorkplace({ root, api, refresh, user, websocketURL }) {
     if (!c || document.hidden || c.status !== 'active' || c.operatorId !== me) return;
     const seq = contiguous(c.id);
     unread.delete(c.id);
-    if (seq < 1 || seq <= (c.operatorRead || 0)) return;
+    // Only what someone else wrote needs marking: not the operator's own.
+    let news = false;
+    for (const [n, m] of messages.get(c.id) || []) if (n <= seq && n > (c.operatorRead || 0) && m.from.id !== me) news = true;
+    if (!news) return;
     c.operatorRead = seq;
     request({ action: 'read', chatId: c.id, seq });
   }
@@ -907,7 +913,8 @@ export function createWorkplace({ root, api, refresh, user, websocketURL }) {
     const panel = $('#templates-panel');
     panel.hidden = !panel.hidden;
     const c = chats.get(openId);
-    if (c && !panel.hidden) askTemplates(c);
+    // Read afresh on every opening: templates change while people work.
+    if (c && !panel.hidden) request({ action: 'templates', chatId: c.id });
     renderTemplates();
   });
   $('#open-save-template').addEventListener('click', () => {

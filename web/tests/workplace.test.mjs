@@ -346,3 +346,58 @@ test('workplace: a Russian-speaking operator gets the interface in Russian and a
   await ru.close();
   await op.close();
 });
+
+test('workplace: with auto-assignment full, chats queue oldest first and the next one comes on close; away hides the button', async () => {
+  await ok(call('PATCH', '/v1/settings/features', { autoAssign: true, maxChatsPerOperator: 1 }, adminToken));
+  const o = await staffPage(operator);
+  const { page } = o;
+  assert.equal(await page.locator('#list-mine li').count(), 0);
+
+  // The first chat is the operator's at once, and announced.
+  const a = await visitor();
+  await a.send({ action: 'hello' });
+  const { chatId: first } = await a.say('First in line');
+  await page.locator(`#list-mine li[data-chat="${first}"]`).waitFor();
+  await page.locator('#wp-notices li[data-kind="chat"]', { hasText: 'New chat' }).waitFor();
+
+  // The operator is full: the next two wait in the common queue, oldest first.
+  const b = await visitor();
+  await b.send({ action: 'hello' });
+  const { chatId: second } = await b.say('Second in line');
+  assert.equal((await b.frame({ type: 'queue' })).position, 1);
+  const c = await visitor();
+  await c.send({ action: 'hello' });
+  const { chatId: third } = await c.say('Third in line');
+  await page.locator(`#list-queued li[data-chat="${third}"]`).waitFor();
+  assert.deepEqual(await page.locator('#list-queued li').evaluateAll((els) => els.map((e) => e.dataset.chat)), [second, third]);
+  assert.equal(await page.locator('#list-queued .count').textContent(), '2');
+  await page.screenshot({ path: join(env.artifacts, 'workplace-queue.png'), fullPage: true });
+
+  // Closing the first (with its category) brings the oldest queued chat.
+  await page.locator(`#list-mine li[data-chat="${first}"] button`).click();
+  await page.locator('#category').selectOption('Billing / Invoices');
+  await page.locator('#chat-meta .badge.cat', { hasText: 'Billing / Invoices' }).waitFor();
+  await page.getByRole('button', { name: 'Close the chat' }).click();
+  await page.locator(`#list-mine li[data-chat="${second}"]`).waitFor();
+  assert.deepEqual(await page.locator('#list-queued li').evaluateAll((els) => els.map((e) => e.dataset.chat)), [third]);
+
+  // The last one is taken from the queue by hand, beyond the limit.
+  await page.locator(`#list-queued li[data-chat="${third}"] button`).click();
+  await page.locator('#transcript li.msg.visitor', { hasText: 'Third in line' }).waitFor();
+  await page.getByRole('button', { name: 'Take the chat' }).click();
+  await page.locator(`#list-mine li[data-chat="${third}"]`).waitFor();
+  assert.equal(await page.locator('#list-queued li').count(), 0);
+
+  // Away: the widget offers no chat while nobody else is online; back online, it does.
+  const button = async () => (await ok(call('GET', `/v1/widget/${accountId}/config`))).button;
+  await page.getByLabel('My status').selectOption('away');
+  for (let i = 0; i < 50 && (await button()) !== 'offline'; i++) await new Promise((r) => setTimeout(r, 200));
+  assert.equal(await button(), 'offline');
+  await page.getByLabel('My status').selectOption('online');
+  for (let i = 0; i < 50 && (await button()) !== 'online'; i++) await new Promise((r) => setTimeout(r, 200));
+  assert.equal(await button(), 'online');
+
+  assert.deepEqual(o.errors, [], 'the workplace ran without errors');
+  for (const v of [a, b, c]) await v.close();
+  await o.close();
+});
