@@ -112,6 +112,9 @@ type OfflineInput struct {
 	Contact string
 	Text    string
 	Page    string
+	// ClientID makes a resend harmless, as for a message: the visitor's
+	// latest request with the same one is returned, not stored again.
+	ClientID string
 }
 
 // LeaveMessage stores an offline request as a chat (it is a chat start,
@@ -138,6 +141,9 @@ func (s *Service) LeaveMessage(ctx context.Context, v Party, in OfflineInput) (C
 			fields["page"] = "must be an absolute http(s) URL"
 		}
 	}
+	if err := CheckClientID(in.ClientID); err != nil {
+		fields["clientId"] = apperr.Public(err).Message
+	}
 	if err := apperr.Fields(fields); err != nil {
 		return Chat{}, err
 	}
@@ -149,10 +155,13 @@ func (s *Service) LeaveMessage(ctx context.Context, v Party, in OfflineInput) (C
 	if err != nil {
 		return Chat{}, err
 	}
+	if dup, ok, err := s.sameOfflineRequest(ctx, v, prev, in.ClientID); err != nil || ok {
+		return dup, err
+	}
 	now := s.Now().UTC()
 	c := Chat{AccountID: v.AccountID, ID: NewID(now), VisitorID: v.ID, Status: Closed, Offline: true, Unanswered: true, OfflineName: in.Name, OfflineContact: in.Contact,
 		Language: doc.Company.Language, Question: in.Text, Page: in.Page, StartedAt: now, ClosedAt: now, LastMessageAt: now, Seq: 1, VisitorRead: 1}
-	first := []Message{{AccountID: c.AccountID, ChatID: c.ID, Seq: 1, From: FromVisitor, SenderID: v.ID, Text: in.Text, At: now}}
+	first := []Message{{AccountID: c.AccountID, ChatID: c.ID, Seq: 1, From: FromVisitor, SenderID: v.ID, ClientID: in.ClientID, Text: in.Text, At: now}}
 	limit := 0
 	if doc.Misc.OfflineQueueLimit != nil {
 		limit = *doc.Misc.OfflineQueueLimit
@@ -167,6 +176,29 @@ func (s *Service) LeaveMessage(ctx context.Context, v Party, in OfflineInput) (C
 		Subject: fmt.Sprintf(text(doc, "offlineSubject"), in.Name),
 		Text:    signer(doc).Sign(fmt.Sprintf(text(doc, "offlineBody"), in.Name, in.Contact, in.Page, in.Text))}
 	return c, s.Outbox.Enqueue(ctx, m)
+}
+
+// sameOfflineRequest finds the request a resend repeats: the visitor's
+// latest chat, when it is an offline request whose message carries the
+// same clientId. Two racing sends store one: the store's start is
+// conditional on the visitor's latest chat, so the loser gets ErrRace and
+// its client's resend lands here.
+func (s *Service) sameOfflineRequest(ctx context.Context, v Party, latest, clientID string) (Chat, bool, error) {
+	if clientID == "" || latest == "" {
+		return Chat{}, false, nil
+	}
+	c, err := s.Store.Chat(ctx, v.AccountID, latest)
+	if apperr.CodeOf(err) == apperr.NotFound || (err == nil && !c.Offline) {
+		return Chat{}, false, nil
+	}
+	if err != nil {
+		return Chat{}, false, err
+	}
+	ms, err := s.Store.Messages(ctx, v.AccountID, c.ID, 0, 1)
+	if err != nil || len(ms) == 0 || ms[0].ClientID != clientID {
+		return Chat{}, false, err
+	}
+	return c, true, nil
 }
 
 // SendTranscript mails the chat's transcript to an address the visitor

@@ -387,7 +387,7 @@ func (h *Hub) chatAction(ctx context.Context, c Connection, p chat.Party, f Fram
 		h.chatChanged(ctx, ch, c.ID)
 		return ChatFrame{Type: "chat", Chat: viewChat(ch, true)}, nil
 	case "leaveMessage":
-		ch, err := s.LeaveMessage(ctx, p, chat.OfflineInput{Name: f.Name, Contact: f.Contact, Text: f.Text, Page: f.Page})
+		ch, err := s.LeaveMessage(ctx, p, chat.OfflineInput{Name: f.Name, Contact: f.Contact, Text: f.Text, Page: f.Page, ClientID: f.ClientID})
 		if err != nil {
 			return ChatFrame{}, err
 		}

@@ -535,9 +535,14 @@ func TestConversation(t *testing.T) {
 	if f := late.call("error", map[string]any{"action": "leaveMessage", "name": "", "contact": "x", "text": ""}); f["error"].(map[string]any)["code"] != "invalid" {
 		t.Fatalf("an empty offline form: %v", f)
 	}
-	left := late.call("chat", map[string]any{"action": "leaveMessage", "name": "Bob", "contact": "bob@visitor.example", "text": "Call me back, please"})
+	form := map[string]any{"action": "leaveMessage", "name": "Bob", "contact": "bob@visitor.example", "text": "Call me back, please", "clientId": "offline-1"}
+	left := late.call("chat", form)
 	if chatOf(left)["offline"] != true {
 		t.Fatalf("offline request: %v", left)
+	}
+	// A resend (the answer was lost) is the same request, not a second one.
+	if again := late.call("chat", form); chatOf(again)["id"] != chatOf(left)["id"] {
+		t.Fatalf("a resent offline form stored a second request: %v, first %v", chatOf(again)["id"], chatOf(left)["id"])
 	}
 	signed(t, w.mails(t, func(m seslocal.Mail) bool {
 		return slices.Contains(m.To(), "left@acme.example") && strings.Contains(m.Body.Text, "Call me back, please") && strings.Contains(m.Body.Text, "bob@visitor.example")
