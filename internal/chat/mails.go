@@ -100,10 +100,31 @@ func (s *Service) Rate(ctx context.Context, v Party, chatID, rating string) (Cha
 		return c, err
 	}
 	label := text(doc, "rating."+string(r))
+	operator, err := s.operatorName(ctx, c.AccountID, c.OperatorID)
+	if err != nil {
+		return c, err
+	}
 	m := mail.Message{AccountID: c.AccountID, ID: "rating-" + c.ID + "-" + string(r), To: doc.Emails.NegativeReviews, ReplyTo: replyTo(doc),
 		Subject: fmt.Sprintf(text(doc, "ratingSubject"), label),
-		Text:    signer(doc).Sign(fmt.Sprintf(text(doc, "ratingBody"), c.ID, label, c.OperatorID, Transcript(doc, ms)))}
+		Text:    signer(doc).Sign(fmt.Sprintf(text(doc, "ratingBody"), c.ID, label, operator, Transcript(doc, ms)))}
 	return c, s.Outbox.Enqueue(ctx, m)
+}
+
+// operatorName is how a mail names a chat's operator: their name, with
+// their id so two of the same name are told apart; the id alone for one
+// removed since.
+func (s *Service) operatorName(ctx context.Context, accountID, id string) (string, error) {
+	if s.Profiles == nil || id == "" {
+		return id, nil
+	}
+	op, err := s.Profiles(ctx, accountID, id)
+	if apperr.CodeOf(err) == apperr.NotFound || (err == nil && op.Name == "") {
+		return id, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return op.Name + " (" + id + ")", nil
 }
 
 // OfflineInput is the offline form (SPEC §4.7).

@@ -25,7 +25,9 @@ import (
 
 // Operator is a staff member as routing sees them: whom they may get.
 type Operator struct {
-	ID          string
+	ID   string
+	Name string // as mails name them
+
 	Languages   []string // the languages they speak (SPEC §4.3)
 	Departments []string
 	// Limit is their personal chat limit; 0: features.maxChatsPerOperator.

@@ -21,7 +21,7 @@ func (s *Store) OperatorProfile(ctx context.Context, accountID, personID string)
 	if err != nil {
 		return chat.Operator{}, err
 	}
-	op := chat.Operator{ID: p.ID, Languages: p.Languages, Departments: p.Departments}
+	op := chat.Operator{ID: p.ID, Name: p.Name, Languages: p.Languages, Departments: p.Departments}
 	if p.ChatLimit != nil {
 		op.Limit = *p.ChatLimit
 	}

@@ -271,7 +271,7 @@ func (s *Store) OnlineOperators(ctx context.Context, accountID string) ([]chat.O
 		if !online[p.ID] {
 			continue
 		}
-		op := chat.Operator{ID: p.ID, Languages: p.Languages, Departments: p.Departments}
+		op := chat.Operator{ID: p.ID, Name: p.Name, Languages: p.Languages, Departments: p.Departments}
 		if p.ChatLimit != nil {
 			op.Limit = *p.ChatLimit
 		}

@@ -462,13 +462,33 @@ func TestConversation(t *testing.T) {
 	vis.call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "yes, back"})
 	op1.expect("message", func(f map[string]any) bool { return f["text"] == "yes, back" })
 
-	// Rating: a poor one mails emails.negativeReviews.
+	// Rating: an excellent one mails nobody; a poor one (which replaces
+	// it) mails emails.negativeReviews, naming the operator.
+	if f := vis.call("chat", map[string]any{"action": "rate", "chatId": chatID, "rating": "excellent"}); chatOf(f)["rating"] != "excellent" {
+		t.Fatalf("rate: %v", f)
+	}
 	if f := vis.call("chat", map[string]any{"action": "rate", "chatId": chatID, "rating": "poor"}); chatOf(f)["rating"] != "poor" {
 		t.Fatalf("rate: %v", f)
 	}
-	signed(t, w.mails(t, func(m seslocal.Mail) bool {
+	negative := w.mails(t, func(m seslocal.Mail) bool {
 		return slices.Contains(m.To(), "neg@acme.example") && strings.Contains(m.Body.Text, "yes, back")
-	}))
+	})
+	signed(t, negative)
+	if !strings.Contains(negative.Body.Text, "Operator: Operator ") || !strings.Contains(negative.Body.Text, "("+w.op1.id+")") {
+		t.Errorf("the negative rating mail does not name the operator:\n%s", negative.Body.Text)
+	}
+	// Mails go out in the order they were queued (one partition of the
+	// stream), so the poor rating's being here means an excellent one's
+	// would be too.
+	all, err := seslocal.Store(context.Background(), w.s.SESEndpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range all {
+		if strings.Contains(m.Subject, "excellent") && strings.Contains(m.Body.Text, chatID) {
+			t.Errorf("an excellent rating was mailed: %q", m.Subject)
+		}
+	}
 
 	// The transcript to the visitor's own address.
 	vis.call("ok", map[string]any{"action": "sendTranscript", "chatId": chatID, "email": "ann@visitor.example"})
