@@ -68,7 +68,7 @@ before(async () => {
   accountId = signUp.account.id;
   adminToken = signUp.token;
   await ok(call('PATCH', '/v1/settings/classification', { categories: 'Billing\n Refunds\n Invoices\nTechnical', required: true }, adminToken));
-  await ok(call('PATCH', '/v1/settings/features', { teleport: true, notifyNewVisitors: true }, adminToken));
+  await ok(call('PATCH', '/v1/settings/features', { teleport: true, notifyNewVisitors: true, priorityPages: ['https://shop.example/vip'] }, adminToken));
   await ok(call('PATCH', '/v1/settings/integration', { crmUrlTemplate: 'https://crm.example/contacts/{id}' }, adminToken));
   privateKey = (await ok(call('POST', '/v1/settings/integration/private-key/regenerate', undefined, adminToken))).privateKey;
   await ok(call('POST', '/v1/templates', { level: 'global', language: 'en', section: 'Billing', title: 'Refund policy', text: refundText }, adminToken), 201);
@@ -171,6 +171,11 @@ test('workplace: an operator takes a visitor\'s chat, answers with a template, c
   assert.equal(await item.locator('.badge.lang').textContent(), 'EN');
   assert.equal(await page.locator('#list-waiting .count').textContent(), '1');
   await page.locator('#wp-notices li[data-kind="chat"]', { hasText: 'New chat' }).waitFor();
+  assert.equal(await item.locator('.badge.priority').count(), 0);
+
+  // The visitor moves to a priority page: the chat is flagged.
+  await v.send({ action: 'page', url: 'https://shop.example/vip/offers' });
+  await item.locator('.badge.priority', { hasText: 'Priority' }).waitFor();
 
   // Opening it shows the transcript; taking it makes it the operator's,
   // with the visitor's signed fields and the CRM link.
@@ -364,7 +369,7 @@ test('workplace: with auto-assignment full, chats queue oldest first and the nex
   const b = await visitor();
   await b.send({ action: 'hello' });
   const { chatId: second } = await b.say('Second in line');
-  assert.equal((await b.frame({ type: 'queue' })).position, 1);
+  await page.locator(`#list-queued li[data-chat="${second}"]`).waitFor();
   const c = await visitor();
   await c.send({ action: 'hello' });
   const { chatId: third } = await c.say('Third in line');
