@@ -644,6 +644,11 @@ func (s *Store) ListChats(ctx context.Context, accountID string, q chat.Query) (
 	add("operatorId", q.OperatorID)
 	add("departmentId", q.DepartmentID)
 	add("category", q.Category)
+	if q.Category != "" && !strings.Contains(q.Category, " / ") {
+		// A top-level category takes in its sub-categories ("Top / Sub").
+		values[":categorySub"] = str(q.Category + " / ")
+		filters[len(filters)-1] = "(#category = :category OR begins_with(#category, :categorySub))"
+	}
 	add("rating", string(q.Rating))
 	add("status", string(q.Status))
 	in := &dynamodb.QueryInput{

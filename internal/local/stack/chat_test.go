@@ -514,7 +514,7 @@ func TestConversation(t *testing.T) {
 		t.Fatal(err)
 	}
 	day := startedAt.In(berlin).Format(time.DateOnly)
-	for _, q := range []string{"", "?status=closed", "?category=Sales%20%2F%20Upgrade&rating=poor&operatorId=" + w.op1.id, "?from=" + day + "&to=" + day} {
+	for _, q := range []string{"", "?status=closed", "?category=Sales%20%2F%20Upgrade&rating=poor&operatorId=" + w.op1.id, "?category=Sales", "?from=" + day + "&to=" + day} {
 		r := call(t, "GET", w.api+"/chats"+q, w.admin, nil)
 		items, _ := r.Body["items"].([]any)
 		if r.Status != 200 || !slices.ContainsFunc(items, func(c any) bool { return c.(map[string]any)["id"] == chatID }) {
@@ -523,6 +523,11 @@ func TestConversation(t *testing.T) {
 	}
 	if r := call(t, "GET", w.api+"/chats?status=waiting", w.admin, nil); len(r.Body["items"].([]any)) != 0 {
 		t.Fatalf("status filter: %+v", r)
+	}
+	for _, other := range []string{"Support", "Sales%20%2F%20Renewal", "Sal"} {
+		if r := call(t, "GET", w.api+"/chats?category="+other, w.admin, nil); slices.ContainsFunc(r.Body["items"].([]any), func(c any) bool { return c.(map[string]any)["id"] == chatID }) {
+			t.Fatalf("category %s found the Sales / Upgrade chat", other)
+		}
 	}
 	if r := call(t, "GET", w.api+"/chats?from=yesterday", w.admin, nil); r.Status != 422 {
 		t.Fatalf("a bad date: %+v", r)
