@@ -179,8 +179,14 @@ func newChatWorld(t *testing.T) *chatWorld {
 // them in.
 func (w *chatWorld) addOperator(t *testing.T) (string, string) {
 	t.Helper()
+	return w.addStaff(t, routes.Operator)
+}
+
+// addStaff is addOperator for any role.
+func (w *chatWorld) addStaff(t *testing.T, role routes.Role) (string, string) {
+	t.Helper()
 	email := fmt.Sprintf("op-%d@acme.example", time.Now().UnixNano())
-	r := call(t, "POST", w.api+"/people", w.admin, map[string]any{"email": email, "name": "Operator " + email, "role": routes.Operator})
+	r := call(t, "POST", w.api+"/people", w.admin, map[string]any{"email": email, "name": "Operator " + email, "role": role})
 	if r.Status != 201 {
 		t.Fatalf("invite: %+v", r)
 	}
@@ -382,6 +388,15 @@ func TestConversation(t *testing.T) {
 	if st := adm.call("state", map[string]any{"action": "hello"}); !slices.ContainsFunc(st["others"].([]any), func(c any) bool { return c.(map[string]any)["id"] == chatID }) {
 		t.Fatalf("the administrator's workplace lacks the chat: %v", st)
 	}
+	// A supervisor sees it too, and its transcript.
+	_, supToken := w.addStaff(t, routes.Supervisor)
+	sup := w.staff(t, ctx, "supervisor", supToken)
+	if st := sup.call("state", map[string]any{"action": "hello"}); !slices.ContainsFunc(st["others"].([]any), func(c any) bool { return c.(map[string]any)["id"] == chatID }) {
+		t.Fatalf("the supervisor's workplace lacks the chat under hideOthersChats: %v", st)
+	}
+	if f := sup.call("messages", map[string]any{"action": "history", "chatId": chatID}); len(f["messages"].([]any)) == 0 {
+		t.Fatalf("the supervisor's history of the chat: %v", f)
+	}
 	if r := call(t, "GET", w.api+"/chats/"+chatID, w.op2.token, nil); r.Status != 404 {
 		t.Fatalf("op2 opened op1's chat: %+v", r)
 	}
@@ -548,7 +563,7 @@ func TestConversation(t *testing.T) {
 
 	// Nobody online: the widget offers the offline form, whose message is
 	// mailed to emails.leftMessages.
-	for _, c := range []*wsClient{op1, op2, adm} {
+	for _, c := range []*wsClient{op1, op2, adm, sup} {
 		c.conn.Close(websocket.StatusNormalClosure, "")
 	}
 	var offline reply

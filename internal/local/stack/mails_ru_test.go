@@ -1,0 +1,60 @@
+package stack_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"parley/internal/local/seslocal"
+)
+
+// TestMailsInTheAccountLanguage: an account in Russian gets every mail
+// in Russian (SPEC §4.10), signed in Russian: the negative rating, the
+// visitor's transcript and the offline message. The transcript is refused
+// while features.visitorTranscriptEmail is off.
+func TestMailsInTheAccountLanguage(t *testing.T) {
+	w := newChatWorld(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	w.patch(t, "company", map[string]any{"language": "ru", "name": "Акме"})
+	op1 := w.staff(t, ctx, "op1", w.op1.token)
+	vis, _ := w.visitor(t, ctx, "visitor")
+	chatID := chatOf(vis.call("chat", map[string]any{"action": "startChat", "question": "Здравствуйте, есть доставка?"}))["id"].(string)
+	op1.call("chat", map[string]any{"action": "take", "chatId": chatID})
+	op1.call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "Да, по всей стране."})
+	vis.expect("message", func(f map[string]any) bool { return f["text"] == "Да, по всей стране." })
+
+	russian := func(m seslocal.Mail, subject string, body ...string) {
+		t.Helper()
+		if !strings.HasPrefix(m.Subject, subject) {
+			t.Errorf("subject %q, want it to start %q", m.Subject, subject)
+		}
+		for _, b := range append(body, "С уважением, Акме", "Powered by Parley") {
+			if !strings.Contains(m.Body.Text, b) {
+				t.Errorf("mail %q lacks %q:\n%s", m.Subject, b, m.Body.Text)
+			}
+		}
+	}
+	vis.call("chat", map[string]any{"action": "rate", "chatId": chatID, "rating": "bad"})
+	russian(w.mails(t, func(m seslocal.Mail) bool {
+		return slices.Contains(m.To(), "neg@acme.example") && strings.Contains(m.Body.Text, chatID)
+	}), "Отрицательная оценка: очень плохо", "Оператор: ", "Посетитель", "Да, по всей стране.")
+
+	w.patch(t, "features", map[string]any{"visitorTranscriptEmail": false})
+	if f := vis.call("error", map[string]any{"action": "sendTranscript", "chatId": chatID, "email": "ivan@visitor.example"}); code(f) != "forbidden" {
+		t.Fatalf("a transcript with visitorTranscriptEmail off: %v", f)
+	}
+	w.patch(t, "features", map[string]any{"visitorTranscriptEmail": true})
+	vis.call("ok", map[string]any{"action": "sendTranscript", "chatId": chatID, "email": "ivan@visitor.example"})
+	russian(w.mails(t, func(m seslocal.Mail) bool { return slices.Contains(m.To(), "ivan@visitor.example") }),
+		"Ваша переписка", "Здравствуйте, есть доставка?", "Оператор: Да, по всей стране.")
+
+	op1.conn.CloseNow()
+	w.waitButton(t, "offline")
+	late, _ := w.visitor(t, ctx, "late-visitor")
+	late.call("chat", map[string]any{"action": "leaveMessage", "name": "Борис", "contact": "+7 900 000-00-00", "text": "Перезвоните мне"})
+	russian(w.mails(t, func(m seslocal.Mail) bool { return strings.Contains(m.Body.Text, "Перезвоните мне") }),
+		"Сообщение от Борис", "Имя: Борис", "Контакт: +7 900 000-00-00")
+}
