@@ -99,6 +99,16 @@ func (s *Store) PersonConnections(ctx context.Context, accountID, personID strin
 // partition, so one Query gives the connections and who is away.
 func awaySK(person string) string { return "AWAY#" + person }
 
+// Away reports whether a person said they are away: one GetItem.
+func (s *Store) Away(ctx context.Context, accountID, personID string) (bool, error) {
+	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: key(accountPK(accountID)+"#STAFF", awaySK(personID)),
+		ProjectionExpression: aws.String(schema.PK)})
+	if err != nil {
+		return false, fmt.Errorf("dynamo: presence: %w", err)
+	}
+	return out.Item != nil, nil
+}
+
 // SetAway records whether a person is away; online and offline follow from
 // their connections.
 func (s *Store) SetAway(ctx context.Context, accountID, personID string, away bool) error {

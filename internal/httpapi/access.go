@@ -123,5 +123,8 @@ func (h accessHandlers) account(ctx context.Context, r Request) (Response, error
 	if err != nil {
 		return Response{}, err
 	}
-	return OK(map[string]any{"id": a.ID, "name": a.Name, "plan": a.Plan, "language": a.Language, "createdAt": a.CreatedAt}), nil
+	// websocketUrl is where the workplace connects (with ?token=): the
+	// console learns it here, as the widget does from its config.
+	return OK(map[string]any{"id": a.ID, "name": a.Name, "plan": a.Plan, "language": a.Language, "createdAt": a.CreatedAt,
+		"websocketUrl": h.WebSocketURL}), nil
 }

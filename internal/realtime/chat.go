@@ -43,6 +43,8 @@ type ChatStore interface {
 	PersonConnections(ctx context.Context, accountID, personID string) ([]Connection, error)
 	// SetAway records whether a staff member is away.
 	SetAway(ctx context.Context, accountID, personID string, away bool) error
+	// Away reports whether a staff member said they are away.
+	Away(ctx context.Context, accountID, personID string) (bool, error)
 	// VisitorIdentity returns what the site signed about a visitor; nil
 	// for an anonymous one.
 	VisitorIdentity(ctx context.Context, accountID, visitorID string) (visitor.Fields, error)
@@ -280,7 +282,7 @@ func messagesPage(ms []chat.Message) (out []MessageView, more bool) {
 var (
 	visitorActions = []string{"hello", "startChat", "sendMessage", "typing", "read", "closeChat", "rate", "leaveMessage", "sendTranscript", "page", "history"}
 	staffActions   = []string{"hello", "sendMessage", "typing", "read", "closeChat", "take", "setCategory", "teleport", "redirect", "setPresence", "history",
-		"templates", "suggest", "saveTemplate"}
+		"templates", "suggest", "saveTemplate", "watch", "unwatch"}
 )
 
 // handleChat runs one chat action for connection c and returns the reply
@@ -415,6 +417,31 @@ func (h *Hub) chatAction(ctx context.Context, c Connection, p chat.Party, f Fram
 		out := ChatFrame{Type: "messages", Chat: viewChat(ch, p.Kind == chat.FromVisitor)}
 		out.Messages, out.More = messagesPage(ms)
 		return out, nil
+	case "watch":
+		// A supervisor (or a colleague, unless hideOthersChats) follows a
+		// chat they see but do not lead: its messages, typing and read
+		// marks reach this connection from now on.
+		ch, err := s.Chat(ctx, p, f.ChatID)
+		if err != nil {
+			return ChatFrame{}, err
+		}
+		if !ch.Open() {
+			return ChatFrame{}, apperr.New(apperr.Conflict, "the chat is closed: read it with history")
+		}
+		if err := h.Chats.Store.Subscribe(ctx, ch.AccountID, ch.ID, []Connection{c}); err != nil {
+			return ChatFrame{}, err
+		}
+		return ChatFrame{Type: "chat", Chat: viewChat(ch, false)}, nil
+	case "unwatch":
+		ch, err := s.Chat(ctx, p, f.ChatID)
+		if err != nil {
+			return ChatFrame{}, err
+		}
+		if ch.OperatorID == p.ID {
+			return ChatFrame{}, apperr.New(apperr.Conflict, "you lead this chat: its messages keep coming to you")
+		}
+		h.forget(ctx, ch, p.ID)
+		return ChatFrame{}, nil
 	case "take":
 		ch, err := s.Take(ctx, p, f.ChatID)
 		if err != nil {
@@ -555,7 +582,15 @@ func (h *Hub) hello(ctx context.Context, c Connection, p chat.Party, f Frame) (C
 	for i := range mine {
 		h.identify(ctx, p.AccountID, &mine[i])
 	}
-	return ChatFrame{Type: "state", Version: ProtocolVersion, Role: c.Role, ID: p.ID,
+	away, err := h.Chats.Store.Away(ctx, p.AccountID, p.ID)
+	if err != nil {
+		return ChatFrame{}, err
+	}
+	presence := "online"
+	if away {
+		presence = "away"
+	}
+	return ChatFrame{Type: "state", Version: ProtocolVersion, Role: c.Role, ID: p.ID, Presence: presence,
 		WorkplaceView: &WorkplaceView{Waiting: viewChats(w.Waiting), Queued: viewChats(w.Queued), Mine: mine, Others: viewChats(w.Others)}}, nil
 }
 
@@ -617,6 +652,7 @@ func (h *Hub) sendMessage(ctx context.Context, c Connection, p chat.Party, f Fra
 		if err := h.visitorJoined(ctx, c, ch, true); err != nil {
 			return ChatFrame{}, err
 		}
+		h.queuedAtStart(ctx, ch)
 		// The greeting opened the chat before this message: the visitor's
 		// connections get it like any message.
 		_, first, err := h.Chats.Service.Messages(ctx, p, ch.ID, 0, int(m.Seq))
@@ -678,6 +714,7 @@ func (h *Hub) taken(ctx context.Context, c Connection, p chat.Party, ch chat.Cha
 		return ChatFrame{}, err
 	}
 	h.chatChanged(ctx, ch, "")
+	h.leftWaiting(ctx, ch)
 	v := viewChat(ch, false)
 	h.identify(ctx, p.AccountID, v)
 	return ChatFrame{Type: "chat", Chat: v}, nil
@@ -762,6 +799,38 @@ func (h *Hub) chatChanged(ctx context.Context, ch chat.Chat, except string) {
 	frame := encode(ChatFrame{Type: "chat", Chat: v})
 	for _, t := range staff {
 		if t.ID != except {
+			h.deliver(ctx, t.ID, frame)
+		}
+	}
+}
+
+// leftWaiting tells the staff who saw ch while it waited, and do not see
+// it now that it has an operator (hideOthersChats), that it left their
+// workplace: a "gone" frame, so it does not linger in their waiting list.
+// Best effort.
+func (h *Hub) leftWaiting(ctx context.Context, ch chat.Chat) {
+	if ch.Status == chat.Waiting {
+		return
+	}
+	was := ch
+	was.Status, was.OperatorID = chat.Waiting, ""
+	before, err := h.watchers(ctx, was)
+	if err != nil {
+		h.Log.ErrorContext(ctx, "staff connections", "err", err)
+		return
+	}
+	now, err := h.watchers(ctx, ch)
+	if err != nil {
+		h.Log.ErrorContext(ctx, "staff connections", "err", err)
+		return
+	}
+	still := map[string]bool{}
+	for _, t := range now {
+		still[t.ID] = true
+	}
+	frame := encode(ChatFrame{Type: "gone", ChatID: ch.ID})
+	for _, t := range before {
+		if !still[t.ID] {
 			h.deliver(ctx, t.ID, frame)
 		}
 	}

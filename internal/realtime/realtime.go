@@ -163,12 +163,15 @@ type Party struct {
 type Problem struct {
 	Code    apperr.Code `json:"code"`
 	Message string      `json:"message"`
+	// Fields names the offending members, as the HTTP API's errors do
+	// (e.g. category when classification.required refuses a close).
+	Fields map[string]string `json:"fields,omitempty"`
 }
 
 // ErrorFrame encodes err for a client, hiding internal causes.
 func ErrorFrame(err error, clientID string) []byte {
 	e := apperr.Public(err)
-	b, _ := json.Marshal(Outbound{Type: "error", ClientID: clientID, Error: &Problem{Code: e.Code, Message: e.Message}})
+	b, _ := json.Marshal(Outbound{Type: "error", ClientID: clientID, Error: &Problem{Code: e.Code, Message: e.Message, Fields: e.Fields}})
 	return b
 }
 

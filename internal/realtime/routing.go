@@ -64,6 +64,10 @@ func (h *Hub) Assigned(ctx context.Context, a chat.Assignment) {
 		h.Log.ErrorContext(ctx, "subscribe assigned operator", "chat", ch.ID, "err", err)
 	}
 	h.chatChanged(ctx, ch, "")
+	if a.FromQueue {
+		// Everyone eligible saw it in the queue.
+		h.leftWaiting(ctx, ch)
+	}
 }
 
 // Drain gives queued chats to personID (they came online or their limit
@@ -107,6 +111,11 @@ func (h *Hub) OperatorOffline(ctx context.Context, accountID, personID string) e
 	}
 	conns, err := h.Chats.Store.PersonConnections(ctx, accountID, personID)
 	if err != nil || len(conns) > 0 {
+		return err
+	}
+	// Offline now: the next connection starts online, not away as they
+	// left it.
+	if err := h.Chats.Store.SetAway(ctx, accountID, personID, false); err != nil {
 		return err
 	}
 	returned, err := h.Chats.Service.ReturnUnanswered(ctx, accountID, personID)

@@ -326,6 +326,9 @@ func TestConversation(t *testing.T) {
 	if f := vis.expect("chat", func(f map[string]any) bool { return chatOf(f)["status"] == "active" }); chatOf(f)["operatorId"] != w.op1.id {
 		t.Fatalf("the visitor sees operator %v, want %s", chatOf(f)["operatorId"], w.op1.id)
 	}
+	// Under hideOthersChats the loser no longer sees the chat: it leaves
+	// their waiting list.
+	op2.expect("gone", chatIs(chatID))
 
 	// Messages both ways, in order; a resend is harmless.
 	for i := range 3 {
@@ -397,6 +400,16 @@ func TestConversation(t *testing.T) {
 	if f := sup.call("messages", map[string]any{"action": "history", "chatId": chatID}); len(f["messages"].([]any)) == 0 {
 		t.Fatalf("the supervisor's history of the chat: %v", f)
 	}
+	// Watching it, the supervisor gets its messages live; op2, who does
+	// not see it, cannot watch it.
+	sup.call("chat", map[string]any{"action": "watch", "chatId": chatID})
+	vis.call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "for the supervisor too"})
+	sup.expect("message", func(f map[string]any) bool { return f["text"] == "for the supervisor too" })
+	op1.expect("message", func(f map[string]any) bool { return f["text"] == "for the supervisor too" })
+	if f := op2.call("error", map[string]any{"action": "watch", "chatId": chatID}); code(f) != "not_found" {
+		t.Fatalf("op2 watched a hidden chat: %v", f)
+	}
+	sup.call("ok", map[string]any{"action": "unwatch", "chatId": chatID})
 	if r := call(t, "GET", w.api+"/chats/"+chatID, w.op2.token, nil); r.Status != 404 {
 		t.Fatalf("op2 opened op1's chat: %+v", r)
 	}
