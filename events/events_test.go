@@ -282,7 +282,7 @@ func checkConnect(t *testing.T, h *harness, raw []byte) {
 		t.Fatalf("connection not stored: %v", err)
 	}
 	want := realtime.Connection{ID: e2e.DemoStaffConnection, AccountID: e2e.DemoAccount, Kind: auth.Access, Subject: e2e.DemoAdmin,
-		Role: string(routes.Administrator), SourceIP: ev.RequestContext.Identity.SourceIP}
+		Role: string(routes.Administrator), SourceIP: ev.RequestContext.Identity.SourceIP, Session: e2e.DemoSession}
 	c.ConnectedAt = time.Time{}
 	if diff := cmp.Diff(want, c); diff != "" {
 		t.Errorf("stored connection (-want +got):\n%s", diff)
