@@ -1,8 +1,12 @@
 // The widget in a real browser: a visitor on the demo page and an operator
 // on the WebSocket API (a bare socket in a second page, as the workplace
-// opens it) exchange messages; rating, transcript and the offline form.
+// opens it) exchange messages; read marks, page reports and priority,
+// typing both ways, reconnecting after a dropped socket, the size limit,
+// the Russian interface, signed identification and a new chat after a
+// closed one, each checked from the operator's side.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { join } from 'node:path';
 import { env, launch, pageErrors } from './browser.mjs';
 
@@ -25,9 +29,19 @@ async function signUp(language) {
   });
   const body = await r.json();
   assert.equal(r.status, 201, JSON.stringify(body));
-  return { id: body.account.id, token: body.token };
+  return { id: body.account.id, token: body.token, adminId: body.user.id };
 }
 
+// api calls the HTTP API as the account's administrator.
+async function api(account, method, path, body) {
+  const r = await fetch(env.httpURL + path, {
+    method, headers: { authorization: `Bearer ${account.token}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const out = await r.json().catch(() => ({}));
+  assert.ok(r.ok, `${method} ${path}: ${r.status} ${JSON.stringify(out)}`);
+  return out;
+}
 
 const demoURL = (account, query = '') => `${env.httpURL}/widget/demo.html?account=${encodeURIComponent(account.id)}${query}`;
 const isConfig = (r) => /\/v1\/widget\/[^/]+\/config$/.test(new URL(r.url()).pathname);
@@ -58,6 +72,7 @@ async function connectOperator(context, account) {
     });
   }, `${env.webSocketURL}?token=${encodeURIComponent(account.token)}`);
   return {
+    page,
     send: (frame) => page.evaluate((f) => window.operator.send(JSON.stringify(f)), frame),
     // wait returns the first frame, from index `from` on, for which
     // pred(frame, arg) holds; pred runs in the page, so it uses arg only.
@@ -86,6 +101,7 @@ async function say(visitor, text) {
 }
 
 const messageIs = (f, text) => f.type === 'message' && f.text === text;
+const sentAs = (f, clientId) => f.type === 'sent' && f.clientId === clientId;
 
 test('widget: visitor and operator exchange messages; a returning visitor keeps its id', async () => {
   const { context, op, visitor, errors } = await session();
@@ -128,6 +144,370 @@ test('widget: visitor and operator exchange messages; a returning visitor keeps 
   await context.close();
 });
 
+test('widget: read marks reach the operator while the messages are visible, not while the window is minimised', async () => {
+  const { context, op, visitor, errors } = await session();
+  const { body } = await openWidget(visitor, demoURL(acme));
+  await say(visitor, 'Is anyone there?');
+  const got = await op.wait(messageIs, 'Is anyone there?');
+  const chatId = got.chatId;
+
+  await op.send({ action: 'sendMessage', clientId: 'read-1', chatId, text: 'Yes, I am here' });
+  const answer = await op.wait(sentAs, 'read-1');
+  await visitor.locator('#parley-log p.operator', { hasText: 'Yes, I am here' }).waitFor();
+  const read = await op.wait((f, a) => f.type === 'read' && f.chatId === a.chatId && f.seq === a.seq, { chatId, seq: answer.seq });
+  assert.deepEqual(read.from, { kind: 'visitor', id: body.visitorId });
+  // The mark is stored: the chat says so.
+  await op.send({ action: 'history', clientId: 'read-h1', chatId, since: 0 });
+  assert.equal((await op.wait((f) => f.type === 'messages' && f.clientId === 'read-h1')).chat.visitorRead, answer.seq);
+
+  // Minimised, a new message is counted as unread and not marked read
+  // until the visitor opens the window again.
+  await visitor.locator('#parley-head').click();
+  await visitor.locator('#parley-body').waitFor({ state: 'hidden' });
+  await op.send({ action: 'sendMessage', clientId: 'read-2', chatId, text: 'Are you still there?' });
+  const later = await op.wait(sentAs, 'read-2');
+  await visitor.locator('#parley-badge', { hasText: '1' }).waitFor();
+  assert.ok(!(await op.frames()).some((f) => f.type === 'read' && f.seq >= later.seq), 'no read mark while minimised');
+  await visitor.locator('#parley-head').click();
+  await op.wait((f, a) => f.type === 'read' && f.chatId === a.chatId && f.seq === a.seq, { chatId, seq: later.seq });
+  await visitor.locator('#parley-badge').waitFor({ state: 'hidden' });
+
+  // The operator's read mark ticks the visitor's line.
+  await op.send({ action: 'read', clientId: 'read-3', chatId, seq: got.seq });
+  await visitor.locator('#parley-log p.visitor.seen', { hasText: 'Is anyone there?' }).waitFor();
+  assert.deepEqual(errors, [], 'the widget ran without errors');
+  await context.close();
+});
+
+test('widget: the page follows single-page navigation and sets and clears the chat priority', async () => {
+  const pricing = `${env.httpURL}/widget/pricing`;
+  const offers = `${demoURL(acme)}#offers`;
+  await api(acme, 'PATCH', '/v1/settings/features', { priorityPages: [pricing, offers] });
+  try {
+    const { context, op, visitor, errors } = await session();
+    await openWidget(visitor, demoURL(acme));
+    // pushState before the chat: the chat starts on the priority page.
+    await visitor.getByRole('link', { name: 'Pricing' }).click();
+    await visitor.waitForURL(`${pricing}?account=${acme.id}`);
+    await say(visitor, 'How much is it?');
+    const { chatId } = await op.wait(messageIs, 'How much is it?');
+    const flagged = (f, a) => f.type === 'chat' && f.chat.id === a.chatId && !!f.chat.priority === a.priority;
+    let from = 0;
+    const priority = async (want, step) => {
+      const f = await op.wait(flagged, { chatId, priority: want }, from);
+      assert.equal(!!f.chat.priority, want, step);
+      from = await op.count();
+      return f;
+    };
+    assert.equal((await priority(true, 'pushState')).chat.page, `${pricing}?account=${acme.id}`);
+    // popstate: back on the home page, the flag clears.
+    await visitor.evaluate(() => history.back());
+    await priority(false, 'popstate');
+    // hashchange: a priority anchor.
+    await visitor.getByRole('link', { name: 'Offers' }).click();
+    assert.equal((await priority(true, 'hashchange')).chat.page, offers);
+    // replaceState away from it.
+    await visitor.evaluate((url) => history.replaceState(null, '', url), demoURL(acme));
+    assert.equal((await priority(false, 'replaceState')).chat.page, demoURL(acme));
+    assert.deepEqual(errors, [], 'the widget ran without errors');
+    await context.close();
+  } finally {
+    await api(acme, 'PATCH', '/v1/settings/features', { priorityPages: [] });
+  }
+});
+
+test('widget: the pre-chat form starts the chat with the question, the department and the page', async () => {
+  const department = await api(acme, 'POST', '/v1/departments', { name: 'Sales' });
+  const { context, op, visitor, errors } = await session();
+  const url = demoURL(acme, '&askQuestion=1&askDepartment=1');
+  const { body } = await openWidget(visitor, url);
+  assert.equal(body.askQuestion, true);
+  await visitor.locator('#parley-prechat').waitFor();
+  assert.equal(await visitor.locator('#parley-send').isHidden(), true, 'the question comes first');
+  await visitor.locator('#parley-question').fill('Do you ship abroad?');
+  await visitor.locator('#parley-department').selectOption({ label: 'Sales' });
+  await visitor.locator('#parley-prechat button').click();
+  await visitor.locator('#parley-log p.visitor', { hasText: 'Do you ship abroad?' }).waitFor();
+  await visitor.locator('#parley-send').waitFor();
+  const started = await op.wait((f) => f.type === 'chat' && f.chat.question === 'Do you ship abroad?');
+  assert.equal(started.chat.departmentId, department.id);
+  assert.equal(started.chat.page, url);
+  assert.equal(started.chat.visitorId, body.visitorId);
+  assert.deepEqual(errors, [], 'the widget ran without errors');
+  await context.close();
+});
+
+test('widget: typing is shown both ways', async () => {
+  const { context, op, visitor, errors } = await session();
+  await openWidget(visitor, demoURL(acme));
+  await say(visitor, 'Let me explain');
+  const { chatId } = await op.wait(messageIs, 'Let me explain');
+  await op.send({ action: 'take', clientId: 'typing-take', chatId });
+  await op.wait((f) => f.type === 'chat' && f.clientId === 'typing-take');
+
+  await op.send({ action: 'typing', clientId: 'typing-1', chatId, typing: true });
+  await visitor.locator('#parley-typing', { hasText: 'The operator is typing' }).waitFor();
+  await op.send({ action: 'typing', clientId: 'typing-2', chatId, typing: false });
+  await visitor.locator('#parley-typing').waitFor({ state: 'hidden' });
+
+  const from = await op.count();
+  const typing = (f, a) => f.type === 'typing' && f.chatId === a.chatId && f.from.kind === 'visitor' && f.typing === a.typing;
+  const keys = 'It is about';
+  const began = Date.now();
+  await visitor.locator('#parley-text').pressSequentially(keys, { delay: 20 });
+  const took = Date.now() - began;
+  await op.wait(typing, { chatId, typing: true }, from);
+  await visitor.locator('#parley-send button').click();
+  await op.wait(typing, { chatId, typing: false }, from);
+  await op.wait(messageIs, keys);
+  // Throttled: a burst of keys makes one "typing" every 3 s, not one each.
+  const started = (await op.frames()).slice(from).filter((f) => f.type === 'typing' && f.typing);
+  assert.ok(started.length >= 1 && started.length <= 1 + Math.floor(took / 3000), `${started.length} typing frames for ${keys.length} keys in ${took} ms`);
+  assert.deepEqual(errors, [], 'the widget ran without errors');
+  await context.close();
+});
+
+test('widget: a dropped socket reconnects and delivers a message sent meanwhile exactly once', async () => {
+  const { context, op, visitor, errors } = await session();
+  // The visitor's socket goes through a route the test can cut; while
+  // blocked, every new socket is closed at once.
+  let blocked = false;
+  const sockets = [];
+  await visitor.routeWebSocket((url) => url.searchParams.has('visitorToken'), (ws) => {
+    if (blocked) { ws.close(); return; }
+    sockets.push({ ws, server: ws.connectToServer() });
+  });
+  const hellos = [];
+  visitor.on('websocket', (ws) => ws.on('framesent', (f) => {
+    const frame = JSON.parse(f.payload);
+    if (frame.action === 'hello') hellos.push(frame);
+  }));
+  await openWidget(visitor, demoURL(acme));
+  await say(visitor, 'Before the drop');
+  const { chatId } = await op.wait(messageIs, 'Before the drop');
+  await op.send({ action: 'sendMessage', clientId: 'drop-1', chatId, text: 'First answer' });
+  const first = await op.wait(sentAs, 'drop-1');
+  await visitor.locator('#parley-log p.operator', { hasText: 'First answer' }).waitFor();
+
+  blocked = true;
+  const cut = sockets.at(-1);
+  await cut.server.close();
+  await cut.ws.close();
+  await visitor.locator('#parley-state', { hasText: 'reconnecting' }).waitFor();
+  await op.send({ action: 'sendMessage', clientId: 'drop-2', chatId, text: 'Sent while you were away' });
+  await op.wait(sentAs, 'drop-2');
+  blocked = false;
+
+  await visitor.locator('#parley-log p.operator', { hasText: 'Sent while you were away' }).waitFor();
+  await visitor.locator('#parley-send button:enabled').waitFor();
+  assert.ok(sockets.length >= 2, 'a new socket');
+  const hello = hellos.at(-1);
+  assert.ok(hello.since >= first.seq, `hello after the drop asks from the last seq seen: ${JSON.stringify(hello)}`);
+
+  // The chat goes on over the new socket, both ways.
+  await op.send({ action: 'sendMessage', clientId: 'drop-3', chatId, text: 'After the reconnect' });
+  await visitor.locator('#parley-log p.operator', { hasText: 'After the reconnect' }).waitFor();
+  await say(visitor, 'Got them all');
+  await op.wait(messageIs, 'Got them all');
+  const lines = await visitor.locator('#parley-log p').allTextContents();
+  assert.equal(lines.filter((l) => l === 'Sent while you were away').length, 1, `exactly once: ${JSON.stringify(lines)}`);
+  assert.equal(new Set(lines).size, lines.length, `no line twice: ${JSON.stringify(lines)}`);
+  assert.deepEqual(errors, [], 'the widget ran without errors');
+  await context.close();
+});
+
+test('widget: a long chat comes back whole after a reload, page by page', async () => {
+  const { context, op, visitor, errors } = await session();
+  await openWidget(visitor, demoURL(acme));
+  await say(visitor, 'Tell me everything');
+  const { chatId } = await op.wait(messageIs, 'Tell me everything');
+  // More than one frame holds (about 96 KB of messages a frame).
+  const n = 14;
+  const text = (i) => `Line ${i}: ${'x'.repeat(10_000)}`;
+  for (let i = 0; i < n; i++) await op.send({ action: 'sendMessage', clientId: `long-${i}`, chatId, text: text(i) });
+  const last = await op.wait(sentAs, `long-${n - 1}`);
+  await visitor.locator('#parley-log p.operator', { hasText: `Line ${n - 1}:` }).waitFor();
+
+  const pages = [];
+  visitor.on('websocket', (ws) => ws.on('framereceived', (f) => {
+    const frame = JSON.parse(f.payload);
+    if (frame.type === 'state' || frame.type === 'messages') pages.push(frame);
+  }));
+  await openWidget(visitor);
+  await visitor.locator('#parley-log p.operator', { hasText: `Line ${n - 1}:` }).waitFor();
+  assert.equal(pages[0].more, true, 'the state held only the first page');
+  const lines = await visitor.locator('#parley-log p').allTextContents();
+  assert.equal(lines.length, last.seq, 'every message once');
+  assert.deepEqual(lines.slice(-n), Array.from({ length: n }, (_, i) => text(i)), 'in order');
+  assert.deepEqual(errors, [], 'the widget ran without errors');
+  await context.close();
+});
+
+test('widget: an oversize message is refused with a message, and the socket stays open', async () => {
+  const { context, op, visitor, errors } = await session();
+  const sockets = [];
+  visitor.on('websocket', (ws) => { if (ws.url().includes('visitorToken')) sockets.push(ws); });
+  await openWidget(visitor, demoURL(acme));
+  await say(visitor, 'A short one first');
+  await op.wait(messageIs, 'A short one first');
+
+  // Over the service's 16 KB text limit.
+  await visitor.locator('#parley-text').fill('a'.repeat(17_000));
+  await visitor.locator('#parley-send button').click();
+  await visitor.locator('#parley-note', { hasText: 'The message is too long (17 KB, at most 16 KB)' }).waitFor();
+  assert.equal((await visitor.locator('#parley-text').inputValue()).length, 17_000, 'the text is kept to shorten');
+  // Within the text limit, but a frame over the gateway's 32 KB once the
+  // quotes are escaped.
+  await visitor.locator('#parley-text').fill('"'.repeat(16 * 1024));
+  await visitor.locator('#parley-send button').click();
+  await visitor.locator('#parley-note', { hasText: 'The message is too long' }).waitFor();
+  await visitor.screenshot({ path: join(env.artifacts, 'widget-too-long.png') });
+
+  await say(visitor, 'A short one again');
+  await op.wait(messageIs, 'A short one again');
+  await visitor.locator('#parley-note').waitFor({ state: 'hidden' });
+  assert.equal(sockets.length, 1, 'the same socket');
+  assert.equal(sockets[0].isClosed(), false, 'still open');
+  assert.equal(await visitor.locator('#parley-log p.visitor').count(), 2, 'nothing else was sent');
+  assert.deepEqual(errors, [], 'the widget ran without errors');
+  await context.close();
+});
+
+test('widget: Russian for an account in ru, and for a ru placement in multilingual mode', async () => {
+  // An account whose language is ru.
+  const ru = await signUp('ru');
+  const s = await session(ru);
+  const { body } = await openWidget(s.visitor, demoURL(ru));
+  assert.equal(body.language, 'ru');
+  await s.visitor.locator('#parley-state', { hasText: 'Операторы в сети' }).waitFor();
+  assert.equal(await s.visitor.locator('#parley-send button').textContent(), 'Отправить');
+  assert.equal(await s.visitor.locator('#parley-text').getAttribute('placeholder'), 'Введите сообщение');
+  assert.equal(await s.visitor.locator('#parley').getAttribute('lang'), 'ru');
+  await say(s.visitor, 'Здравствуйте');
+  const { chatId } = await s.op.wait(messageIs, 'Здравствуйте');
+  assert.equal((await s.op.wait((f, id) => f.type === 'chat' && f.chat.id === id, chatId)).chat.language, 'ru');
+  await s.op.send({ action: 'sendMessage', clientId: 'ru-1', chatId, text: 'Чем помочь?' });
+  await s.visitor.locator('#parley-log p.operator', { hasText: 'Чем помочь?' }).waitFor();
+  await s.visitor.screenshot({ path: join(env.artifacts, 'widget-ru.png') });
+  assert.deepEqual(s.errors, [], 'the widget ran without errors');
+  await s.context.close();
+
+  // An English account in multilingual mode: the placement's data-language
+  // picks the widget's language and is the chat's language.
+  const multi = await signUp('en');
+  await api(multi, 'PATCH', '/v1/settings/features', { multilingual: true });
+  // The button is online for a ru placement while someone who speaks ru is.
+  await api(multi, 'PATCH', `/v1/people/${multi.adminId}`, { languages: ['en', 'ru'] });
+  const m = await session(multi);
+  const placed = await openWidget(m.visitor, demoURL(multi, '&language=ru'));
+  assert.equal(await m.visitor.locator('script[src="widget.js"]').getAttribute('data-language'), 'ru');
+  assert.equal(placed.body.language, 'ru');
+  await m.visitor.locator('#parley-state', { hasText: 'Операторы в сети' }).waitFor();
+  await say(m.visitor, 'Нужна помощь');
+  const started = await m.op.wait(messageIs, 'Нужна помощь');
+  assert.equal((await m.op.wait((f, id) => f.type === 'chat' && f.chat.id === id, started.chatId)).chat.language, 'ru');
+  // The same account's English placement speaks English (to another
+  // visitor: this one's chat is in Russian for its life).
+  const other = await browser.newContext();
+  const en = await other.newPage();
+  await openWidget(en, demoURL(multi, '&language=en'));
+  await en.locator('#parley-state', { hasText: 'Operators are online' }).waitFor();
+  assert.deepEqual(m.errors, [], 'the widget ran without errors');
+  await other.close();
+  await m.context.close();
+});
+
+test('widget: the queue position is shown in the widget\'s language', async () => {
+  // Auto-assignment with room for one chat: the second visitor queues.
+  const ru = await signUp('ru');
+  await api(ru, 'PATCH', '/v1/settings/features', { autoAssign: true, maxChatsPerOperator: 1 });
+  const s = await session(ru);
+  await s.op.send({ action: 'hello', clientId: 'queue-hello' });
+  await s.op.wait((f) => f.type === 'state' && f.clientId === 'queue-hello');
+  await openWidget(s.visitor, demoURL(ru));
+  await say(s.visitor, 'Первый');
+  await s.visitor.locator('#parley-state', { hasText: 'Оператор подключился к чату' }).waitFor();
+
+  // Started from the pre-chat form, the chat is told its place at once.
+  const second = await browser.newContext();
+  second.setDefaultTimeout(15_000);
+  const visitor = await second.newPage();
+  const errors = pageErrors(visitor);
+  await openWidget(visitor, demoURL(ru, '&askQuestion=1'));
+  await visitor.locator('#parley-question').fill('Второй');
+  await visitor.locator('#parley-prechat button').click();
+  await visitor.locator('#parley-state', { hasText: 'Все операторы заняты: ваше место в очереди — 1' }).waitFor();
+  // Started by a first message, the chat shows as queued (the service does
+  // not always tell its place then).
+  const third = await browser.newContext();
+  third.setDefaultTimeout(15_000);
+  const late = await third.newPage();
+  await openWidget(late, demoURL(ru));
+  await say(late, 'Третий');
+  await late.locator('#parley-state', { hasText: 'Все операторы заняты' }).waitFor();
+  await visitor.screenshot({ path: join(env.artifacts, 'widget-queue.png') });
+  assert.deepEqual(errors, [], 'the widget ran without errors');
+  await third.close();
+  await second.close();
+  await s.context.close();
+});
+
+// sign is what a site's server computes (SPEC §4.11): hex HMAC-SHA256 of
+// the fields' canonical form under the account's private key.
+function sign(key, fields) {
+  const canonical = Object.keys(fields).sort().map((k) => `${k}=${fields[k].normalize('NFC')}`).join('\n');
+  return createHmac('sha256', key).update(canonical).digest('hex');
+}
+const escapeHTML = (s) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+test('widget: signed identification attaches the visitor\'s fields, shown to the operator', async () => {
+  const { privateKey } = await api(acme, 'POST', '/v1/settings/integration/private-key/regenerate');
+  await api(acme, 'PATCH', '/v1/settings/integration', { crmUrlTemplate: 'https://crm.example/customers/{id}' });
+  const fields = { id: '42', name: 'Ann Smith', email: 'ann@visitor.example' };
+
+  // From the page's code: window.Parley.identify.
+  const { context, op, visitor, errors } = await session();
+  await openWidget(visitor, demoURL(acme));
+  const refused = await visitor.evaluate((fields) => window.Parley.identify({ fields, signature: '00'.repeat(32) })
+    .then(() => 'accepted', (e) => e.message), fields);
+  assert.match(refused, /signature does not match/);
+  const ok = await visitor.evaluate(([fields, signature]) => window.Parley.identify({ fields, signature }), [fields, sign(privateKey, fields)]);
+  assert.equal(ok.identified, true);
+  assert.deepEqual(ok.fields, fields);
+  await say(visitor, 'It is Ann');
+  const { chatId } = await op.wait(messageIs, 'It is Ann');
+  await op.send({ action: 'take', clientId: 'id-take', chatId });
+  const taken = await op.wait((f) => f.type === 'chat' && f.clientId === 'id-take');
+  assert.deepEqual(taken.chat.visitor, fields);
+  assert.equal(taken.chat.crmUrl, 'https://crm.example/customers/42');
+
+  // From the script tag, as a site's server renders it: a page of the
+  // site's own (on the site's origin, which the browser lets reach the
+  // local API) whose markup holds the tag.
+  const bob = { id: '7', name: 'Боб' };
+  const bobs = await browser.newContext(); // another visitor
+  bobs.setDefaultTimeout(15_000);
+  const other = await bobs.newPage();
+  const otherErrors = pageErrors(other);
+  await other.goto(`${env.httpURL}/widget/demo.html`);
+  const identified = other.waitForResponse((r) => new URL(r.url()).pathname.endsWith('/identify'));
+  const config = other.waitForResponse(isConfig);
+  await other.setContent(`<!doctype html><meta charset="utf-8"><title>Shop</title><p>Signed in as Bob</p>
+<script src="widget.js" async data-account="${escapeHTML(acme.id)}" data-visitor-fields="${escapeHTML(JSON.stringify(bob))}" data-visitor-signature="${sign(privateKey, bob)}"></script>`);
+  assert.equal((await config).status(), 200);
+  assert.equal((await identified).status(), 200);
+  await other.locator('#parley-send button:enabled').waitFor({ state: 'attached' });
+  await say(other, 'Bob here');
+  const bobChat = await op.wait(messageIs, 'Bob here');
+  await op.send({ action: 'take', clientId: 'id-take-2', chatId: bobChat.chatId });
+  assert.deepEqual((await op.wait((f) => f.type === 'chat' && f.clientId === 'id-take-2')).chat.visitor, bob);
+  assert.deepEqual(errors, [], 'the widget ran without errors');
+  assert.notEqual(bobChat.chatId, chatId, 'another visitor, another chat');
+  assert.deepEqual(otherErrors, [], 'the widget ran without errors');
+  await bobs.close();
+  await context.close();
+});
+
 test('widget: after the operator closes the chat the visitor rates it and may mail the transcript', async () => {
   const { context, op, visitor, errors } = await session();
   const { body } = await openWidget(visitor, demoURL(acme));
@@ -152,6 +532,62 @@ test('widget: after the operator closes the chat the visitor rates it and may ma
   await visitor.locator('#parley-transcript button').click();
   await visitor.locator('#parley-log p.system', { hasText: 'The transcript is on its way' }).waitFor();
   await visitor.screenshot({ path: join(env.artifacts, 'widget-rating.png') });
+  assert.deepEqual(errors, [], 'the widget ran without errors');
+  await context.close();
+});
+
+test('widget: a new chat can be started after the operator closed the previous one', async () => {
+  const { context, op, visitor, errors } = await session();
+  await openWidget(visitor, demoURL(acme));
+  await say(visitor, 'First question');
+  const first = await op.wait(messageIs, 'First question');
+  await op.send({ action: 'sendMessage', clientId: 'new-1', chatId: first.chatId, text: 'First answer' });
+  const answer = await op.wait(sentAs, 'new-1');
+  await op.send({ action: 'closeChat', clientId: 'new-2', chatId: first.chatId });
+  await visitor.locator('#parley-state', { hasText: 'The chat has ended' }).waitFor();
+  await visitor.locator('#parley-send').waitFor({ state: 'hidden' });
+  // Everything was read, so the closed chat is not brought back as unread.
+  await op.wait((f, a) => f.type === 'read' && f.chatId === a.chatId && f.seq === a.seq, { chatId: first.chatId, seq: answer.seq });
+
+  await visitor.locator('#parley-new').click();
+  await visitor.locator('#parley-state', { hasText: 'Operators are online' }).waitFor();
+  assert.equal(await visitor.locator('#parley-log p').count(), 0, 'a fresh log');
+  await say(visitor, 'Second question');
+  const second = await op.wait(messageIs, 'Second question');
+  assert.notEqual(second.chatId, first.chatId, 'a new chat');
+  await op.wait((f, id) => f.type === 'chat' && f.chat.id === id && f.chat.status === 'waiting', second.chatId);
+
+  // Closed and read, the second chat stays closed on the next visit: the
+  // visitor may write at once.
+  await op.send({ action: 'sendMessage', clientId: 'new-3', chatId: second.chatId, text: 'Second answer' });
+  const answer2 = await op.wait(sentAs, 'new-3');
+  await op.send({ action: 'closeChat', clientId: 'new-4', chatId: second.chatId });
+  await op.wait((f, a) => f.type === 'read' && f.chatId === a.chatId && f.seq === a.seq, { chatId: second.chatId, seq: answer2.seq });
+  await visitor.locator('#parley-new').waitFor();
+  await openWidget(visitor);
+  await visitor.locator('#parley-send').waitFor();
+  await visitor.locator('#parley-state', { hasText: 'Operators are online' }).waitFor();
+  assert.equal(await visitor.locator('#parley-rating').isHidden(), true);
+  await say(visitor, 'Third question');
+  const third = await op.wait(messageIs, 'Third question');
+  assert.notEqual(third.chatId, second.chatId, 'another new chat');
+
+  // Closed with the visitor's own message last: read up to it too, so
+  // the next visit starts afresh as well.
+  await op.send({ action: 'take', clientId: 'new-5', chatId: third.chatId });
+  await op.send({ action: 'closeChat', clientId: 'new-6', chatId: third.chatId });
+  await visitor.locator('#parley-state', { hasText: 'The chat has ended' }).waitFor();
+  // The operator no longer follows the closed chat: its history tells.
+  for (let i = 0; ; i++) {
+    await op.send({ action: 'history', clientId: `new-h${i}`, chatId: third.chatId, since: third.seq });
+    const h = await op.wait((f, id) => f.type === 'messages' && f.clientId === id, `new-h${i}`);
+    if (h.chat.visitorRead === third.seq) break;
+    assert.ok(i < 50, `the visitor's read mark reaches the closed chat: ${JSON.stringify(h.chat)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await openWidget(visitor);
+  await visitor.locator('#parley-send').waitFor();
+  assert.equal(await visitor.locator('#parley-log p').count(), 0, 'the closed chat is not brought back');
   assert.deepEqual(errors, [], 'the widget ran without errors');
   await context.close();
 });

@@ -500,14 +500,21 @@
       }
       line('system', e.message || t('trouble'));
     }
+    // nextPage asks for the rest of a chat's messages when a frame held
+    // only the first of them (more).
+    function nextPage(f) {
+      const ms = f.messages || [];
+      if (f.more && f.chat && ms.length && send({ action: 'history', clientId: 'history', chatId: f.chat.id, since: ms[ms.length - 1].seq })) rec(f.chat.id).fetching = true;
+    }
     function onFrame(f) {
       switch (f.type) {
-        case 'state': onState(f); break;
-        case 'chat': setChat(f.chat); (f.messages || []).forEach(showMessage); break;
+        case 'state': onState(f); nextPage(f); break;
+        case 'chat': setChat(f.chat); (f.messages || []).forEach(showMessage); nextPage(f); break;
         case 'messages':
           rec(f.chat.id).fetching = false;
           if (chat && f.chat.id === chat.id) setChat(f.chat);
           (f.messages || []).forEach(showMessage);
+          nextPage(f);
           break;
         case 'message': showMessage(f); break;
         case 'sent': onSent(f); break;
