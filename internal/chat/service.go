@@ -91,7 +91,10 @@ func (s *Service) Start(ctx context.Context, v Party, in StartInput) (c Chat, fi
 			if err != nil && apperr.CodeOf(err) != apperr.NotFound {
 				return Chat{}, nil, false, err
 			}
-			if err == nil && old.Open() {
+			// An open chat is resumed, unless the visitor ended it: the
+			// operator closes that one, and the visitor's new question
+			// is a new chat.
+			if err == nil && old.Open() && !old.VisitorClosed {
 				return old, nil, false, nil
 			}
 		}
@@ -195,9 +198,9 @@ func (s *Service) PostStarting(ctx context.Context, p Party, chatID, clientID, t
 			}
 			return
 		}
-		if p.Kind == FromVisitor && !c.Open() {
-			// The chat closed while the visitor typed: their words start
-			// the next one rather than being lost.
+		if p.Kind == FromVisitor && (!c.Open() || c.VisitorClosed) {
+			// The chat closed (or the visitor ended it) while they typed:
+			// their words start the next one rather than being lost.
 			if c, _, started, err = s.Start(ctx, p, in); err != nil {
 				return
 			}

@@ -227,10 +227,10 @@ func party(c Connection) chat.Party {
 func viewChat(c chat.Chat, forVisitor bool) *ChatView {
 	v := &ChatView{ID: c.ID, Status: c.Status, VisitorID: c.VisitorID, OperatorID: c.OperatorID, Rating: c.Rating, StartedAt: c.StartedAt,
 		AssignedAt: c.AssignedAt, ClosedAt: c.ClosedAt, Seq: c.Seq, VisitorRead: c.VisitorRead, OperatorRead: c.OperatorRead, Offline: c.Offline,
-		Queued: c.Status == chat.Waiting && c.QueueSeq > 0}
+		Queued: c.Status == chat.Waiting && c.QueueSeq > 0, VisitorClosed: c.VisitorClosed}
 	if !forVisitor {
 		v.DepartmentID, v.Language, v.Category, v.Priority, v.Page, v.Question = c.DepartmentID, c.Language, c.Category, c.Priority, c.Page, c.Question
-		v.AnsweredAt, v.VisitorClosed, v.Unanswered = c.AnsweredAt, c.VisitorClosed, c.Unanswered
+		v.AnsweredAt, v.Unanswered = c.AnsweredAt, c.Unanswered
 	}
 	return v
 }
@@ -559,6 +559,16 @@ func (h *Hub) hello(ctx context.Context, c Connection, p chat.Party, f Frame) (C
 			if err := h.Chats.Store.Subscribe(ctx, ch.AccountID, ch.ID, []Connection{c}); err != nil {
 				return ChatFrame{}, err
 			}
+			// The page the visitor is on now sets the chat's priority flag
+			// (a bad one is ignored: the page is advice, the hello is not).
+			if page, err := chat.CheckPage(f.Page); err == nil && page != ch.Page {
+				if next, changed, err := s.SetPage(ctx, p, page); err == nil && next.ID == ch.ID {
+					ch = next
+					if changed {
+						h.chatChanged(ctx, ch, c.ID)
+					}
+				}
+			}
 		}
 		out.Chat = viewChat(ch, true)
 		out.Messages, out.More = messagesPage(ms)
@@ -644,7 +654,11 @@ func (h *Hub) sendMessage(ctx context.Context, c Connection, p chat.Party, f Fra
 		}
 		f.ChatID = id
 	}
-	ch, m, dup, took, started, err := h.Chats.Service.PostStarting(ctx, p, f.ChatID, f.ClientID, f.Text, chat.StartInput{Language: f.Language})
+	start := chat.StartInput{Language: f.Language}
+	if page, err := chat.CheckPage(f.Page); err == nil {
+		start.Page = page // a bad page is dropped, never the message
+	}
+	ch, m, dup, took, started, err := h.Chats.Service.PostStarting(ctx, p, f.ChatID, f.ClientID, f.Text, start)
 	if err != nil {
 		return ChatFrame{}, err
 	}

@@ -413,11 +413,21 @@ func TestVisitorCloses(t *testing.T) {
 	op1.call("chat", map[string]any{"action": "take", "chatId": chatID})
 	last := op1.call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "the answer you have not read"})
 
-	if f := vis.call("chat", map[string]any{"action": "closeChat", "chatId": chatID}); chatOf(f)["status"] != "active" {
+	if f := vis.call("chat", map[string]any{"action": "closeChat", "chatId": chatID}); chatOf(f)["status"] != "active" || chatOf(f)["visitorClosed"] != true {
 		t.Fatalf("the visitor's close of an active chat: %v", f)
 	}
 	if f := op1.expect("chat", chatIs(chatID)); chatOf(f)["visitorClosed"] != true || chatOf(f)["status"] != "active" {
 		t.Fatalf("the operator's view after the visitor closed: %v", f)
+	}
+	// Having ended it, the visitor's next question is a new chat, not
+	// the one the operator has still to close; a bad page on the message
+	// is dropped, the message kept.
+	other, _ := w.visitor(t, ctx, "other")
+	otherID := chatOf(other.call("chat", map[string]any{"action": "startChat", "question": "Hello"}))["id"].(string)
+	other.call("chat", map[string]any{"action": "closeChat", "chatId": otherID})
+	next := other.call("sent", map[string]any{"action": "sendMessage", "text": "one more question", "page": "not a page"})
+	if next["chatId"] == otherID || next["chatId"] == nil {
+		t.Fatalf("a message after the visitor ended the chat went to %v, the ended chat is %s", next["chatId"], otherID)
 	}
 	op1.call("chat", map[string]any{"action": "setCategory", "chatId": chatID, "category": "Support"})
 	op1.call("chat", map[string]any{"action": "closeChat", "chatId": chatID})

@@ -447,6 +447,15 @@ func TestConversation(t *testing.T) {
 	if f := op1.expect("chat", chatIs(chatID)); chatOf(f)["priority"] != true {
 		t.Fatalf("priority back on a priority page: %v", f)
 	}
+	// A (re)connecting widget's hello reports the page too.
+	vis.call("state", map[string]any{"action": "hello", "since": lastSeq, "page": "https://acme.example/about"})
+	if f := op1.expect("chat", chatIs(chatID)); chatOf(f)["priority"] == true || chatOf(f)["page"] != "https://acme.example/about" {
+		t.Fatalf("the hello's page did not clear the priority: %v", f)
+	}
+	vis.call("state", map[string]any{"action": "hello", "since": lastSeq, "page": "https://acme.example/pricing"})
+	if f := op1.expect("chat", chatIs(chatID)); chatOf(f)["priority"] != true {
+		t.Fatalf("the hello's page did not set the priority: %v", f)
+	}
 	op1.call("ok", map[string]any{"action": "teleport", "chatId": chatID, "url": "https://acme.example/checkout"})
 	if f := vis.expect("teleport", nil); f["url"] != "https://acme.example/checkout" {
 		t.Fatalf("teleport: %v", f)
