@@ -322,7 +322,7 @@ func TestPresenceAndQueue(t *testing.T) {
 	}
 	// And when the offline queue is full too, no button at all: the
 	// offline form would refuse the request.
-	off, _ := w.visitor(t, ctx, "offline visitor")
+	off, _ := w.visitor(t, ctx, "offline-visitor")
 	off.call("chat", map[string]any{"action": "leaveMessage", "name": "Ann", "contact": "ann@example.com", "text": "call me"})
 	w.patch(t, "misc", map[string]any{"offlineQueueLimit": 1})
 	if b := w.config(t, "").Body["button"]; b != "hidden" {
