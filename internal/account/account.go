@@ -99,6 +99,12 @@ type Service struct {
 	Store  Store
 	Signer *auth.Signer
 	Now    func() time.Time
+	// Prepare runs before an account is stored, for what the account must
+	// never be without (its settings): were it to run after, a failure
+	// would leave an account the sign-up cannot be repeated for (its
+	// e-mail is taken). A failure before leaves only an item under an id
+	// that nobody holds.
+	Prepare func(ctx context.Context, a Account, admin Person) error
 	// OnCreated runs after an account is stored, to queue its welcome mail.
 	// It is part of the same request, so its failure is reported.
 	OnCreated func(ctx context.Context, a Account, admin Person) error
@@ -197,6 +203,11 @@ func (s *Service) Create(ctx context.Context, in SignUp) (Account, Person, error
 	}
 	admin := Person{AccountID: a.ID, ID: NewID(), Email: email, Name: personName, Role: routes.Administrator, PasswordHash: hash,
 		Status: StatusActive, InterfaceLanguage: lang, Languages: []string{lang}, Version: 1, CreatedAt: now}
+	if s.Prepare != nil {
+		if err := s.Prepare(ctx, a, admin); err != nil {
+			return Account{}, Person{}, err
+		}
+	}
 	if err := s.Store.CreateAccount(ctx, a, admin); err != nil {
 		return Account{}, Person{}, err
 	}

@@ -354,3 +354,36 @@ func FuzzParseRefreshToken(f *testing.F) {
 		}
 	})
 }
+
+// TestPrepareRunsFirst: what an account must never be without is stored
+// before the account; when that fails nothing of the account is stored, so
+// the same sign-up can simply be repeated.
+func TestPrepareRunsFirst(t *testing.T) {
+	w := newWorld(t)
+	ctx := t.Context()
+	in := account.SignUp{CompanyName: "Beta", Email: "owner-" + account.NewID()[:8] + "@beta.example", Password: "correct horse battery", Language: "en"}
+	var prepared []string
+	w.svc.Prepare = func(_ context.Context, a account.Account, admin account.Person) error {
+		if _, err := w.store.Account(ctx, a.ID); apperr.CodeOf(err) != apperr.NotFound {
+			t.Errorf("the account existed before Prepare: %v", err)
+		}
+		prepared = append(prepared, a.ID)
+		if len(prepared) == 1 {
+			return errors.New("the settings could not be stored")
+		}
+		return nil
+	}
+	if _, _, err := w.svc.Create(ctx, in); err == nil {
+		t.Fatal("a sign-up whose Prepare failed succeeded")
+	}
+	if _, err := w.store.Account(ctx, prepared[0]); apperr.CodeOf(err) != apperr.NotFound {
+		t.Fatalf("the account of the failed sign-up was stored: %v", err)
+	}
+	a, _, err := w.svc.Create(ctx, in)
+	if err != nil {
+		t.Fatalf("repeating the sign-up: %v", err)
+	}
+	if a.ID != prepared[1] {
+		t.Fatalf("Prepare saw %v, the account is %s", prepared, a.ID)
+	}
+}

@@ -82,9 +82,6 @@ func (h handlers) createAccount(ctx context.Context, r Request) (Response, error
 	if err != nil {
 		return Response{}, err
 	}
-	if err := createSettings(ctx, h.Deps, a, admin.ID); err != nil {
-		return Response{}, err
-	}
 	signIn, err := h.Accounts.StartSession(ctx, admin)
 	if err != nil {
 		return Response{}, err

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"parley/internal/account"
 	"parley/internal/apperr"
 	"parley/internal/dynamo"
 	"parley/internal/settings"
@@ -32,20 +31,6 @@ func registerSettings(api *API, d Deps) {
 }
 
 type settingsHandlers struct{ Deps }
-
-// createSettings stores a new account's settings with their defaults.
-func createSettings(ctx context.Context, d Deps, a account.Account, by string) error {
-	doc, err := settings.NewAccountDocument(a.Language, rand.Reader)
-	if err != nil {
-		return err
-	}
-	raw, err := json.Marshal(doc)
-	if err != nil {
-		return err
-	}
-	_, err = d.Store.SaveSettings(ctx, dynamo.SettingsRecord{AccountID: a.ID, Doc: string(raw), UpdatedBy: by, UpdatedAt: d.Now().UTC()}, 0)
-	return err
-}
 
 func etag(version int64) string { return `"v` + strconv.FormatInt(version, 10) + `"` }
 

@@ -2,8 +2,11 @@ package lambdas
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/json"
 	"net/url"
 	"strings"
+	"time"
 
 	"parley/internal/account"
 	"parley/internal/auth"
@@ -20,8 +23,25 @@ func (d Deps) guard(store *dynamo.Store) *account.Guard {
 
 // accounts builds the account service of the api function.
 func (d Deps) accounts(store *dynamo.Store, signer *auth.Signer) *account.Service {
-	return &account.Service{Store: store, Signer: signer, Now: d.Now, OnCreated: welcomeMail(store, d.Now),
+	return &account.Service{Store: store, Signer: signer, Now: d.Now, Prepare: initialSettings(store, d.Now), OnCreated: welcomeMail(store, d.Now),
 		Mail: store, Branding: branding(store), LinkURL: linkURL(d.consoleURL()), Access: d.guard(store)}
+}
+
+// initialSettings stores a new account's settings, with the defaults of
+// SPEC §2 and freshly generated keys, before the account itself.
+func initialSettings(store *dynamo.Store, now func() time.Time) func(ctx context.Context, a account.Account, admin account.Person) error {
+	return func(ctx context.Context, a account.Account, admin account.Person) error {
+		doc, err := settings.NewAccountDocument(a.Language, rand.Reader)
+		if err != nil {
+			return err
+		}
+		raw, err := json.Marshal(doc)
+		if err != nil {
+			return err
+		}
+		_, err = store.SaveSettings(ctx, dynamo.SettingsRecord{AccountID: a.ID, Doc: string(raw), UpdatedBy: admin.ID, UpdatedAt: now().UTC()}, 0)
+		return err
+	}
 }
 
 // linkURL puts a one-time secret in the console's URL fragment: a fragment
