@@ -2,6 +2,7 @@ package settings_test
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -134,6 +135,40 @@ func FuzzParseURL(f *testing.F) {
 			if again, err := parse(got); err != nil || again != got {
 				t.Fatalf("re-parse of %q = %q, %v", got, again, err)
 			}
+		}
+	})
+}
+
+// FuzzParsePriorityPages: never panics; an accepted list is at most
+// MaxPriorityPages distinct URLs, each one ParseURL accepts as itself,
+// and parsing it again gives it back.
+func FuzzParsePriorityPages(f *testing.F) {
+	f.Add("https://shop.example/pricing", "https://shop.example/a https://shop.example/b\nhttps://shop.example/a")
+	f.Add("", "ftp://x")
+	f.Add("https://x.example/ \t ", "not a url")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		got, err := settings.ParsePriorityPages([]string{a, b})
+		if err != nil {
+			if apperr.CodeOf(err) != apperr.Invalid {
+				t.Fatalf("code %s", apperr.CodeOf(err))
+			}
+			return
+		}
+		if len(got) > settings.MaxPriorityPages {
+			t.Fatalf("%d pages", len(got))
+		}
+		seen := map[string]bool{}
+		for _, u := range got {
+			if seen[u] {
+				t.Fatalf("%q twice", u)
+			}
+			seen[u] = true
+			if again, err := settings.ParseURL(u); err != nil || again != u {
+				t.Fatalf("page %q re-parses as %q, %v", u, again, err)
+			}
+		}
+		if again, err := settings.ParsePriorityPages(got); err != nil || !slices.Equal(again, got) {
+			t.Fatalf("re-parse of %q = %q, %v", got, again, err)
 		}
 	})
 }
