@@ -10,6 +10,7 @@ import (
 	"parley/internal/auth"
 	"parley/internal/chat"
 	"parley/internal/routes"
+	"parley/internal/settings"
 	"parley/internal/templates"
 	"parley/internal/visitor"
 )
@@ -727,8 +728,7 @@ func (h *Hub) taken(ctx context.Context, c Connection, p chat.Party, ch chat.Cha
 	if err := h.subscribePerson(ctx, ch, p.ID); err != nil {
 		return ChatFrame{}, err
 	}
-	h.chatChanged(ctx, ch, "")
-	h.leftWaiting(ctx, ch)
+	h.chatChangedFrom(ctx, ch, "", true)
 	v := viewChat(ch, false)
 	h.identify(ctx, p.AccountID, v)
 	return ChatFrame{Type: "chat", Chat: v}, nil
@@ -795,92 +795,113 @@ func (h *Hub) toVisitor(ctx context.Context, ch chat.Chat, frame []byte) {
 // to the staff who may see it (chat.Sees), so every workplace's lists
 // stay current.
 func (h *Hub) chatChanged(ctx context.Context, ch chat.Chat, except string) {
+	h.chatChangedFrom(ctx, ch, except, false)
+}
+
+// chatChangedFrom is chatChanged; when the chat has just left the waiting
+// list (taken, or given by routing off the queue), the staff who saw it
+// waiting and do not see it now (hideOthersChats) get a "gone" frame, so
+// it does not linger in their list. One read of the settings and of the
+// staff connections serves both. Best effort.
+func (h *Hub) chatChangedFrom(ctx context.Context, ch chat.Chat, except string, leftWaiting bool) {
 	h.toVisitor(ctx, ch, encode(ChatFrame{Type: "chat", Chat: viewChat(ch, true)}))
-	staff, err := h.watchers(ctx, ch)
+	aud, err := h.audience(ctx, ch.AccountID)
 	if err != nil {
 		h.Log.ErrorContext(ctx, "staff connections", "err", err)
 		return
 	}
-	if len(staff) == 0 {
+	staff, err := aud.watchers(ctx, ch)
+	if err != nil {
+		h.Log.ErrorContext(ctx, "staff profiles", "err", err)
 		return
 	}
-	// With the visitor's signed fields and CRM link, so an operator given
-	// the chat by routing or a redirect has what a take shows.
-	v := viewChat(ch, false)
-	if ch.OperatorID != "" {
-		h.identify(ctx, ch.AccountID, v)
-	}
-	frame := encode(ChatFrame{Type: "chat", Chat: v})
-	for _, t := range staff {
-		if t.ID != except {
-			h.deliver(ctx, t.ID, frame)
+	if len(staff) > 0 {
+		// With the visitor's signed fields and CRM link, so an operator
+		// given the chat by routing or a redirect has what a take shows.
+		v := viewChat(ch, false)
+		if ch.OperatorID != "" {
+			h.identify(ctx, ch.AccountID, v)
+		}
+		frame := encode(ChatFrame{Type: "chat", Chat: v})
+		for _, t := range staff {
+			if t.ID != except {
+				h.deliver(ctx, t.ID, frame)
+			}
 		}
 	}
-}
-
-// leftWaiting tells the staff who saw ch while it waited, and do not see
-// it now that it has an operator (hideOthersChats), that it left their
-// workplace: a "gone" frame, so it does not linger in their waiting list.
-// Best effort.
-func (h *Hub) leftWaiting(ctx context.Context, ch chat.Chat) {
-	if ch.Status == chat.Waiting {
+	if !leftWaiting || ch.Status == chat.Waiting {
 		return
 	}
 	was := ch
 	was.Status, was.OperatorID = chat.Waiting, ""
-	before, err := h.watchers(ctx, was)
+	before, err := aud.watchers(ctx, was)
 	if err != nil {
-		h.Log.ErrorContext(ctx, "staff connections", "err", err)
-		return
-	}
-	now, err := h.watchers(ctx, ch)
-	if err != nil {
-		h.Log.ErrorContext(ctx, "staff connections", "err", err)
+		h.Log.ErrorContext(ctx, "staff profiles", "err", err)
 		return
 	}
 	still := map[string]bool{}
-	for _, t := range now {
+	for _, t := range staff {
 		still[t.ID] = true
 	}
-	frame := encode(ChatFrame{Type: "gone", ChatID: ch.ID})
+	gone := encode(ChatFrame{Type: "gone", ChatID: ch.ID})
 	for _, t := range before {
 		if !still[t.ID] {
-			h.deliver(ctx, t.ID, frame)
+			h.deliver(ctx, t.ID, gone)
 		}
 	}
 }
 
-// watchers are the staff connections that see a chat (chat.Sees): one
-// Query of the account's staff connections, plus each operator's profile
-// when the chat's language or department decides.
+// watchers are the staff connections that see a chat (chat.Sees).
 func (h *Hub) watchers(ctx context.Context, ch chat.Chat) ([]Connection, error) {
-	doc, err := h.Chats.Settings(ctx, ch.AccountID)
+	aud, err := h.audience(ctx, ch.AccountID)
 	if err != nil {
 		return nil, err
 	}
-	staff, err := h.Store.StaffConnections(ctx, ch.AccountID)
+	return aud.watchers(ctx, ch)
+}
+
+// audience is what decides which of an account's staff connections see a
+// chat: the settings and the connections (one GetItem, one Query), and
+// each person's profile, read only when a chat's language or department
+// decides, once.
+type audience struct {
+	h        *Hub
+	doc      settings.Document
+	staff    []Connection
+	profiles map[string]chat.Operator
+}
+
+func (h *Hub) audience(ctx context.Context, accountID string) (*audience, error) {
+	doc, err := h.Chats.Settings(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
-	// A profile decides only by language or department: read none otherwise.
-	needProfile := doc.Features.Multilingual || (ch.Status == chat.Waiting && ch.DepartmentID != "")
-	profiles := map[string]chat.Operator{}
-	out := staff[:0:0]
-	for _, t := range staff {
+	staff, err := h.Store.StaffConnections(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	return &audience{h: h, doc: doc, staff: staff, profiles: map[string]chat.Operator{}}, nil
+}
+
+func (a *audience) watchers(ctx context.Context, ch chat.Chat) ([]Connection, error) {
+	needProfile := a.doc.Features.Multilingual || (ch.OperatorID == "" && ch.DepartmentID != "")
+	out := a.staff[:0:0]
+	for _, t := range a.staff {
 		p := party(t)
-		prof, ok := profiles[p.ID]
+		prof, ok := a.profiles[p.ID]
 		if !ok && !needProfile {
 			prof = chat.Operator{ID: p.ID}
 		} else if !ok {
-			if prof, err = h.Chats.Service.Profile(ctx, p); err != nil {
+			var err error
+			if prof, err = a.h.Chats.Service.Profile(ctx, p); err != nil {
 				if apperr.CodeOf(err) != apperr.NotFound {
 					return nil, err
 				}
 				prof = chat.Operator{ID: p.ID} // deleted meanwhile: sees only what anyone sees
 			}
-			profiles[p.ID] = prof
+			a.profiles[p.ID] = prof
 		}
-		if chat.Sees(doc, p, prof, ch) {
+		if chat.Sees(a.doc, p, prof, ch) {
 			out = append(out, t)
 		}
 	}

@@ -63,11 +63,8 @@ func (h *Hub) Assigned(ctx context.Context, a chat.Assignment) {
 	if err := h.subscribePerson(ctx, ch, a.OperatorID); err != nil {
 		h.Log.ErrorContext(ctx, "subscribe assigned operator", "chat", ch.ID, "err", err)
 	}
-	h.chatChanged(ctx, ch, "")
-	if a.FromQueue {
-		// Everyone eligible saw it in the queue.
-		h.leftWaiting(ctx, ch)
-	}
+	// Off the queue, everyone eligible saw it waiting.
+	h.chatChangedFrom(ctx, ch, "", a.FromQueue)
 }
 
 // Drain gives queued chats to personID (they came online or their limit
