@@ -17,13 +17,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go/middleware"
-	"github.com/coder/websocket"
 
 	"parley/internal/apperr"
 	"parley/internal/faults"
 	"parley/internal/local/stack"
 	"parley/internal/local/streams"
 	"parley/internal/local/testenv"
+	"parley/internal/local/wstest"
 	"parley/internal/realtime"
 )
 
@@ -123,10 +123,10 @@ func TestGoneConnectionsMidChat(t *testing.T) {
 	}
 	staffURL := s.WebSocketURL + "?token=" + url.QueryEscape(token)
 	opA := dial(t, "opA", staffURL)
-	opA.call("state", map[string]any{"action": "hello"})
+	opA.Call("state", map[string]any{"action": "hello"})
 	before := staffConns()
 	opB := dial(t, "opB", staffURL) // a second tab that will vanish
-	opB.call("state", map[string]any{"action": "hello"})
+	opB.Call("state", map[string]any{"action": "hello"})
 	opBID := newID(before, staffConns())
 
 	type visitor struct {
@@ -143,20 +143,20 @@ func TestGoneConnectionsMidChat(t *testing.T) {
 		v := &visitor{id: cfg.body["visitorId"].(string)}
 		u := s.WebSocketURL + "?visitorToken=" + url.QueryEscape(cfg.body["visitorToken"].(string))
 		v.stay = dial(t, fmt.Sprintf("v%d-tab1", i), u)
-		v.stay.call("state", map[string]any{"action": "hello"})
-		v.chatID = chatOf(v.stay.call("chat", map[string]any{"action": "startChat", "question": "hello"}))["id"].(string)
+		v.stay.Call("state", map[string]any{"action": "hello"})
+		v.chatID = chatOf(v.stay.Call("chat", map[string]any{"action": "startChat", "question": "hello"}))["id"].(string)
 		prev, err := s.Store.VisitorConnections(ctx, acc, v.id)
 		if err != nil {
 			t.Fatal(err)
 		}
 		v.tab2 = dial(t, fmt.Sprintf("v%d-tab2", i), u)
-		v.tab2.call("state", map[string]any{"action": "hello"})
+		v.tab2.Call("state", map[string]any{"action": "hello"})
 		now, err := s.Store.VisitorConnections(ctx, acc, v.id)
 		if err != nil {
 			t.Fatal(err)
 		}
 		v.goneID = newID(prev, now)
-		opA.call("chat", map[string]any{"action": "take", "chatId": v.chatID})
+		opA.Call("chat", map[string]any{"action": "take", "chatId": v.chatID})
 		vs[i] = v
 	}
 
@@ -166,8 +166,8 @@ func TestGoneConnectionsMidChat(t *testing.T) {
 		out := map[string][]string{}
 		for i, v := range vs {
 			vt, ot := fmt.Sprintf("v%d says %d", i, round), fmt.Sprintf("op to v%d says %d", i, round)
-			v.stay.call("sent", map[string]any{"action": "sendMessage", "chatId": v.chatID, "text": vt})
-			opA.call("sent", map[string]any{"action": "sendMessage", "chatId": v.chatID, "text": ot})
+			v.stay.Call("sent", map[string]any{"action": "sendMessage", "chatId": v.chatID, "text": vt})
+			opA.Call("sent", map[string]any{"action": "sendMessage", "chatId": v.chatID, "text": ot})
 			out[v.chatID] = append(out[v.chatID], vt, ot)
 		}
 		return out
@@ -176,7 +176,7 @@ func TestGoneConnectionsMidChat(t *testing.T) {
 	received := func(c *client, chatID string, texts []string) {
 		t.Helper()
 		for _, text := range texts {
-			c.expect("message", func(f map[string]any) bool { return f["chatId"] == chatID && f["text"] == text })
+			c.Expect("message", func(f map[string]any) bool { return f["chatId"] == chatID && f["text"] == text })
 		}
 	}
 	for round := range rounds / 2 {
@@ -206,9 +206,9 @@ func TestGoneConnectionsMidChat(t *testing.T) {
 		doomed[v.goneID] = 1
 	}
 	mu.Unlock()
-	opB.conn.CloseNow()
+	opB.Conn.CloseNow()
 	for _, v := range vs[:2] {
-		v.tab2.conn.CloseNow()
+		v.tab2.Conn.CloseNow()
 	}
 	eventually(t, ctx, "the lost $disconnects", func() bool {
 		mu.Lock()
@@ -272,8 +272,8 @@ func TestGoneConnectionsMidChat(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		back := dial(t, v.tab2.name+"-back", v.tab2.url)
-		st := back.call("state", map[string]any{"action": "hello", "since": lastSeen[v.chatID]})
+		back := dial(t, v.tab2.Name+"-back", v.tab2.URL)
+		st := back.Call("state", map[string]any{"action": "hello", "since": lastSeen[v.chatID]})
 		msgs, _ := st["messages"].([]any)
 		var seqs []int64
 		for _, m := range msgs {
@@ -286,22 +286,22 @@ func TestGoneConnectionsMidChat(t *testing.T) {
 			}
 		}
 		if !slices.Equal(seqs, want) || len(want) == 0 {
-			t.Errorf("%s caught up with seqs %v, want %v (each message missed, once)", back.name, seqs, want)
+			t.Errorf("%s caught up with seqs %v, want %v (each message missed, once)", back.Name, seqs, want)
 		}
 		// And it follows the chat again.
-		opA.call("sent", map[string]any{"action": "sendMessage", "chatId": v.chatID, "text": "welcome back"})
-		back.expect("message", func(f map[string]any) bool { return f["text"] == "welcome back" })
+		opA.Call("sent", map[string]any{"action": "sendMessage", "chatId": v.chatID, "text": "welcome back"})
+		back.Expect("message", func(f map[string]any) bool { return f["text"] == "welcome back" })
 	}
 
 	// A message whose every append attempt lost its response.
 	v := vs[2]
 	lostAppend.Enable(true)
-	v.stay.send(map[string]any{"action": "sendMessage", "chatId": v.chatID, "clientId": "lost-1", "text": "did this arrive?"})
-	v.stay.expect("error", func(f map[string]any) bool {
+	v.stay.Send(map[string]any{"action": "sendMessage", "chatId": v.chatID, "clientId": "lost-1", "text": "did this arrive?"})
+	v.stay.Expect("error", func(f map[string]any) bool {
 		return f["clientId"] == "lost-1" || f["clientId"] == nil || f["clientId"] == ""
 	})
 	lostAppend.Enable(false)
-	sent := v.stay.call("sent", map[string]any{"action": "sendMessage", "chatId": v.chatID, "clientId": "lost-1", "text": "did this arrive?"})
+	sent := v.stay.Call("sent", map[string]any{"action": "sendMessage", "chatId": v.chatID, "clientId": "lost-1", "text": "did this arrive?"})
 	if sent["duplicate"] != true {
 		t.Errorf("the resend was answered %v, want duplicate: the first try was stored", sent)
 	}
@@ -318,89 +318,8 @@ func TestGoneConnectionsMidChat(t *testing.T) {
 	if n != 1 {
 		t.Errorf("lost-1 stored %d times, want once", n)
 	}
-	opA.expect("message", func(f map[string]any) bool { return f["clientId"] == "lost-1" && f["seq"] == sent["seq"] })
+	opA.Expect("message", func(f map[string]any) bool { return f["clientId"] == "lost-1" && f["seq"] == sent["seq"] })
 }
-
-// client is a WebSocket client that reads frames in the background.
-type client struct {
-	t      *testing.T
-	name   string
-	url    string
-	conn   *websocket.Conn
-	frames chan map[string]any
-}
-
-func dial(t *testing.T, name, u string) *client {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	conn, _, err := websocket.Dial(ctx, u, nil)
-	if err != nil {
-		t.Fatalf("%s: dial: %v", name, err)
-	}
-	conn.SetReadLimit(1 << 20)
-	c := &client{t: t, name: name, url: u, conn: conn, frames: make(chan map[string]any, 1000)}
-	go func() {
-		defer close(c.frames)
-		for {
-			_, b, err := conn.Read(context.Background())
-			if err != nil {
-				return
-			}
-			var f map[string]any
-			if json.Unmarshal(b, &f) == nil {
-				c.frames <- f
-			}
-		}
-	}()
-	t.Cleanup(func() { conn.CloseNow() })
-	return c
-}
-
-func (c *client) send(v map[string]any) {
-	c.t.Helper()
-	b, _ := json.Marshal(v)
-	if err := c.conn.Write(context.Background(), websocket.MessageText, b); err != nil {
-		c.t.Fatalf("%s: write: %v", c.name, err)
-	}
-}
-
-// expect waits for the first frame of type typ for which match holds,
-// skipping others; an error frame fails the test unless typ is "error".
-func (c *client) expect(typ string, match func(map[string]any) bool) map[string]any {
-	c.t.Helper()
-	timeout := time.After(20 * time.Second)
-	for {
-		select {
-		case f, ok := <-c.frames:
-			if !ok {
-				c.t.Fatalf("%s: socket closed while waiting for %s", c.name, typ)
-			}
-			if f["type"] == "error" && typ != "error" {
-				c.t.Fatalf("%s: error frame while waiting for %s: %v", c.name, typ, f)
-			}
-			if f["type"] == typ && (match == nil || match(f)) {
-				return f
-			}
-		case <-timeout:
-			c.t.Fatalf("%s: timed out waiting for a %s frame", c.name, typ)
-		}
-	}
-}
-
-// call sends a frame with a clientId and waits for the reply echoing it.
-func (c *client) call(typ string, v map[string]any) map[string]any {
-	c.t.Helper()
-	id, _ := v["clientId"].(string)
-	if id == "" {
-		id = fmt.Sprintf("%s-%d", c.name, time.Now().UnixNano())
-		v["clientId"] = id
-	}
-	c.send(v)
-	return c.expect(typ, func(f map[string]any) bool { return f["clientId"] == id })
-}
-
-func chatOf(f map[string]any) map[string]any { m, _ := f["chat"].(map[string]any); return m }
 
 type httpReply struct {
 	status int
@@ -444,4 +363,17 @@ func eventually(t *testing.T, ctx context.Context, what string, cond func() bool
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("timed out waiting for %s", what)
+}
+
+// client is the local-stack tests' socket client.
+type client = wstest.Client
+
+var chatOf = wstest.ChatOf
+
+// dial opens a socket for the test.
+func dial(t *testing.T, name, u string) *client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	return wstest.Dial(t, ctx, name, u)
 }

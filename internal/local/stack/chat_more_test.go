@@ -74,9 +74,9 @@ func TestOperatorTemplates(t *testing.T) {
 
 	op1 := w.staff(t, ctx, "op1", w.op1.token)
 	vis, _ := w.widget(t, ctx, "")
-	chatID := chatOf(vis.call("chat", map[string]any{"action": "startChat", "question": "Where is my parcel?"}))["id"].(string)
+	chatID := chatOf(vis.Call("chat", map[string]any{"action": "startChat", "question": "Where is my parcel?"}))["id"].(string)
 
-	got := templatesOf(op1.call("templates", map[string]any{"action": "templates", "chatId": chatID}))
+	got := templatesOf(op1.Call("templates", map[string]any{"action": "templates", "chatId": chatID}))
 	want := []string{
 		": Delivery takes three days.",
 		"Billing: Invoices are mailed monthly; delivery by post costs extra.",
@@ -89,32 +89,32 @@ func TestOperatorTemplates(t *testing.T) {
 
 	// A title word beats text words; op2's and the other department's
 	// templates never show.
-	s := op1.call("suggestions", map[string]any{"action": "suggest", "chatId": chatID, "text": "deliv"})
+	s := op1.Call("suggestions", map[string]any{"action": "suggest", "chatId": chatID, "text": "deliv"})
 	if got, want := textsOf(s["suggestions"].([]any)), []string{"Delivery takes three days.", "Invoices are mailed monthly; delivery by post costs extra."}; !slices.Equal(got, want) {
 		t.Fatalf("suggestions for %q: %q, want %q", "deliv", got, want)
 	}
-	if s := op1.call("suggestions", map[string]any{"action": "suggest", "chatId": chatID, "text": "  "}); len(s["suggestions"].([]any)) != 0 {
+	if s := op1.Call("suggestions", map[string]any{"action": "suggest", "chatId": chatID, "text": "  "}); len(s["suggestions"].([]any)) != 0 {
 		t.Fatalf("suggestions for nothing typed: %v", s)
 	}
 
 	// The answer just typed becomes a personal template in the chat's
 	// language, and a suggestion from then on.
 	answer := "Your parcel left our warehouse yesterday."
-	op1.call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": answer})
-	saved := op1.call("template", map[string]any{"action": "saveTemplate", "chatId": chatID, "text": answer, "title": "Parcel sent"})
+	op1.Call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": answer})
+	saved := op1.Call("template", map[string]any{"action": "saveTemplate", "chatId": chatID, "text": answer, "title": "Parcel sent"})
 	if tpl := saved["template"].(map[string]any); tpl["level"] != "personal" || tpl["text"] != answer {
 		t.Fatalf("saveTemplate: %v", saved)
 	}
-	if s := op1.call("suggestions", map[string]any{"action": "suggest", "chatId": chatID, "text": "parc"}); !slices.Equal(textsOf(s["suggestions"].([]any)), []string{answer}) {
+	if s := op1.Call("suggestions", map[string]any{"action": "suggest", "chatId": chatID, "text": "parc"}); !slices.Equal(textsOf(s["suggestions"].([]any)), []string{answer}) {
 		t.Fatalf("the saved template is not suggested: %v", s)
 	}
 	if r := call(t, "GET", w.api+"/templates?level=personal", w.op1.token, nil); r.Status != 200 || len(r.Body["items"].([]any)) != 2 {
 		t.Fatalf("op1's personal templates over HTTP: %+v", r)
 	}
-	if f := op1.call("error", map[string]any{"action": "saveTemplate", "chatId": chatID, "text": ""}); f["error"].(map[string]any)["code"] != "invalid" {
+	if f := op1.Call("error", map[string]any{"action": "saveTemplate", "chatId": chatID, "text": ""}); f["error"].(map[string]any)["code"] != "invalid" {
 		t.Fatalf("saving an empty template: %v", f)
 	}
-	if f := vis.call("error", map[string]any{"action": "templates", "chatId": chatID}); f["error"].(map[string]any)["code"] != "invalid" {
+	if f := vis.Call("error", map[string]any{"action": "templates", "chatId": chatID}); f["error"].(map[string]any)["code"] != "invalid" {
 		t.Fatalf("a visitor asked for templates: %v", f)
 	}
 }
@@ -163,14 +163,14 @@ func TestOfflineQueueLimit(t *testing.T) {
 	var requests []string
 	for i := range 2 {
 		v, _ := w.visitor(t, ctx, fmt.Sprintf("visitor%d", i))
-		f := v.call("chat", map[string]any{"action": "leaveMessage", "name": "Ann", "contact": "ann@visitor.example", "text": fmt.Sprintf("request %d", i)})
+		f := v.Call("chat", map[string]any{"action": "leaveMessage", "name": "Ann", "contact": "ann@visitor.example", "text": fmt.Sprintf("request %d", i)})
 		requests = append(requests, chatOf(f)["id"].(string))
 	}
 	if b := w.config(t, "").Body["button"]; b != "hidden" {
 		t.Fatalf("button with 2 unanswered offline requests of 2: %v", b)
 	}
 	late, _ := w.visitor(t, ctx, "late")
-	if f := late.call("error", map[string]any{"action": "leaveMessage", "name": "Bob", "contact": "bob@visitor.example", "text": "one more"}); code(f) != "conflict" {
+	if f := late.Call("error", map[string]any{"action": "leaveMessage", "name": "Bob", "contact": "bob@visitor.example", "text": "one more"}); code(f) != "conflict" {
 		t.Fatalf("an offline request past the limit: %v", f)
 	}
 	full := call(t, "GET", w.api+"/chats/"+requests[0], w.admin, nil)
@@ -181,16 +181,16 @@ func TestOfflineQueueLimit(t *testing.T) {
 	// An away administrator answers one: the offline button is back (the
 	// away operator does not make the button online).
 	adm := w.staff(t, ctx, "admin", w.admin)
-	adm.call("presence", map[string]any{"action": "setPresence", "status": "away"})
+	adm.Call("presence", map[string]any{"action": "setPresence", "status": "away"})
 	for range 2 { // closing twice counts once
-		if f := adm.call("chat", map[string]any{"action": "closeChat", "chatId": requests[0]}); chatOf(f)["unanswered"] == true {
+		if f := adm.Call("chat", map[string]any{"action": "closeChat", "chatId": requests[0]}); chatOf(f)["unanswered"] == true {
 			t.Fatalf("closing an offline request left it unanswered: %v", f)
 		}
 	}
 	if b := w.config(t, "").Body["button"]; b != "offline" {
 		t.Fatalf("button after an answer: %v", b)
 	}
-	late.call("chat", map[string]any{"action": "leaveMessage", "name": "Bob", "contact": "bob@visitor.example", "text": "one more"})
+	late.Call("chat", map[string]any{"action": "leaveMessage", "name": "Bob", "contact": "bob@visitor.example", "text": "one more"})
 	if b := w.config(t, "").Body["button"]; b != "hidden" {
 		t.Fatalf("button with the queue full again: %v", b)
 	}
@@ -219,48 +219,48 @@ func TestRedirect(t *testing.T) {
 		t.Fatalf("identify: %+v", r)
 	}
 	vis := dialWS(t, ctx, "visitor", w.s.WebSocketURL+"?visitorToken="+url.QueryEscape(vtoken))
-	chatID := chatOf(vis.call("chat", map[string]any{"action": "startChat", "question": "Hello?"}))["id"].(string)
+	chatID := chatOf(vis.Call("chat", map[string]any{"action": "startChat", "question": "Hello?"}))["id"].(string)
 	const crm = "https://crm.acme.example/contacts/42%207"
-	if c := chatOf(op1.call("chat", map[string]any{"action": "take", "chatId": chatID})); c["crmUrl"] != crm || c["visitor"].(map[string]any)["name"] != "Ann" {
+	if c := chatOf(op1.Call("chat", map[string]any{"action": "take", "chatId": chatID})); c["crmUrl"] != crm || c["visitor"].(map[string]any)["name"] != "Ann" {
 		t.Fatalf("the take's chat lacks the identified visitor: %v", c)
 	}
 
-	if f := op1.call("error", map[string]any{"action": "redirect", "chatId": chatID}); code(f) != "invalid" {
+	if f := op1.Call("error", map[string]any{"action": "redirect", "chatId": chatID}); code(f) != "invalid" {
 		t.Fatalf("redirect to nobody: %v", f)
 	}
-	if f := op1.call("error", map[string]any{"action": "redirect", "chatId": chatID, "operatorId": "nobody"}); code(f) != "not_found" {
+	if f := op1.Call("error", map[string]any{"action": "redirect", "chatId": chatID, "operatorId": "nobody"}); code(f) != "not_found" {
 		t.Fatalf("redirect to an unknown operator: %v", f)
 	}
 	// Under hideOthersChats (the chat world's setting) op1's chat does not
 	// exist for op2; without it, it is not theirs to redirect.
-	if f := op2.call("error", map[string]any{"action": "redirect", "chatId": chatID, "operatorId": w.op2.id}); code(f) != "not_found" {
+	if f := op2.Call("error", map[string]any{"action": "redirect", "chatId": chatID, "operatorId": w.op2.id}); code(f) != "not_found" {
 		t.Fatalf("an operator redirected another's hidden chat: %v", f)
 	}
 	w.patch(t, "features", map[string]any{"hideOthersChats": false})
-	if f := op2.call("error", map[string]any{"action": "redirect", "chatId": chatID, "operatorId": w.op2.id}); code(f) != "conflict" {
+	if f := op2.Call("error", map[string]any{"action": "redirect", "chatId": chatID, "operatorId": w.op2.id}); code(f) != "conflict" {
 		t.Fatalf("an operator redirected another's chat: %v", f)
 	}
 	w.patch(t, "features", map[string]any{"hideOthersChats": true})
-	f := op1.call("chat", map[string]any{"action": "redirect", "chatId": chatID, "operatorId": w.op2.id})
+	f := op1.Call("chat", map[string]any{"action": "redirect", "chatId": chatID, "operatorId": w.op2.id})
 	if c := chatOf(f); c["status"] != "active" || c["operatorId"] != w.op2.id {
 		t.Fatalf("redirect to op2: %v", f)
 	}
-	if c := chatOf(op2.expect("chat", func(f map[string]any) bool { return chatOf(f)["id"] == chatID && chatOf(f)["operatorId"] == w.op2.id })); c["crmUrl"] != crm {
+	if c := chatOf(op2.Expect("chat", func(f map[string]any) bool { return chatOf(f)["id"] == chatID && chatOf(f)["operatorId"] == w.op2.id })); c["crmUrl"] != crm {
 		t.Fatalf("the redirected chat reached op2 without the CRM link: %v", c)
 	}
-	vis.expect("chat", func(f map[string]any) bool { return chatOf(f)["operatorId"] == w.op2.id })
+	vis.Expect("chat", func(f map[string]any) bool { return chatOf(f)["operatorId"] == w.op2.id })
 
 	// op2 now writes and receives; op1 does neither.
-	op2.call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "op2 here"})
-	vis.expect("message", func(f map[string]any) bool { return f["text"] == "op2 here" })
-	if f := op1.call("error", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "still mine?"}); code(f) != "conflict" {
+	op2.Call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "op2 here"})
+	vis.Expect("message", func(f map[string]any) bool { return f["text"] == "op2 here" })
+	if f := op1.Call("error", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "still mine?"}); code(f) != "conflict" {
 		t.Fatalf("the previous operator wrote: %v", f)
 	}
-	vis.call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "thanks op2"})
-	op2.expect("message", func(f map[string]any) bool { return f["text"] == "thanks op2" })
+	vis.Call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "thanks op2"})
+	op2.Expect("message", func(f map[string]any) bool { return f["text"] == "thanks op2" })
 	// A ping's pong comes after any message the fan-out sent op1.
-	op1.send(map[string]any{"action": "ping"})
-	for f := range op1.frames {
+	op1.Send(map[string]any{"action": "ping"})
+	for f := range op1.Frames {
 		if f["type"] == "message" {
 			t.Fatalf("op1 still receives the chat's messages after the redirect: %v", f)
 		}
@@ -268,7 +268,7 @@ func TestRedirect(t *testing.T) {
 			break
 		}
 	}
-	if st := op1.call("state", map[string]any{"action": "hello"}); len(st["mine"].([]any)) != 0 {
+	if st := op1.Call("state", map[string]any{"action": "hello"}); len(st["mine"].([]any)) != 0 {
 		t.Fatalf("op1's chats after the redirect: %v", st["mine"])
 	}
 
@@ -277,20 +277,20 @@ func TestRedirect(t *testing.T) {
 	if r := call(t, "PATCH", w.api+"/people/"+w.op1.id, w.admin, map[string]any{"departments": []string{dept}}); r.Status != 200 {
 		t.Fatalf("op1 joins the department: %+v", r)
 	}
-	f = op2.call("chat", map[string]any{"action": "redirect", "chatId": chatID, "departmentId": dept})
+	f = op2.Call("chat", map[string]any{"action": "redirect", "chatId": chatID, "departmentId": dept})
 	if c := chatOf(f); c["status"] != "waiting" || c["departmentId"] != dept || c["operatorId"] != nil {
 		t.Fatalf("redirect to a department: %v", f)
 	}
-	op1.expect("chat", func(f map[string]any) bool { return chatOf(f)["id"] == chatID && chatOf(f)["status"] == "waiting" })
-	if st := op1.call("state", map[string]any{"action": "hello"}); !slices.ContainsFunc(st["waiting"].([]any), func(c any) bool { return c.(map[string]any)["id"] == chatID }) {
+	op1.Expect("chat", func(f map[string]any) bool { return chatOf(f)["id"] == chatID && chatOf(f)["status"] == "waiting" })
+	if st := op1.Call("state", map[string]any{"action": "hello"}); !slices.ContainsFunc(st["waiting"].([]any), func(c any) bool { return c.(map[string]any)["id"] == chatID }) {
 		t.Fatalf("op1's waiting list lacks the redirected chat: %v", st)
 	}
-	if st := op2.call("state", map[string]any{"action": "hello"}); slices.ContainsFunc(st["waiting"].([]any), func(c any) bool { return c.(map[string]any)["id"] == chatID }) {
+	if st := op2.Call("state", map[string]any{"action": "hello"}); slices.ContainsFunc(st["waiting"].([]any), func(c any) bool { return c.(map[string]any)["id"] == chatID }) {
 		t.Fatalf("op2, not in the department, sees the chat waiting for it: %v", st)
 	}
-	op1.call("chat", map[string]any{"action": "take", "chatId": chatID})
-	op1.call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "op1 again"})
-	vis.expect("message", func(f map[string]any) bool { return f["text"] == "op1 again" })
+	op1.Call("chat", map[string]any{"action": "take", "chatId": chatID})
+	op1.Call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "op1 again"})
+	vis.Expect("message", func(f map[string]any) bool { return f["text"] == "op1 again" })
 }
 
 // TestPresenceAndQueue: the online button follows operators' presence
@@ -302,34 +302,34 @@ func TestPresenceAndQueue(t *testing.T) {
 	w.waitButton(t, "offline")
 	op1 := w.staff(t, ctx, "op1", w.op1.token)
 	w.waitButton(t, "online")
-	if f := op1.call("presence", map[string]any{"action": "setPresence", "status": "away"}); f["presence"] != "away" {
+	if f := op1.Call("presence", map[string]any{"action": "setPresence", "status": "away"}); f["presence"] != "away" {
 		t.Fatalf("setPresence: %v", f)
 	}
 	w.waitButton(t, "offline")
-	if f := op1.call("error", map[string]any{"action": "setPresence", "status": "busy"}); code(f) != "invalid" {
+	if f := op1.Call("error", map[string]any{"action": "setPresence", "status": "busy"}); code(f) != "invalid" {
 		t.Fatalf("an unknown presence: %v", f)
 	}
-	op1.call("presence", map[string]any{"action": "setPresence", "status": "online"})
+	op1.Call("presence", map[string]any{"action": "setPresence", "status": "online"})
 	w.waitButton(t, "online")
 
 	// One waiting chat fills a queue of one: the online button gives way
 	// to the offline one until an operator takes the chat.
 	w.patch(t, "misc", map[string]any{"onlineQueueLimit": 1})
 	vis, _ := w.visitor(t, ctx, "visitor")
-	chatID := chatOf(vis.call("chat", map[string]any{"action": "startChat", "question": "anyone?"}))["id"].(string)
+	chatID := chatOf(vis.Call("chat", map[string]any{"action": "startChat", "question": "anyone?"}))["id"].(string)
 	if b := w.config(t, "").Body["button"]; b != "offline" {
 		t.Fatalf("button with the online queue full: %v", b)
 	}
 	// And when the offline queue is full too, no button at all: the
 	// offline form would refuse the request.
 	off, _ := w.visitor(t, ctx, "offline-visitor")
-	off.call("chat", map[string]any{"action": "leaveMessage", "name": "Ann", "contact": "ann@example.com", "text": "call me"})
+	off.Call("chat", map[string]any{"action": "leaveMessage", "name": "Ann", "contact": "ann@example.com", "text": "call me"})
 	w.patch(t, "misc", map[string]any{"offlineQueueLimit": 1})
 	if b := w.config(t, "").Body["button"]; b != "hidden" {
 		t.Fatalf("button with both queues full: %v", b)
 	}
 	w.patch(t, "misc", map[string]any{"offlineQueueLimit": nil})
-	op1.call("chat", map[string]any{"action": "take", "chatId": chatID})
+	op1.Call("chat", map[string]any{"action": "take", "chatId": chatID})
 	if b := w.config(t, "").Body["button"]; b != "online" {
 		t.Fatalf("button once the chat was taken: %v", b)
 	}
@@ -374,22 +374,22 @@ func TestNotifyNewVisitors(t *testing.T) {
 	defer cancel()
 	op1 := w.staff(t, ctx, "op1", w.op1.token)
 	quiet, quietID := w.visitor(t, ctx, "before")
-	quiet.call("state", map[string]any{"action": "hello"})
+	quiet.Call("state", map[string]any{"action": "hello"})
 	w.patch(t, "features", map[string]any{"notifyNewVisitors": true})
 	op2 := w.staff(t, ctx, "op2", w.op2.token)
 
 	v1, v1ID := w.visitor(t, ctx, "v1")
-	v1.call("state", map[string]any{"action": "hello", "page": "https://acme.example/shop"})
+	v1.Call("state", map[string]any{"action": "hello", "page": "https://acme.example/shop"})
 	for _, op := range []*wsClient{op1, op2} {
-		if f := op.expect("visitor", func(f map[string]any) bool { return f["visitorId"] == v1ID }); f["url"] != "https://acme.example/shop" {
-			t.Fatalf("%s: new visitor frame %v", op.name, f)
+		if f := op.Expect("visitor", func(f map[string]any) bool { return f["visitorId"] == v1ID }); f["url"] != "https://acme.example/shop" {
+			t.Fatalf("%s: new visitor frame %v", op.Name, f)
 		}
 	}
 	// A second hello of the same visitor is not news; a new visitor is.
-	v1.call("state", map[string]any{"action": "hello"})
+	v1.Call("state", map[string]any{"action": "hello"})
 	v2, v2ID := w.visitor(t, ctx, "v2")
-	v2.call("state", map[string]any{"action": "hello"})
-	op1.expect("visitor", func(f map[string]any) bool {
+	v2.Call("state", map[string]any{"action": "hello"})
+	op1.Expect("visitor", func(f map[string]any) bool {
 		if f["visitorId"] == v1ID || f["visitorId"] == quietID {
 			t.Fatalf("op1 was told again about %v", f["visitorId"])
 		}
@@ -409,40 +409,40 @@ func TestVisitorCloses(t *testing.T) {
 	cfg := w.config(t, "")
 	token := cfg.Body["visitorToken"].(string)
 	vis := dialWS(t, ctx, "visitor", w.s.WebSocketURL+"?visitorToken="+url.QueryEscape(token))
-	chatID := chatOf(vis.call("chat", map[string]any{"action": "startChat", "question": "Hi"}))["id"].(string)
-	op1.call("chat", map[string]any{"action": "take", "chatId": chatID})
-	last := op1.call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "the answer you have not read"})
+	chatID := chatOf(vis.Call("chat", map[string]any{"action": "startChat", "question": "Hi"}))["id"].(string)
+	op1.Call("chat", map[string]any{"action": "take", "chatId": chatID})
+	last := op1.Call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "the answer you have not read"})
 
-	if f := vis.call("chat", map[string]any{"action": "closeChat", "chatId": chatID}); chatOf(f)["status"] != "active" || chatOf(f)["visitorClosed"] != true {
+	if f := vis.Call("chat", map[string]any{"action": "closeChat", "chatId": chatID}); chatOf(f)["status"] != "active" || chatOf(f)["visitorClosed"] != true {
 		t.Fatalf("the visitor's close of an active chat: %v", f)
 	}
-	if f := op1.expect("chat", chatIs(chatID)); chatOf(f)["visitorClosed"] != true || chatOf(f)["status"] != "active" {
+	if f := op1.Expect("chat", chatIs(chatID)); chatOf(f)["visitorClosed"] != true || chatOf(f)["status"] != "active" {
 		t.Fatalf("the operator's view after the visitor closed: %v", f)
 	}
 	// Having ended it, the visitor's next question is a new chat, not
 	// the one the operator has still to close; a bad page on the message
 	// is dropped, the message kept.
 	other, _ := w.visitor(t, ctx, "other")
-	otherID := chatOf(other.call("chat", map[string]any{"action": "startChat", "question": "Hello"}))["id"].(string)
-	other.call("chat", map[string]any{"action": "closeChat", "chatId": otherID})
-	next := other.call("sent", map[string]any{"action": "sendMessage", "text": "one more question", "page": "not a page"})
+	otherID := chatOf(other.Call("chat", map[string]any{"action": "startChat", "question": "Hello"}))["id"].(string)
+	other.Call("chat", map[string]any{"action": "closeChat", "chatId": otherID})
+	next := other.Call("sent", map[string]any{"action": "sendMessage", "text": "one more question", "page": "not a page"})
 	if next["chatId"] == otherID || next["chatId"] == nil {
 		t.Fatalf("a message after the visitor ended the chat went to %v, the ended chat is %s", next["chatId"], otherID)
 	}
-	op1.call("chat", map[string]any{"action": "setCategory", "chatId": chatID, "category": "Support"})
-	op1.call("chat", map[string]any{"action": "closeChat", "chatId": chatID})
-	vis.expect("chat", func(f map[string]any) bool { return chatOf(f)["status"] == "closed" })
-	vis.conn.Close(websocket.StatusNormalClosure, "")
+	op1.Call("chat", map[string]any{"action": "setCategory", "chatId": chatID, "category": "Support"})
+	op1.Call("chat", map[string]any{"action": "closeChat", "chatId": chatID})
+	vis.Expect("chat", func(f map[string]any) bool { return chatOf(f)["status"] == "closed" })
+	vis.Conn.Close(websocket.StatusNormalClosure, "")
 
 	// Back within the grace: the closed chat and its unread message.
 	vis = dialWS(t, ctx, "visitor again", w.s.WebSocketURL+"?visitorToken="+url.QueryEscape(token))
-	st := vis.call("state", map[string]any{"action": "hello"})
+	st := vis.Call("state", map[string]any{"action": "hello"})
 	msgs, _ := st["messages"].([]any)
 	if chatOf(st)["id"] != chatID || chatOf(st)["status"] != "closed" || len(msgs) == 0 || msgs[len(msgs)-1].(map[string]any)["text"] != "the answer you have not read" {
 		t.Fatalf("a returning visitor with an unread message: %v", st)
 	}
-	vis.call("ok", map[string]any{"action": "read", "chatId": chatID, "seq": last["seq"]})
-	if st := vis.call("state", map[string]any{"action": "hello"}); st["chat"] != nil {
+	vis.Call("ok", map[string]any{"action": "read", "chatId": chatID, "seq": last["seq"]})
+	if st := vis.Call("state", map[string]any{"action": "hello"}); st["chat"] != nil {
 		t.Fatalf("the chat came back after the visitor read it: %v", st)
 	}
 }
@@ -455,8 +455,8 @@ func TestGoneConnection(t *testing.T) {
 	defer cancel()
 	op1 := w.staff(t, ctx, "op1", w.op1.token)
 	vis, _ := w.visitor(t, ctx, "visitor")
-	chatID := chatOf(vis.call("chat", map[string]any{"action": "startChat", "question": "Hi"}))["id"].(string)
-	op1.call("chat", map[string]any{"action": "take", "chatId": chatID})
+	chatID := chatOf(vis.Call("chat", map[string]any{"action": "startChat", "question": "Hi"}))["id"].(string)
+	op1.Call("chat", map[string]any{"action": "take", "chatId": chatID})
 
 	// A second tab of op1 whose socket died without a $disconnect.
 	gone := realtime.Connection{ID: fmt.Sprintf("gone-%d", time.Now().UnixNano()), AccountID: w.account, Kind: auth.Access, Subject: w.op1.id,
@@ -468,8 +468,8 @@ func TestGoneConnection(t *testing.T) {
 	if err := store.Subscribe(ctx, w.account, chatID, []realtime.Connection{gone}); err != nil {
 		t.Fatal(err)
 	}
-	vis.call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "hello both tabs"})
-	op1.expect("message", func(f map[string]any) bool { return f["text"] == "hello both tabs" })
+	vis.Call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "hello both tabs"})
+	op1.Expect("message", func(f map[string]any) bool { return f["text"] == "hello both tabs" })
 	eventually(t, "the gone connection forgotten", func() bool {
 		_, err := store.Connection(ctx, gone.ID)
 		return apperr.CodeOf(err) == apperr.NotFound
@@ -488,8 +488,8 @@ func TestGoneConnection(t *testing.T) {
 	if slices.ContainsFunc(staff, func(c realtime.Connection) bool { return c.ID == gone.ID }) {
 		t.Fatalf("the gone connection is still in the staff set")
 	}
-	op1.call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "still here"})
-	vis.expect("message", func(f map[string]any) bool { return f["text"] == "still here" })
+	op1.Call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "still here"})
+	vis.Expect("message", func(f map[string]any) bool { return f["text"] == "still here" })
 }
 
 // TestLongChatPages: a chat whose messages add up to more than one
@@ -503,17 +503,17 @@ func TestLongChatPages(t *testing.T) {
 	cfg := w.config(t, "")
 	token := cfg.Body["visitorToken"].(string)
 	vis := dialWS(t, ctx, "visitor", w.s.WebSocketURL+"?visitorToken="+url.QueryEscape(token))
-	chatID := chatOf(vis.call("chat", map[string]any{"action": "startChat"}))["id"].(string)
+	chatID := chatOf(vis.Call("chat", map[string]any{"action": "startChat"}))["id"].(string)
 	const long = 12
 	text := strings.Repeat("long line ", 1500) // 15,000 bytes
 	var last float64
 	for i := range long {
-		f := vis.call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": fmt.Sprintf("%d %s", i, text)})
+		f := vis.Call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": fmt.Sprintf("%d %s", i, text)})
 		last = f["seq"].(float64)
 	}
 
 	again := dialWS(t, ctx, "visitor again", w.s.WebSocketURL+"?visitorToken="+url.QueryEscape(token))
-	st := again.call("state", map[string]any{"action": "hello", "since": 0})
+	st := again.Call("state", map[string]any{"action": "hello", "since": 0})
 	seen := []float64{}
 	take := func(f map[string]any) {
 		b, _ := json.Marshal(f)
@@ -532,7 +532,7 @@ func TestLongChatPages(t *testing.T) {
 		if pages > long {
 			t.Fatalf("history does not end: %d pages", pages)
 		}
-		f := again.call("messages", map[string]any{"action": "history", "chatId": chatID, "since": seen[len(seen)-1]})
+		f := again.Call("messages", map[string]any{"action": "history", "chatId": chatID, "since": seen[len(seen)-1]})
 		take(f)
 		more = f["more"] == true
 	}

@@ -2,9 +2,7 @@ package stack_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -21,96 +19,17 @@ import (
 	"parley/internal/local/stack"
 	"parley/internal/local/streams"
 	"parley/internal/local/testenv"
+	"parley/internal/local/wstest"
 	"parley/internal/routes"
 )
 
-// wsClient reads a socket's frames in the background, so a test can wait
-// for the frame it expects while others arrive.
-type wsClient struct {
-	t      *testing.T
-	name   string
-	conn   *websocket.Conn
-	frames chan map[string]any
-	// kept holds the frames callKeeping skipped, for await (routing_live_test.go).
-	kept []map[string]any
-}
+// The local-stack tests' socket client (shared with the fault tests).
+type wsClient = wstest.Client
 
-// dialWS opens a socket; headers are name, value pairs for the handshake
-// (X-Forwarded-For, under stack.Options.TrustForwardedFor).
-func dialWS(t *testing.T, ctx context.Context, name, url string, headers ...string) *wsClient {
-	t.Helper()
-	opts := &websocket.DialOptions{HTTPHeader: http.Header{}}
-	for i := 0; i+1 < len(headers); i += 2 {
-		opts.HTTPHeader.Set(headers[i], headers[i+1])
-	}
-	conn, _, err := websocket.Dial(ctx, url, opts)
-	if err != nil {
-		t.Fatalf("%s: dial: %v", name, err)
-	}
-	conn.SetReadLimit(1 << 20)
-	c := &wsClient{t: t, name: name, conn: conn, frames: make(chan map[string]any, 1000)}
-	go func() {
-		defer close(c.frames)
-		for {
-			_, b, err := conn.Read(context.Background())
-			if err != nil {
-				return
-			}
-			var f map[string]any
-			if json.Unmarshal(b, &f) == nil {
-				c.frames <- f
-			}
-		}
-	}()
-	t.Cleanup(func() { conn.CloseNow() })
-	return c
-}
-
-func (c *wsClient) send(v map[string]any) {
-	c.t.Helper()
-	b, _ := json.Marshal(v)
-	if err := c.conn.Write(context.Background(), websocket.MessageText, b); err != nil {
-		c.t.Fatalf("%s: write: %v", c.name, err)
-	}
-}
-
-// expect waits for the first frame of type typ for which match holds,
-// skipping others; an error frame fails the test unless typ is "error".
-func (c *wsClient) expect(typ string, match func(map[string]any) bool) map[string]any {
-	c.t.Helper()
-	timeout := time.After(15 * time.Second)
-	for {
-		select {
-		case f, ok := <-c.frames:
-			if !ok {
-				c.t.Fatalf("%s: socket closed while waiting for %s", c.name, typ)
-			}
-			if f["type"] == "error" && typ != "error" {
-				c.t.Fatalf("%s: error frame while waiting for %s: %v", c.name, typ, f)
-			}
-			if f["type"] == typ && (match == nil || match(f)) {
-				return f
-			}
-		case <-timeout:
-			c.t.Fatalf("%s: timed out waiting for a %s frame", c.name, typ)
-		}
-	}
-}
-
-// call sends a frame with a clientId and waits for the reply that echoes
-// it (of type typ, or an error frame when typ is "error").
-func (c *wsClient) call(typ string, v map[string]any) map[string]any {
-	c.t.Helper()
-	id, _ := v["clientId"].(string)
-	if id == "" {
-		id = fmt.Sprintf("%s-%d", c.name, time.Now().UnixNano())
-		v["clientId"] = id
-	}
-	c.send(v)
-	return c.expect(typ, func(f map[string]any) bool { return f["clientId"] == id })
-}
-
-func chatOf(f map[string]any) map[string]any { m, _ := f["chat"].(map[string]any); return m }
+var (
+	dialWS = wstest.Dial
+	chatOf = wstest.ChatOf
+)
 
 func chatIs(id string) func(map[string]any) bool {
 	return func(f map[string]any) bool { return chatOf(f)["id"] == id || f["chatId"] == id }
@@ -207,7 +126,7 @@ func (w *chatWorld) addStaff(t *testing.T, role routes.Role) (string, string) {
 
 func (w *chatWorld) staff(t *testing.T, ctx context.Context, name, token string) *wsClient {
 	c := dialWS(t, ctx, name, w.s.WebSocketURL+"?token="+url.QueryEscape(token))
-	if st := c.call("state", map[string]any{"action": "hello"}); st["version"] != float64(2) {
+	if st := c.Call("state", map[string]any{"action": "hello"}); st["version"] != float64(2) {
 		t.Fatalf("%s: state %v, want protocol version 2", name, st)
 	}
 	return c
@@ -271,12 +190,12 @@ func TestConversation(t *testing.T) {
 		t.Fatalf("widget config with operators online: %+v", cfg.Body)
 	}
 	visitorID, visitorToken := cfg.Body["visitorId"].(string), cfg.Body["visitorToken"].(string)
-	if st := vis.call("state", map[string]any{"action": "hello"}); st["chat"] != nil || st["id"] != visitorID {
+	if st := vis.Call("state", map[string]any{"action": "hello"}); st["chat"] != nil || st["id"] != visitorID {
 		t.Fatalf("a new visitor's state: %v", st)
 	}
 
 	// Chat start: the greeting, then the question; on a priority page.
-	started := vis.call("chat", map[string]any{"action": "startChat", "question": "Hi, which plan suits me?", "page": "https://acme.example/pricing/plans"})
+	started := vis.Call("chat", map[string]any{"action": "startChat", "question": "Hi, which plan suits me?", "page": "https://acme.example/pricing/plans"})
 	chatID := chatOf(started)["id"].(string)
 	msgs, _ := started["messages"].([]any)
 	if len(msgs) != 2 || msgs[0].(map[string]any)["from"].(map[string]any)["kind"] != "system" || !strings.Contains(msgs[0].(map[string]any)["text"].(string), "Hello") ||
@@ -284,12 +203,12 @@ func TestConversation(t *testing.T) {
 		t.Fatalf("chat start: messages %v, want the greeting then the question", msgs)
 	}
 	for _, op := range []*wsClient{op1, op2} {
-		f := op.expect("chat", chatIs(chatID))
+		f := op.Expect("chat", chatIs(chatID))
 		if c := chatOf(f); c["status"] != "waiting" || c["priority"] != true {
-			t.Fatalf("%s: new chat %v, want waiting with priority", op.name, c)
+			t.Fatalf("%s: new chat %v, want waiting with priority", op.Name, c)
 		}
 	}
-	if again := vis.call("chat", map[string]any{"action": "startChat"}); chatOf(again)["id"] != chatID {
+	if again := vis.Call("chat", map[string]any{"action": "startChat"}); chatOf(again)["id"] != chatID {
 		t.Fatalf("a second startChat made another chat: %v", again)
 	}
 
@@ -299,18 +218,18 @@ func TestConversation(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			op.send(map[string]any{"action": "take", "chatId": chatID, "clientId": "take-" + op.name})
+			op.Send(map[string]any{"action": "take", "chatId": chatID, "clientId": "take-" + op.Name})
 		}()
 	}
 	wg.Wait()
 	var winner, loser *wsClient
 	for _, op := range []*wsClient{op1, op2} {
-		switch f := op.reply("take-" + op.name); f["type"] {
+		switch f := op.Reply("take-" + op.Name); f["type"] {
 		case "chat":
 			winner = op
 		case "error":
 			if f["error"].(map[string]any)["code"] != "conflict" {
-				t.Fatalf("%s lost the take with %v, want a conflict", op.name, f)
+				t.Fatalf("%s lost the take with %v, want a conflict", op.Name, f)
 			}
 			loser = op
 		}
@@ -323,50 +242,50 @@ func TestConversation(t *testing.T) {
 		op1, op2 = op2, op1
 		w.op1, w.op2 = w.op2, w.op1
 	}
-	if f := vis.expect("chat", func(f map[string]any) bool { return chatOf(f)["status"] == "active" }); chatOf(f)["operatorId"] != w.op1.id {
+	if f := vis.Expect("chat", func(f map[string]any) bool { return chatOf(f)["status"] == "active" }); chatOf(f)["operatorId"] != w.op1.id {
 		t.Fatalf("the visitor sees operator %v, want %s", chatOf(f)["operatorId"], w.op1.id)
 	}
 	// Under hideOthersChats the loser no longer sees the chat: it leaves
-	// their waiting list.
-	op2.expect("gone", chatIs(chatID))
+	// their waiting list (the push may come before their take's answer).
+	op2.Await("gone", chatIs(chatID))
 
 	// Messages both ways, in order; a resend is harmless.
 	for i := range 3 {
-		vis.send(map[string]any{"action": "sendMessage", "chatId": chatID, "clientId": fmt.Sprintf("v-%d", i), "text": fmt.Sprintf("visitor line %d", i)})
-		vis.reply(fmt.Sprintf("v-%d", i))
+		vis.Send(map[string]any{"action": "sendMessage", "chatId": chatID, "clientId": fmt.Sprintf("v-%d", i), "text": fmt.Sprintf("visitor line %d", i)})
+		vis.Reply(fmt.Sprintf("v-%d", i))
 	}
 	lastSeq := 0.0
 	for i := range 3 {
-		f := op1.expect("message", chatIs(chatID))
+		f := op1.Expect("message", chatIs(chatID))
 		if f["text"] != fmt.Sprintf("visitor line %d", i) || f["seq"].(float64) <= lastSeq || f["from"].(map[string]any)["id"] != visitorID {
 			t.Fatalf("operator got %v as message %d (after seq %v)", f, i, lastSeq)
 		}
 		lastSeq = f["seq"].(float64)
 	}
-	if dup := vis.call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "visitor line 2", "clientId": "v-2"}); dup["duplicate"] != true || dup["seq"] != lastSeq {
+	if dup := vis.Call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "visitor line 2", "clientId": "v-2"}); dup["duplicate"] != true || dup["seq"] != lastSeq {
 		t.Fatalf("resend: %v, want the stored message %v as a duplicate", dup, lastSeq)
 	}
 	for i := range 2 {
-		op1.send(map[string]any{"action": "sendMessage", "chatId": chatID, "clientId": fmt.Sprintf("o-%d", i), "text": fmt.Sprintf("operator line %d", i)})
+		op1.Send(map[string]any{"action": "sendMessage", "chatId": chatID, "clientId": fmt.Sprintf("o-%d", i), "text": fmt.Sprintf("operator line %d", i)})
 	}
 	for i := range 2 {
-		if f := vis.expect("message", chatIs(chatID)); f["text"] != fmt.Sprintf("operator line %d", i) || f["from"].(map[string]any)["kind"] != "operator" {
+		if f := vis.Expect("message", chatIs(chatID)); f["text"] != fmt.Sprintf("operator line %d", i) || f["from"].(map[string]any)["kind"] != "operator" {
 			t.Fatalf("visitor got %v as operator message %d", f, i)
 		}
 	}
 	// The operator who lost the race cannot write in the chat.
-	if f := op2.call("error", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "me too"}); f["error"].(map[string]any)["code"] != "conflict" {
+	if f := op2.Call("error", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "me too"}); f["error"].(map[string]any)["code"] != "conflict" {
 		t.Fatalf("the other operator wrote: %v", f)
 	}
 
 	// DynamoDB requests per message, counted on the functions' client.
 	before := w.meter.Snapshot()
-	vis.call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "counted visitor message"})
-	op1.expect("message", func(f map[string]any) bool { return f["text"] == "counted visitor message" })
+	vis.Call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "counted visitor message"})
+	op1.Expect("message", func(f map[string]any) bool { return f["text"] == "counted visitor message" })
 	perVisitor := w.meter.Snapshot().Sub(before)
 	before = w.meter.Snapshot()
-	op1.call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "counted operator message"})
-	vis.expect("message", func(f map[string]any) bool { return f["text"] == "counted operator message" })
+	op1.Call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "counted operator message"})
+	vis.Expect("message", func(f map[string]any) bool { return f["text"] == "counted operator message" })
 	perOperator := w.meter.Snapshot().Sub(before)
 	t.Logf("DynamoDB requests per visitor message: %d %v; per operator message: %d %v", perVisitor.Total(), perVisitor.Requests, perOperator.Total(), perOperator.Requests)
 	if perVisitor.Total() > 4 || perOperator.Total() > 4 {
@@ -374,42 +293,42 @@ func TestConversation(t *testing.T) {
 	}
 
 	// Typing and read marks reach the other side.
-	vis.send(map[string]any{"action": "typing", "chatId": chatID, "typing": true})
-	if f := op1.expect("typing", chatIs(chatID)); f["typing"] != true || f["from"].(map[string]any)["kind"] != "visitor" {
+	vis.Send(map[string]any{"action": "typing", "chatId": chatID, "typing": true})
+	if f := op1.Expect("typing", chatIs(chatID)); f["typing"] != true || f["from"].(map[string]any)["kind"] != "visitor" {
 		t.Fatalf("typing: %v", f)
 	}
-	op1.send(map[string]any{"action": "read", "chatId": chatID, "seq": lastSeq})
-	if f := vis.expect("read", chatIs(chatID)); f["seq"] != lastSeq {
+	op1.Send(map[string]any{"action": "read", "chatId": chatID, "seq": lastSeq})
+	if f := vis.Expect("read", chatIs(chatID)); f["seq"] != lastSeq {
 		t.Fatalf("read mark: %v", f)
 	}
 
 	// Hidden chats: the other operator does not see op1's chat; the
 	// administrator does.
-	if st := op2.call("state", map[string]any{"action": "hello"}); len(st["others"].([]any)) != 0 || len(st["waiting"].([]any)) != 0 {
+	if st := op2.Call("state", map[string]any{"action": "hello"}); len(st["others"].([]any)) != 0 || len(st["waiting"].([]any)) != 0 {
 		t.Fatalf("op2's workplace under hideOthersChats: %v", st)
 	}
-	if st := adm.call("state", map[string]any{"action": "hello"}); !slices.ContainsFunc(st["others"].([]any), func(c any) bool { return c.(map[string]any)["id"] == chatID }) {
+	if st := adm.Call("state", map[string]any{"action": "hello"}); !slices.ContainsFunc(st["others"].([]any), func(c any) bool { return c.(map[string]any)["id"] == chatID }) {
 		t.Fatalf("the administrator's workplace lacks the chat: %v", st)
 	}
 	// A supervisor sees it too, and its transcript.
 	_, supToken := w.addStaff(t, routes.Supervisor)
 	sup := w.staff(t, ctx, "supervisor", supToken)
-	if st := sup.call("state", map[string]any{"action": "hello"}); !slices.ContainsFunc(st["others"].([]any), func(c any) bool { return c.(map[string]any)["id"] == chatID }) {
+	if st := sup.Call("state", map[string]any{"action": "hello"}); !slices.ContainsFunc(st["others"].([]any), func(c any) bool { return c.(map[string]any)["id"] == chatID }) {
 		t.Fatalf("the supervisor's workplace lacks the chat under hideOthersChats: %v", st)
 	}
-	if f := sup.call("messages", map[string]any{"action": "history", "chatId": chatID}); len(f["messages"].([]any)) == 0 {
+	if f := sup.Call("messages", map[string]any{"action": "history", "chatId": chatID}); len(f["messages"].([]any)) == 0 {
 		t.Fatalf("the supervisor's history of the chat: %v", f)
 	}
 	// Watching it, the supervisor gets its messages live; op2, who does
 	// not see it, cannot watch it.
-	sup.call("chat", map[string]any{"action": "watch", "chatId": chatID})
-	vis.call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "for the supervisor too"})
-	sup.expect("message", func(f map[string]any) bool { return f["text"] == "for the supervisor too" })
-	op1.expect("message", func(f map[string]any) bool { return f["text"] == "for the supervisor too" })
-	if f := op2.call("error", map[string]any{"action": "watch", "chatId": chatID}); code(f) != "not_found" {
+	sup.Call("chat", map[string]any{"action": "watch", "chatId": chatID})
+	vis.Call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "for the supervisor too"})
+	sup.Expect("message", func(f map[string]any) bool { return f["text"] == "for the supervisor too" })
+	op1.Expect("message", func(f map[string]any) bool { return f["text"] == "for the supervisor too" })
+	if f := op2.Call("error", map[string]any{"action": "watch", "chatId": chatID}); code(f) != "not_found" {
 		t.Fatalf("op2 watched a hidden chat: %v", f)
 	}
-	sup.call("ok", map[string]any{"action": "unwatch", "chatId": chatID})
+	sup.Call("ok", map[string]any{"action": "unwatch", "chatId": chatID})
 	if r := call(t, "GET", w.api+"/chats/"+chatID, w.op2.token, nil); r.Status != 404 {
 		t.Fatalf("op2 opened op1's chat: %+v", r)
 	}
@@ -420,95 +339,95 @@ func TestConversation(t *testing.T) {
 		{"action": "typing", "chatId": chatID, "typing": true},
 		{"action": "read", "chatId": chatID, "seq": lastSeq},
 	} {
-		if f := op2.call("error", action); f["error"].(map[string]any)["code"] != "not_found" {
+		if f := op2.Call("error", action); f["error"].(map[string]any)["code"] != "not_found" {
 			t.Fatalf("op2 %s on op1's hidden chat: %v", action["action"], f)
 		}
 	}
 	// The administrator sees it, but neither types in it nor marks it
 	// read for op1.
-	if f := adm.call("messages", map[string]any{"action": "history", "chatId": chatID}); len(f["messages"].([]any)) == 0 {
+	if f := adm.Call("messages", map[string]any{"action": "history", "chatId": chatID}); len(f["messages"].([]any)) == 0 {
 		t.Fatalf("the administrator's history of the chat: %v", f)
 	}
 	for _, action := range []map[string]any{
 		{"action": "typing", "chatId": chatID, "typing": true},
 		{"action": "read", "chatId": chatID, "seq": lastSeq},
 	} {
-		if f := adm.call("error", action); f["error"].(map[string]any)["code"] != "conflict" {
+		if f := adm.Call("error", action); f["error"].(map[string]any)["code"] != "conflict" {
 			t.Fatalf("the administrator's %s in op1's chat: %v", action["action"], f)
 		}
 	}
 
 	// Priority follows the visitor's page; teleport reaches the visitor.
-	vis.send(map[string]any{"action": "page", "url": "https://acme.example/about"})
-	if f := op1.expect("chat", chatIs(chatID)); chatOf(f)["priority"] == true {
+	vis.Send(map[string]any{"action": "page", "url": "https://acme.example/about"})
+	if f := op1.Expect("chat", chatIs(chatID)); chatOf(f)["priority"] == true {
 		t.Fatalf("priority after leaving the priority pages: %v", f)
 	}
-	vis.send(map[string]any{"action": "page", "url": "https://acme.example/pricing"})
-	if f := op1.expect("chat", chatIs(chatID)); chatOf(f)["priority"] != true {
+	vis.Send(map[string]any{"action": "page", "url": "https://acme.example/pricing"})
+	if f := op1.Expect("chat", chatIs(chatID)); chatOf(f)["priority"] != true {
 		t.Fatalf("priority back on a priority page: %v", f)
 	}
 	// A (re)connecting widget's hello reports the page too.
-	vis.call("state", map[string]any{"action": "hello", "since": lastSeq, "page": "https://acme.example/about"})
-	if f := op1.expect("chat", chatIs(chatID)); chatOf(f)["priority"] == true || chatOf(f)["page"] != "https://acme.example/about" {
+	vis.Call("state", map[string]any{"action": "hello", "since": lastSeq, "page": "https://acme.example/about"})
+	if f := op1.Expect("chat", chatIs(chatID)); chatOf(f)["priority"] == true || chatOf(f)["page"] != "https://acme.example/about" {
 		t.Fatalf("the hello's page did not clear the priority: %v", f)
 	}
-	vis.call("state", map[string]any{"action": "hello", "since": lastSeq, "page": "https://acme.example/pricing"})
-	if f := op1.expect("chat", chatIs(chatID)); chatOf(f)["priority"] != true {
+	vis.Call("state", map[string]any{"action": "hello", "since": lastSeq, "page": "https://acme.example/pricing"})
+	if f := op1.Expect("chat", chatIs(chatID)); chatOf(f)["priority"] != true {
 		t.Fatalf("the hello's page did not set the priority: %v", f)
 	}
-	op1.call("ok", map[string]any{"action": "teleport", "chatId": chatID, "url": "https://acme.example/checkout"})
-	if f := vis.expect("teleport", nil); f["url"] != "https://acme.example/checkout" {
+	op1.Call("ok", map[string]any{"action": "teleport", "chatId": chatID, "url": "https://acme.example/checkout"})
+	if f := vis.Expect("teleport", nil); f["url"] != "https://acme.example/checkout" {
 		t.Fatalf("teleport: %v", f)
 	}
 	// Only to a page of the site, and only while features.teleport is on.
-	if f := op1.call("error", map[string]any{"action": "teleport", "chatId": chatID, "url": "https://elsewhere.example/login"}); code(f) != "invalid" {
+	if f := op1.Call("error", map[string]any{"action": "teleport", "chatId": chatID, "url": "https://elsewhere.example/login"}); code(f) != "invalid" {
 		t.Fatalf("a teleport off the site: %v", f)
 	}
 	w.patch(t, "features", map[string]any{"teleport": false})
-	if f := op1.call("error", map[string]any{"action": "teleport", "chatId": chatID, "url": "https://acme.example/checkout"}); code(f) != "forbidden" {
+	if f := op1.Call("error", map[string]any{"action": "teleport", "chatId": chatID, "url": "https://acme.example/checkout"}); code(f) != "forbidden" {
 		t.Fatalf("a teleport with features.teleport off: %v", f)
 	}
 	w.patch(t, "features", map[string]any{"teleport": true})
 
 	// The category: from the tree only, and required to close.
-	if f := op1.call("error", map[string]any{"action": "setCategory", "chatId": chatID, "category": "Nonsense"}); f["error"].(map[string]any)["code"] != "invalid" {
+	if f := op1.Call("error", map[string]any{"action": "setCategory", "chatId": chatID, "category": "Nonsense"}); f["error"].(map[string]any)["code"] != "invalid" {
 		t.Fatalf("unknown category: %v", f)
 	}
-	if f := op1.call("error", map[string]any{"action": "closeChat", "chatId": chatID}); f["error"].(map[string]any)["code"] != "conflict" {
+	if f := op1.Call("error", map[string]any{"action": "closeChat", "chatId": chatID}); f["error"].(map[string]any)["code"] != "conflict" {
 		t.Fatalf("close without the required category: %v", f)
 	}
-	if f := op1.call("chat", map[string]any{"action": "setCategory", "chatId": chatID, "category": "sales / upgrade"}); chatOf(f)["category"] != "Sales / Upgrade" {
+	if f := op1.Call("chat", map[string]any{"action": "setCategory", "chatId": chatID, "category": "sales / upgrade"}); chatOf(f)["category"] != "Sales / Upgrade" {
 		t.Fatalf("category: %v", f)
 	}
 
 	// Resume: the visitor leaves, the operator writes, the visitor comes
 	// back with the same token and gets what it missed, not a new chat.
 	seen := lastSeq
-	vis.conn.Close(websocket.StatusNormalClosure, "")
+	vis.Conn.Close(websocket.StatusNormalClosure, "")
 	time.Sleep(300 * time.Millisecond)
-	op1.call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "are you still there?"})
+	op1.Call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "are you still there?"})
 	vis, again := w.widget(t, ctx, visitorToken)
 	if again.Body["visitorId"] != visitorID {
 		t.Fatalf("the returning visitor is %v, want %s", again.Body["visitorId"], visitorID)
 	}
-	st := vis.call("state", map[string]any{"action": "hello", "since": seen})
+	st := vis.Call("state", map[string]any{"action": "hello", "since": seen})
 	missed, _ := st["messages"].([]any)
 	if chatOf(st)["id"] != chatID || len(missed) == 0 || missed[len(missed)-1].(map[string]any)["text"] != "are you still there?" {
 		t.Fatalf("resume: %v", st)
 	}
-	vis.call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "yes, back"})
-	op1.expect("message", func(f map[string]any) bool { return f["text"] == "yes, back" })
+	vis.Call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "yes, back"})
+	op1.Expect("message", func(f map[string]any) bool { return f["text"] == "yes, back" })
 
 	// Rating: an excellent one mails nobody; a poor one (which replaces
 	// it) mails emails.negativeReviews, naming the operator.
-	if f := vis.call("chat", map[string]any{"action": "rate", "chatId": chatID, "rating": "excellent"}); chatOf(f)["rating"] != "excellent" {
+	if f := vis.Call("chat", map[string]any{"action": "rate", "chatId": chatID, "rating": "excellent"}); chatOf(f)["rating"] != "excellent" {
 		t.Fatalf("rate: %v", f)
 	}
-	if f := vis.call("chat", map[string]any{"action": "rate", "chatId": chatID, "rating": "poor"}); chatOf(f)["rating"] != "poor" {
+	if f := vis.Call("chat", map[string]any{"action": "rate", "chatId": chatID, "rating": "poor"}); chatOf(f)["rating"] != "poor" {
 		t.Fatalf("rate: %v", f)
 	}
 	negative := w.mails(t, func(m seslocal.Mail) bool {
-		return slices.Contains(m.To(), "neg@acme.example") && strings.Contains(m.Body.Text, "yes, back")
+		return slices.Contains(m.To(), "neg@acme.example") && strings.Contains(m.Body.Text, chatID)
 	})
 	signed(t, negative)
 	if !strings.Contains(negative.Body.Text, "Operator: Operator ") || !strings.Contains(negative.Body.Text, "("+w.op1.id+")") {
@@ -528,7 +447,7 @@ func TestConversation(t *testing.T) {
 	}
 
 	// The transcript to the visitor's own address.
-	vis.call("ok", map[string]any{"action": "sendTranscript", "chatId": chatID, "email": "ann@visitor.example"})
+	vis.Call("ok", map[string]any{"action": "sendTranscript", "chatId": chatID, "email": "ann@visitor.example"})
 	tr := w.mails(t, func(m seslocal.Mail) bool { return slices.Contains(m.To(), "ann@visitor.example") })
 	signed(t, tr)
 	if !strings.Contains(tr.Body.Text, "visitor line 0") || !strings.Contains(tr.Body.Text, "operator line 1") {
@@ -536,10 +455,10 @@ func TestConversation(t *testing.T) {
 	}
 
 	// Close, then the history.
-	if f := op1.call("chat", map[string]any{"action": "closeChat", "chatId": chatID}); chatOf(f)["status"] != "closed" {
+	if f := op1.Call("chat", map[string]any{"action": "closeChat", "chatId": chatID}); chatOf(f)["status"] != "closed" {
 		t.Fatalf("close: %v", f)
 	}
-	vis.expect("chat", func(f map[string]any) bool { return chatOf(f)["status"] == "closed" })
+	vis.Expect("chat", func(f map[string]any) bool { return chatOf(f)["status"] == "closed" })
 	// The day the chat started in the account's time zone (set above),
 	// which is what a bare date means to the history.
 	berlin, err := time.LoadLocation("Europe/Berlin")
@@ -586,7 +505,7 @@ func TestConversation(t *testing.T) {
 	// Nobody online: the widget offers the offline form, whose message is
 	// mailed to emails.leftMessages.
 	for _, c := range []*wsClient{op1, op2, adm, sup} {
-		c.conn.Close(websocket.StatusNormalClosure, "")
+		c.Conn.Close(websocket.StatusNormalClosure, "")
 	}
 	var offline reply
 	eventually(t, "the offline button", func() bool {
@@ -594,38 +513,19 @@ func TestConversation(t *testing.T) {
 		return offline.Body["button"] == "offline"
 	})
 	late := dialWS(t, ctx, "late visitor", w.s.WebSocketURL+"?visitorToken="+url.QueryEscape(offline.Body["visitorToken"].(string)))
-	if f := late.call("error", map[string]any{"action": "leaveMessage", "name": "", "contact": "x", "text": ""}); f["error"].(map[string]any)["code"] != "invalid" {
+	if f := late.Call("error", map[string]any{"action": "leaveMessage", "name": "", "contact": "x", "text": ""}); f["error"].(map[string]any)["code"] != "invalid" {
 		t.Fatalf("an empty offline form: %v", f)
 	}
 	form := map[string]any{"action": "leaveMessage", "name": "Bob", "contact": "bob@visitor.example", "text": "Call me back, please", "clientId": "offline-1"}
-	left := late.call("chat", form)
+	left := late.Call("chat", form)
 	if chatOf(left)["offline"] != true {
 		t.Fatalf("offline request: %v", left)
 	}
 	// A resend (the answer was lost) is the same request, not a second one.
-	if again := late.call("chat", form); chatOf(again)["id"] != chatOf(left)["id"] {
+	if again := late.Call("chat", form); chatOf(again)["id"] != chatOf(left)["id"] {
 		t.Fatalf("a resent offline form stored a second request: %v, first %v", chatOf(again)["id"], chatOf(left)["id"])
 	}
 	signed(t, w.mails(t, func(m seslocal.Mail) bool {
 		return slices.Contains(m.To(), "left@acme.example") && strings.Contains(m.Body.Text, "Call me back, please") && strings.Contains(m.Body.Text, "bob@visitor.example")
 	}))
-}
-
-// reply waits for the frame answering clientId, whatever its type.
-func (c *wsClient) reply(clientID string) map[string]any {
-	c.t.Helper()
-	timeout := time.After(15 * time.Second)
-	for {
-		select {
-		case f, ok := <-c.frames:
-			if !ok {
-				c.t.Fatalf("%s: socket closed while waiting for the reply to %s", c.name, clientID)
-			}
-			if f["clientId"] == clientID && f["type"] != "message" {
-				return f
-			}
-		case <-timeout:
-			c.t.Fatalf("%s: timed out waiting for the reply to %s", c.name, clientID)
-		}
-	}
 }

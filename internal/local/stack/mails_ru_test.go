@@ -21,10 +21,10 @@ func TestMailsInTheAccountLanguage(t *testing.T) {
 	w.patch(t, "company", map[string]any{"language": "ru", "name": "Акме"})
 	op1 := w.staff(t, ctx, "op1", w.op1.token)
 	vis, _ := w.visitor(t, ctx, "visitor")
-	chatID := chatOf(vis.call("chat", map[string]any{"action": "startChat", "question": "Здравствуйте, есть доставка?"}))["id"].(string)
-	op1.call("chat", map[string]any{"action": "take", "chatId": chatID})
-	op1.call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "Да, по всей стране."})
-	vis.expect("message", func(f map[string]any) bool { return f["text"] == "Да, по всей стране." })
+	chatID := chatOf(vis.Call("chat", map[string]any{"action": "startChat", "question": "Здравствуйте, есть доставка?"}))["id"].(string)
+	op1.Call("chat", map[string]any{"action": "take", "chatId": chatID})
+	op1.Call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "Да, по всей стране."})
+	vis.Expect("message", func(f map[string]any) bool { return f["text"] == "Да, по всей стране." })
 
 	russian := func(m seslocal.Mail, subject string, body ...string) {
 		t.Helper()
@@ -37,24 +37,24 @@ func TestMailsInTheAccountLanguage(t *testing.T) {
 			}
 		}
 	}
-	vis.call("chat", map[string]any{"action": "rate", "chatId": chatID, "rating": "bad"})
+	vis.Call("chat", map[string]any{"action": "rate", "chatId": chatID, "rating": "bad"})
 	russian(w.mails(t, func(m seslocal.Mail) bool {
 		return slices.Contains(m.To(), "neg@acme.example") && strings.Contains(m.Body.Text, chatID)
 	}), "Отрицательная оценка: очень плохо", "Оператор: ", "Посетитель", "Да, по всей стране.")
 
 	w.patch(t, "features", map[string]any{"visitorTranscriptEmail": false})
-	if f := vis.call("error", map[string]any{"action": "sendTranscript", "chatId": chatID, "email": "ivan@visitor.example"}); code(f) != "forbidden" {
+	if f := vis.Call("error", map[string]any{"action": "sendTranscript", "chatId": chatID, "email": "ivan@visitor.example"}); code(f) != "forbidden" {
 		t.Fatalf("a transcript with visitorTranscriptEmail off: %v", f)
 	}
 	w.patch(t, "features", map[string]any{"visitorTranscriptEmail": true})
-	vis.call("ok", map[string]any{"action": "sendTranscript", "chatId": chatID, "email": "ivan@visitor.example"})
+	vis.Call("ok", map[string]any{"action": "sendTranscript", "chatId": chatID, "email": "ivan@visitor.example"})
 	russian(w.mails(t, func(m seslocal.Mail) bool { return slices.Contains(m.To(), "ivan@visitor.example") }),
 		"Ваша переписка", "Здравствуйте, есть доставка?", "Оператор: Да, по всей стране.")
 
-	op1.conn.CloseNow()
+	op1.Conn.CloseNow()
 	w.waitButton(t, "offline")
 	late, _ := w.visitor(t, ctx, "late-visitor")
-	late.call("chat", map[string]any{"action": "leaveMessage", "name": "Борис", "contact": "+7 900 000-00-00", "text": "Перезвоните мне"})
+	late.Call("chat", map[string]any{"action": "leaveMessage", "name": "Борис", "contact": "+7 900 000-00-00", "text": "Перезвоните мне"})
 	russian(w.mails(t, func(m seslocal.Mail) bool { return strings.Contains(m.Body.Text, "Перезвоните мне") }),
 		"Сообщение от Борис", "Имя: Борис", "Контакт: +7 900 000-00-00")
 }

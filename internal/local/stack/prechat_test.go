@@ -51,13 +51,13 @@ func TestWidgetPrechat(t *testing.T) {
 	}
 	op1 := w.staff(t, ctx, "op1", w.op1.token)
 	vis := dialWS(t, ctx, "visitor", w.s.WebSocketURL+"?visitorToken="+url.QueryEscape(r.Body["visitorToken"].(string)))
-	chatID := chatOf(vis.call("chat", map[string]any{"action": "startChat", "question": "Привет?", "departmentId": sales, "language": "ru"}))["id"].(string)
-	f := op1.expect("chat", chatIs(chatID))
+	chatID := chatOf(vis.Call("chat", map[string]any{"action": "startChat", "question": "Привет?", "departmentId": sales, "language": "ru"}))["id"].(string)
+	f := op1.Expect("chat", chatIs(chatID))
 	if c := chatOf(f); c["language"] != "ru" || c["departmentId"] != sales || c["question"] != "Привет?" {
 		t.Fatalf("the operator sees %v, want a ru chat for Sales", c)
 	}
 	// A resume is not a start: another language does not change the chat.
-	if c := chatOf(vis.call("chat", map[string]any{"action": "startChat", "language": "en"})); c["id"] != chatID {
+	if c := chatOf(vis.Call("chat", map[string]any{"action": "startChat", "language": "en"})); c["id"] != chatID {
 		t.Fatalf("a second startChat made chat %v", c)
 	}
 	if got := call(t, "GET", w.api+"/chats/"+chatID, w.admin, nil); got.Body["chat"].(map[string]any)["language"] != "ru" {

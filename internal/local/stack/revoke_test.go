@@ -13,33 +13,6 @@ import (
 	"parley/internal/local/testenv"
 )
 
-// closedWith waits until the socket is closed by the server, after an
-// error frame with code; other frames are skipped.
-func (c *wsClient) closedWith(code string) {
-	c.t.Helper()
-	timeout := time.After(15 * time.Second)
-	told := false
-	for {
-		select {
-		case f, ok := <-c.frames:
-			if !ok {
-				if !told {
-					c.t.Fatalf("%s: closed without an error frame saying why", c.name)
-				}
-				return
-			}
-			if f["type"] == "error" {
-				if got := f["error"].(map[string]any)["code"]; got != code {
-					c.t.Fatalf("%s: error %v, want %s", c.name, f, code)
-				}
-				told = true
-			}
-		case <-timeout:
-			c.t.Fatalf("%s: still open (told why: %v)", c.name, told)
-		}
-	}
-}
-
 // TestStaffSocketsFollowSessionAndAllowlist: a staff WebSocket is checked
 // at $connect only, so what would refuse it later must close it: its
 // session ending (sign-out here; a reset, removal or role change end
@@ -75,7 +48,7 @@ func TestStaffSocketsFollowSessionAndAllowlist(t *testing.T) {
 	tokenB, _ := login()
 	dial := func(name, token, from string) *wsClient {
 		c := dialWS(t, ctx, name, s.WebSocketURL+"?token="+url.QueryEscape(token), "x-forwarded-for", from)
-		c.call("state", map[string]any{"action": "hello"})
+		c.Call("state", map[string]any{"action": "hello"})
 		return c
 	}
 	a := dial("session A", tokenA, "10.0.0.5")
@@ -85,13 +58,13 @@ func TestStaffSocketsFollowSessionAndAllowlist(t *testing.T) {
 	if r := call(t, "POST", api+"/auth/logout", "", map[string]any{"refreshToken": refreshA}); r.Status >= 300 {
 		t.Fatalf("sign-out: %+v", r)
 	}
-	a.closedWith("unauthorized")
-	b.call("state", map[string]any{"action": "hello"})
-	b2.call("state", map[string]any{"action": "hello"})
+	a.ClosedWith("unauthorized")
+	b.Call("state", map[string]any{"action": "hello"})
+	b2.Call("state", map[string]any{"action": "hello"})
 
 	if r := call(t, "PATCH", api+"/settings/security", tokenB, map[string]any{"allowedIps": "10.0.0.1-10.0.0.10"}, "x-forwarded-for", "10.0.0.9"); r.Status != 200 {
 		t.Fatalf("saving the allowlist: %+v", r)
 	}
-	b2.closedWith("forbidden")
-	b.call("state", map[string]any{"action": "hello"})
+	b2.ClosedWith("forbidden")
+	b.Call("state", map[string]any{"action": "hello"})
 }

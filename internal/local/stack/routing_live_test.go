@@ -2,7 +2,6 @@ package stack_test
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -10,45 +9,6 @@ import (
 	"parley/internal/chat"
 	"parley/internal/timers"
 )
-
-// callKeeping is call that keeps the frames it skips for await: pushes a
-// request causes may come before its reply.
-func (c *wsClient) callKeeping(typ string, v map[string]any) map[string]any {
-	c.t.Helper()
-	id := fmt.Sprintf("%s-%d", c.name, time.Now().UnixNano())
-	v["clientId"] = id
-	c.send(v)
-	timeout := time.After(15 * time.Second)
-	for {
-		select {
-		case f, ok := <-c.frames:
-			if !ok {
-				c.t.Fatalf("%s: socket closed while waiting for %s", c.name, typ)
-			}
-			if f["clientId"] == id {
-				if f["type"] != typ {
-					c.t.Fatalf("%s: %v, want %s", c.name, f, typ)
-				}
-				return f
-			}
-			c.kept = append(c.kept, f)
-		case <-timeout:
-			c.t.Fatalf("%s: timed out waiting for a %s reply", c.name, typ)
-		}
-	}
-}
-
-// await is expect that first looks among the frames callKeeping kept.
-func (c *wsClient) await(typ string, match func(map[string]any) bool) map[string]any {
-	c.t.Helper()
-	for i, f := range c.kept {
-		if f["type"] == typ && match(f) {
-			c.kept = slices.Delete(c.kept, i, i+1)
-			return f
-		}
-	}
-	return c.expect(typ, match)
-}
 
 func listHas(f map[string]any, list, chatID string) bool {
 	l, _ := f[list].([]any)
@@ -58,7 +18,7 @@ func listHas(f map[string]any, list, chatID string) bool {
 // startChat starts a visitor's chat and returns its id and the chat the
 // reply shows the visitor.
 func startChat(v *wsClient, question string) (string, map[string]any) {
-	c := chatOf(v.call("chat", map[string]any{"action": "startChat", "question": question}))
+	c := chatOf(v.Call("chat", map[string]any{"action": "startChat", "question": question}))
 	return c["id"].(string), c
 }
 
@@ -67,27 +27,27 @@ func startChat(v *wsClient, question string) (string, map[string]any) {
 // the reply.
 func startQueued(t *testing.T, v *wsClient, question string) (string, float64) {
 	t.Helper()
-	v.send(map[string]any{"action": "startChat", "question": question, "clientId": "start-" + question})
+	v.Send(map[string]any{"action": "startChat", "question": question, "clientId": "start-" + question})
 	var id string
 	var position float64
 	timeout := time.After(15 * time.Second)
 	for id == "" || position == 0 {
 		select {
-		case f := <-v.frames:
+		case f := <-v.Frames:
 			switch {
 			case f["type"] == "chat" && f["clientId"] == "start-"+question:
 				c := chatOf(f)
 				if c["status"] != "waiting" || c["queued"] != true {
-					t.Fatalf("%s: a chat with every operator full: %v", v.name, c)
+					t.Fatalf("%s: a chat with every operator full: %v", v.Name, c)
 				}
 				id = c["id"].(string)
 			case f["type"] == "queue" && position == 0:
 				position, _ = f["position"].(float64)
 			case f["type"] == "error":
-				t.Fatalf("%s: %v", v.name, f)
+				t.Fatalf("%s: %v", v.Name, f)
 			}
 		case <-timeout:
-			t.Fatalf("%s: no reply and queue frame (chat %q, position %v)", v.name, id, position)
+			t.Fatalf("%s: no reply and queue frame (chat %q, position %v)", v.Name, id, position)
 		}
 	}
 	return id, position
@@ -123,7 +83,7 @@ func TestAutoAssignLive(t *testing.T) {
 	// The administrator watches from another account page: their
 	// connection makes them online too, so they go away first.
 	adm := w.staff(t, ctx, "admin", w.admin)
-	adm.call("presence", map[string]any{"action": "setPresence", "status": "away"})
+	adm.Call("presence", map[string]any{"action": "setPresence", "status": "away"})
 
 	visA, _ := w.visitor(t, ctx, "visitorA")
 	a, ca := startChat(visA, "first")
@@ -136,16 +96,16 @@ func TestAutoAssignLive(t *testing.T) {
 		y = w.op2.id
 	}
 	opX, opY := ops[x], ops[y]
-	opX.expect("chat", func(f map[string]any) bool { return chatOf(f)["id"] == a && chatOf(f)["operatorId"] == x })
-	visA.call("sent", map[string]any{"action": "sendMessage", "chatId": a, "text": "hello X"})
-	opX.expect("message", func(f map[string]any) bool { return f["chatId"] == a && f["text"] == "hello X" })
+	opX.Expect("chat", func(f map[string]any) bool { return chatOf(f)["id"] == a && chatOf(f)["operatorId"] == x })
+	visA.Call("sent", map[string]any{"action": "sendMessage", "chatId": a, "text": "hello X"})
+	opX.Expect("message", func(f map[string]any) bool { return f["chatId"] == a && f["text"] == "hello X" })
 
 	visB, _ := w.visitor(t, ctx, "visitorB")
 	b, cb := startChat(visB, "second")
 	if cb["operatorId"] != y {
 		t.Fatalf("the second chat went to %v, want the free operator %s", cb["operatorId"], y)
 	}
-	opY.expect("chat", func(f map[string]any) bool { return chatOf(f)["id"] == b && chatOf(f)["status"] == "active" })
+	opY.Expect("chat", func(f map[string]any) bool { return chatOf(f)["id"] == b && chatOf(f)["status"] == "active" })
 
 	// Everyone is full: the next chats queue, and each visitor learns
 	// their place.
@@ -159,7 +119,7 @@ func TestAutoAssignLive(t *testing.T) {
 	if pos != 2 {
 		t.Fatalf("the second queued chat's position: %v", pos)
 	}
-	st := adm.call("state", map[string]any{"action": "hello"})
+	st := adm.Call("state", map[string]any{"action": "hello"})
 	if q, _ := st["queued"].([]any); len(q) != 2 || q[0].(map[string]any)["id"] != c || q[1].(map[string]any)["id"] != d {
 		t.Fatalf("the workplace's queue, oldest first: %v", st["queued"])
 	}
@@ -168,24 +128,24 @@ func TestAutoAssignLive(t *testing.T) {
 	}
 
 	// X closes A: the oldest queued chat, C, is theirs at once; D moves up.
-	opX.call("chat", map[string]any{"action": "setCategory", "chatId": a, "category": "Support"})
-	opX.callKeeping("chat", map[string]any{"action": "closeChat", "chatId": a})
-	opX.await("chat", func(f map[string]any) bool { return chatOf(f)["id"] == c && chatOf(f)["operatorId"] == x })
-	visC.expect("chat", func(f map[string]any) bool { return chatOf(f)["id"] == c && chatOf(f)["status"] == "active" })
-	visD.expect("queue", func(f map[string]any) bool { return f["chatId"] == d && f["position"] == float64(1) })
-	visC.call("sent", map[string]any{"action": "sendMessage", "chatId": c, "text": "hello again X"})
-	opX.expect("message", func(f map[string]any) bool { return f["chatId"] == c && f["text"] == "hello again X" })
+	opX.Call("chat", map[string]any{"action": "setCategory", "chatId": a, "category": "Support"})
+	opX.CallKeeping("chat", map[string]any{"action": "closeChat", "chatId": a})
+	opX.Await("chat", func(f map[string]any) bool { return chatOf(f)["id"] == c && chatOf(f)["operatorId"] == x })
+	visC.Expect("chat", func(f map[string]any) bool { return chatOf(f)["id"] == c && chatOf(f)["status"] == "active" })
+	visD.Expect("queue", func(f map[string]any) bool { return f["chatId"] == d && f["position"] == float64(1) })
+	visC.Call("sent", map[string]any{"action": "sendMessage", "chatId": c, "text": "hello again X"})
+	opX.Expect("message", func(f map[string]any) bool { return f["chatId"] == c && f["text"] == "hello again X" })
 
 	// Y, already full, takes D by hand from the queue and answers it.
-	if f := opY.call("chat", map[string]any{"action": "take", "chatId": d}); chatOf(f)["operatorId"] != y {
+	if f := opY.Call("chat", map[string]any{"action": "take", "chatId": d}); chatOf(f)["operatorId"] != y {
 		t.Fatalf("a take beyond the limit: %v", f)
 	}
-	opY.call("sent", map[string]any{"action": "sendMessage", "chatId": d, "text": "D, I am here"})
-	visD.expect("message", func(f map[string]any) bool { return f["text"] == "D, I am here" })
+	opY.Call("sent", map[string]any{"action": "sendMessage", "chatId": d, "text": "D, I am here"})
+	visD.Expect("message", func(f map[string]any) bool { return f["text"] == "D, I am here" })
 
 	// Y leaves. After the grace B, never answered, goes back to routing
 	// (X is full: the queue); D, in dialog, stays with Y.
-	opY.conn.CloseNow()
+	opY.Conn.CloseNow()
 	eventually(t, "Y's connections gone", func() bool {
 		conns, err := w.s.Store.PersonConnections(ctx, w.account, y)
 		return err == nil && len(conns) == 0
@@ -193,18 +153,18 @@ func TestAutoAssignLive(t *testing.T) {
 	if n := w.fireTimersAhead(t, chat.OfflineGrace+time.Second); n != 1 {
 		t.Fatalf("the sweeper fired %d timers, want Y's grace", n)
 	}
-	visB.expect("chat", func(f map[string]any) bool { return chatOf(f)["id"] == b && chatOf(f)["status"] == "waiting" })
-	visB.expect("queue", func(f map[string]any) bool { return f["chatId"] == b && f["position"] == float64(1) })
+	visB.Expect("chat", func(f map[string]any) bool { return chatOf(f)["id"] == b && chatOf(f)["status"] == "waiting" })
+	visB.Expect("queue", func(f map[string]any) bool { return f["chatId"] == b && f["position"] == float64(1) })
 	if got, err := w.s.Store.Chat(ctx, w.account, d); err != nil || got.OperatorID != y || got.Status != chat.Active {
 		t.Fatalf("the chat Y was answering: %+v, %v", got, err)
 	}
 
 	// X closes C and gets B.
-	opX.call("chat", map[string]any{"action": "setCategory", "chatId": c, "category": "Support"})
-	opX.callKeeping("chat", map[string]any{"action": "closeChat", "chatId": c})
-	opX.await("chat", func(f map[string]any) bool { return chatOf(f)["id"] == b && chatOf(f)["operatorId"] == x })
-	visB.call("sent", map[string]any{"action": "sendMessage", "chatId": b, "text": "is anyone there?"})
-	opX.expect("message", func(f map[string]any) bool { return f["chatId"] == b && f["text"] == "is anyone there?" })
+	opX.Call("chat", map[string]any{"action": "setCategory", "chatId": c, "category": "Support"})
+	opX.CallKeeping("chat", map[string]any{"action": "closeChat", "chatId": c})
+	opX.Await("chat", func(f map[string]any) bool { return chatOf(f)["id"] == b && chatOf(f)["operatorId"] == x })
+	visB.Call("sent", map[string]any{"action": "sendMessage", "chatId": b, "text": "is anyone there?"})
+	opX.Expect("message", func(f map[string]any) bool { return f["chatId"] == b && f["text"] == "is anyone there?" })
 }
 
 // TestComingOnlineDrains: an operator who connects takes the oldest queued
@@ -227,7 +187,7 @@ func TestComingOnlineDrains(t *testing.T) {
 		}
 	}
 	op2 := w.staff(t, ctx, "op2", w.op2.token)
-	st := op2.call("state", map[string]any{"action": "hello"})
+	st := op2.Call("state", map[string]any{"action": "hello"})
 	if !listHas(st, "mine", queued[0]) || listHas(st, "mine", queued[1]) {
 		t.Fatalf("op2 came online with queue %v: mine %v", queued, st["mine"])
 	}
@@ -244,7 +204,7 @@ func TestComingOnlineDrains(t *testing.T) {
 	if op == nil {
 		t.Fatalf("the last queued chat went to %q", got.OperatorID)
 	}
-	op.expect("chat", func(f map[string]any) bool {
+	op.Expect("chat", func(f map[string]any) bool {
 		return chatOf(f)["id"] == queued[1] && chatOf(f)["operatorId"] == got.OperatorID
 	})
 }
@@ -278,35 +238,35 @@ func TestMultilingualLive(t *testing.T) {
 		t.Fatalf("button of a Russian placement with a Russian speaker online: %v", ru)
 	}
 	vis, _ := w.visitor(t, ctx, "visitor")
-	f := vis.call("chat", map[string]any{"action": "startChat", "question": "Здравствуйте", "language": "ru"})
+	f := vis.Call("chat", map[string]any{"action": "startChat", "question": "Здравствуйте", "language": "ru"})
 	id := chatOf(f)["id"].(string)
-	op2.expect("chat", func(f map[string]any) bool { return chatOf(f)["id"] == id && chatOf(f)["language"] == "ru" })
-	if st := op1.call("state", map[string]any{"action": "hello"}); listHas(st, "waiting", id) {
+	op2.Expect("chat", func(f map[string]any) bool { return chatOf(f)["id"] == id && chatOf(f)["language"] == "ru" })
+	if st := op1.Call("state", map[string]any{"action": "hello"}); listHas(st, "waiting", id) {
 		t.Fatalf("an operator who speaks only English sees a Russian chat: %v", st["waiting"])
 	}
 	// The visitor cannot change the language: a second start resumes it.
-	if c := chatOf(vis.call("chat", map[string]any{"action": "startChat", "language": "en"})); c["id"] != id {
+	if c := chatOf(vis.Call("chat", map[string]any{"action": "startChat", "language": "en"})); c["id"] != id {
 		t.Fatalf("a second start: %v", c)
 	}
-	op2.call("chat", map[string]any{"action": "take", "chatId": id})
-	if f := op2.call("error", map[string]any{"action": "redirect", "chatId": id, "language": "ru"}); code(f) != "invalid" {
+	op2.Call("chat", map[string]any{"action": "take", "chatId": id})
+	if f := op2.Call("error", map[string]any{"action": "redirect", "chatId": id, "language": "ru"}); code(f) != "invalid" {
 		t.Fatalf("a redirect to the chat's own language: %v", f)
 	}
 	// Only op2 speaks Russian: with op1 away nobody online speaks English.
-	op1.call("presence", map[string]any{"action": "setPresence", "status": "away"})
-	if f := op2.call("error", map[string]any{"action": "redirect", "chatId": id, "language": "en"}); code(f) != "conflict" {
+	op1.Call("presence", map[string]any{"action": "setPresence", "status": "away"})
+	if f := op2.Call("error", map[string]any{"action": "redirect", "chatId": id, "language": "en"}); code(f) != "conflict" {
 		t.Fatalf("a redirect to a language nobody online speaks: %v", f)
 	}
-	op1.call("presence", map[string]any{"action": "setPresence", "status": "online"})
-	f = op2.call("chat", map[string]any{"action": "redirect", "chatId": id, "language": "en"})
+	op1.Call("presence", map[string]any{"action": "setPresence", "status": "online"})
+	f = op2.Call("chat", map[string]any{"action": "redirect", "chatId": id, "language": "en"})
 	if c := chatOf(f); c["language"] != "en" || c["status"] != "waiting" {
 		t.Fatalf("a redirect to English: %v", f)
 	}
-	op1.expect("chat", func(f map[string]any) bool { return chatOf(f)["id"] == id && chatOf(f)["language"] == "en" })
-	op1.call("chat", map[string]any{"action": "take", "chatId": id})
-	op1.call("sent", map[string]any{"action": "sendMessage", "chatId": id, "text": "Hello! How can I help?"})
-	vis.expect("message", func(f map[string]any) bool { return f["text"] == "Hello! How can I help?" })
-	if st := op2.call("state", map[string]any{"action": "hello"}); listHas(st, "others", id) || listHas(st, "waiting", id) {
+	op1.Expect("chat", func(f map[string]any) bool { return chatOf(f)["id"] == id && chatOf(f)["language"] == "en" })
+	op1.Call("chat", map[string]any{"action": "take", "chatId": id})
+	op1.Call("sent", map[string]any{"action": "sendMessage", "chatId": id, "text": "Hello! How can I help?"})
+	vis.Expect("message", func(f map[string]any) bool { return f["text"] == "Hello! How can I help?" })
+	if st := op2.Call("state", map[string]any{"action": "hello"}); listHas(st, "others", id) || listHas(st, "waiting", id) {
 		t.Fatalf("an operator who speaks only Russian still sees the chat: %v", st)
 	}
 }
@@ -321,10 +281,10 @@ func TestOperatorTabs(t *testing.T) {
 	tab2 := w.staff(t, ctx, "op1-tab2", w.op1.token)
 	vis, _ := w.visitor(t, ctx, "visitor")
 	id, _ := startChat(vis, "two tabs?")
-	tab1.call("chat", map[string]any{"action": "take", "chatId": id})
-	vis.call("sent", map[string]any{"action": "sendMessage", "chatId": id, "text": "to both tabs"})
+	tab1.Call("chat", map[string]any{"action": "take", "chatId": id})
+	vis.Call("sent", map[string]any{"action": "sendMessage", "chatId": id, "text": "to both tabs"})
 	for _, tab := range []*wsClient{tab1, tab2} {
-		tab.expect("message", func(f map[string]any) bool { return f["chatId"] == id && f["text"] == "to both tabs" })
+		tab.Expect("message", func(f map[string]any) bool { return f["chatId"] == id && f["text"] == "to both tabs" })
 	}
 
 	w.patch(t, "features", map[string]any{"autoAssign": true})
@@ -333,8 +293,8 @@ func TestOperatorTabs(t *testing.T) {
 	if c["operatorId"] != w.op1.id {
 		t.Fatalf("the routed chat: %v", c)
 	}
-	vis2.call("sent", map[string]any{"action": "sendMessage", "chatId": id2, "text": "routed to both tabs"})
+	vis2.Call("sent", map[string]any{"action": "sendMessage", "chatId": id2, "text": "routed to both tabs"})
 	for _, tab := range []*wsClient{tab1, tab2} {
-		tab.expect("message", func(f map[string]any) bool { return f["chatId"] == id2 && f["text"] == "routed to both tabs" })
+		tab.Expect("message", func(f map[string]any) bool { return f["chatId"] == id2 && f["text"] == "routed to both tabs" })
 	}
 }

@@ -113,7 +113,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 	}
 	// The staff WebSocket carries the token in its query string.
 	ws := dialWS(t, ctx, "admin", s.WebSocketURL+"?token="+token)
-	ws.call("state", map[string]any{"action": "hello"})
+	ws.Call("state", map[string]any{"action": "hello"})
 
 	// The stream consumer writes the audit entries of the saves: wait for
 	// them, so the settings' stream records were all handled and logged.
