@@ -3,7 +3,8 @@
 // opens it) exchange messages; read marks, page reports and priority,
 // typing both ways, reconnecting after a dropped socket, the size limit,
 // the Russian interface, signed identification and a new chat after a
-// closed one, each checked from the operator's side.
+// closed one, each checked from the operator's side. Then the launcher the
+// widget starts as, the company's logo and the automatic invitation.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
@@ -48,14 +49,23 @@ const isConfig = (r) => /\/v1\/widget\/[^/]+\/config$/.test(new URL(r.url()).pat
 
 // openWidget loads a page with the widget (or reloads it) and returns the
 // config the widget received, once its socket is open and hello answered
-// (its form buttons enabled, though hidden while offline).
-async function openWidget(page, url) {
+// (its form buttons enabled, though hidden while offline). Unless told
+// not to (expand: false), it then opens the chat window as a visitor does,
+// with a click on the launcher, when the window is not open already.
+async function openWidget(page, url, { expand = true } = {}) {
   const config = page.waitForResponse(isConfig);
   await (url ? page.goto(url) : page.reload());
   const r = await config;
   assert.equal(r.status(), 200);
   await page.locator('#parley-send button:enabled').waitFor({ state: 'attached' });
+  if (expand) await openWindow(page);
   return { body: await r.json(), sentToken: new URL(r.url()).searchParams.get('visitorToken') };
+}
+
+// openWindow clicks the launcher when the window is collapsed.
+async function openWindow(page) {
+  if (await page.locator('#parley-launcher').isVisible()) await page.locator('#parley-launcher').click();
+  await page.locator('#parley-window').waitFor();
 }
 
 // connectOperator opens the administrator's staff socket in a page of its
@@ -160,15 +170,16 @@ test('widget: read marks reach the operator while the messages are visible, not 
   await op.send({ action: 'history', clientId: 'read-h1', chatId, since: 0 });
   assert.equal((await op.wait((f) => f.type === 'messages' && f.clientId === 'read-h1')).chat.visitorRead, answer.seq);
 
-  // Minimised, a new message is counted as unread and not marked read
-  // until the visitor opens the window again.
+  // Collapsed to the launcher, a new message is counted as unread and not
+  // marked read until the visitor opens the window again.
   await visitor.locator('#parley-head').click();
-  await visitor.locator('#parley-body').waitFor({ state: 'hidden' });
+  await visitor.locator('#parley-window').waitFor({ state: 'hidden' });
   await op.send({ action: 'sendMessage', clientId: 'read-2', chatId, text: 'Are you still there?' });
   const later = await op.wait(sentAs, 'read-2');
   await visitor.locator('#parley-badge', { hasText: '1' }).waitFor();
   assert.ok(!(await op.frames()).some((f) => f.type === 'read' && f.seq >= later.seq), 'no read mark while minimised');
-  await visitor.locator('#parley-head').click();
+  await visitor.locator('#parley-launcher #parley-badge', { hasText: '1' }).waitFor();
+  await visitor.locator('#parley-launcher').click();
   await op.wait((f, a) => f.type === 'read' && f.chatId === a.chatId && f.seq === a.seq, { chatId, seq: later.seq });
   await visitor.locator('#parley-badge').waitFor({ state: 'hidden' });
 
@@ -497,6 +508,7 @@ test('widget: signed identification attaches the visitor\'s fields, shown to the
   assert.equal((await config).status(), 200);
   assert.equal((await identified).status(), 200);
   await other.locator('#parley-send button:enabled').waitFor({ state: 'attached' });
+  await openWindow(other);
   await say(other, 'Bob here');
   const bobChat = await op.wait(messageIs, 'Bob here');
   await op.send({ action: 'take', clientId: 'id-take-2', chatId: bobChat.chatId });
@@ -618,4 +630,225 @@ test('widget: with nobody online the visitor leaves a message through the offlin
   await visitor.screenshot({ path: join(env.artifacts, 'widget-offline.png') });
   assert.deepEqual(errors, [], 'the widget ran without errors');
   await context.close();
+});
+
+// --- the launcher, the logo and the invitation ---
+
+// Small PNGs for the uploads: 16x16 and 24x24, within the 100x100 limit.
+const LOGO_PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAIAAACQkWg2AAAAFklEQVR42mNQMfMnCTGMahjVMHw1AACvLqkBFMGAQgAAAABJRU5ErkJggg==', 'base64');
+const AVATAR_PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAABgAAAAYCAIAAABvFaqvAAAAH0lEQVR42mN4UCVPFcQwatCoQaMGjRo0atCoQQNvEAD+QFBubCAt8gAAAABJRU5ErkJggg==', 'base64');
+
+// upload stores an image setting as the console does: the bytes as the
+// body with their Content-Type. It returns the section as read back.
+async function upload(account, path, png) {
+  const r = await fetch(env.httpURL + path, {
+    method: 'PUT', headers: { authorization: `Bearer ${account.token}`, 'content-type': 'image/png' }, body: png,
+  });
+  const out = await r.json().catch(() => ({}));
+  assert.equal(r.status, 200, `PUT ${path}: ${JSON.stringify(out)}`);
+  return out;
+}
+
+// loaded waits for an img to have loaded, and returns its natural width.
+async function loaded(locator) {
+  await locator.evaluate((img) => (img.complete ? null : new Promise((resolve) => { img.onload = img.onerror = resolve; })));
+  return locator.evaluate((img) => img.naturalWidth);
+}
+
+// visitorPage is a new visitor: a browser context of its own.
+async function visitorPage() {
+  const context = await browser.newContext();
+  context.setDefaultTimeout(15_000);
+  const page = await context.newPage();
+  return { context, page, errors: pageErrors(page) };
+}
+
+const pause = (ms) => new Promise((r) => setTimeout(r, ms));
+// The invitation's delay in these tests, and long enough after it to say
+// that it did not come.
+const INVITE = '&inviteDelay=0.3';
+const AFTER_INVITE = 1500;
+
+test('widget: starts as the launcher, opens on a click, collapses back, and keeps its state across reloads', async () => {
+  const { context, op, visitor, errors } = await session();
+  const { body } = await openWidget(visitor, demoURL(acme, INVITE), { expand: false });
+  assert.equal(body.button, 'online');
+  const launcher = visitor.locator('#parley-launcher');
+  await launcher.waitFor();
+  assert.equal(await launcher.getAttribute('data-button'), 'online');
+  assert.equal(await launcher.getAttribute('aria-expanded'), 'false');
+  assert.match(await launcher.textContent(), /Chat with us/);
+  assert.equal(await visitor.locator('#parley-window').isHidden(), true, 'collapsed at first');
+  await pause(AFTER_INVITE);
+  assert.equal(await visitor.locator('#parley-invite').isHidden(), true, 'no invitation while an operator is online');
+  await visitor.screenshot({ path: join(env.artifacts, 'widget-launcher.png') });
+
+  // A click opens the window, ready to type in.
+  await launcher.click();
+  await visitor.locator('#parley-window').waitFor();
+  await launcher.waitFor({ state: 'hidden' });
+  await visitor.locator('#parley-text:focus').waitFor();
+  // Open survives a reload...
+  await openWidget(visitor, undefined, { expand: false });
+  await visitor.locator('#parley-window').waitFor();
+  assert.equal(await launcher.isHidden(), true);
+  // ...and so does collapsed, from the header.
+  await visitor.locator('#parley-head').click();
+  await launcher.waitFor();
+  await visitor.locator('#parley-window').waitFor({ state: 'hidden' });
+  await openWidget(visitor, undefined, { expand: false });
+  await pause(300); // time to (wrongly) open
+  assert.equal(await visitor.locator('#parley-window').isHidden(), true, 'still collapsed after a reload');
+  assert.equal(await launcher.isVisible(), true);
+
+  // With a chat going on, another tab of the site (no choice made there)
+  // opens with the window expanded and the chat in it.
+  await launcher.click();
+  await say(visitor, 'Keep me open');
+  await op.wait(messageIs, 'Keep me open');
+  const tab = await context.newPage();
+  const tabErrors = pageErrors(tab);
+  await openWidget(tab, demoURL(acme), { expand: false });
+  await tab.locator('#parley-window').waitFor();
+  await tab.locator('#parley-log p.visitor', { hasText: 'Keep me open' }).waitFor();
+  assert.equal(await tab.locator('#parley-launcher').isHidden(), true);
+  // Collapsed there by the visitor, it stays so on that tab's reload.
+  await tab.locator('#parley-head').click();
+  await openWidget(tab, undefined, { expand: false });
+  await pause(300);
+  assert.equal(await tab.locator('#parley-window').isHidden(), true, 'the visitor\'s choice wins over the chat');
+  assert.deepEqual(errors, [], 'the widget ran without errors');
+  assert.deepEqual(tabErrors, [], 'the widget ran without errors');
+  await context.close();
+});
+
+test('widget: no launcher at all when the config says the button is hidden', async () => {
+  const hidden = await signUp('en');
+  await api(hidden, 'PATCH', '/v1/settings/misc', { buttonProbability: 0 });
+  const { context, page, errors } = await visitorPage();
+  const config = page.waitForResponse(isConfig);
+  await page.goto(demoURL(hidden));
+  assert.equal((await (await config).json()).button, 'hidden');
+  await pause(500);
+  assert.equal(await page.locator('#parley-launcher').count(), 0);
+  assert.equal(await page.locator('#parley-window').count(), 0);
+  assert.deepEqual(errors, [], 'the widget ran without errors');
+  await context.close();
+});
+
+test('widget: the company logo shows in the window\'s header once uploaded, and not without one', async () => {
+  const company = await signUp('en');
+  const before = await visitorPage();
+  const { body: none } = await openWidget(before.page, demoURL(company));
+  assert.equal(none.logoUrl, null);
+  await before.page.locator('#parley-head').waitFor();
+  assert.equal(await before.page.locator('#parley-head img').count(), 0, 'no logo without one');
+
+  const { logoUrl } = await upload(company, '/v1/settings/company/logo', LOGO_PNG);
+  assert.ok(logoUrl, 'the company section reads back the logo URL');
+  const after = await visitorPage();
+  const { body } = await openWidget(after.page, demoURL(company));
+  assert.equal(body.logoUrl, logoUrl, 'the config gives the logo');
+  const logo = after.page.locator('#parley-head img#parley-logo');
+  await logo.waitFor();
+  assert.equal(await logo.getAttribute('src'), logoUrl);
+  assert.equal(await logo.getAttribute('alt'), body.companyName || 'Company logo');
+  assert.equal(await loaded(logo), 16, 'the uploaded image itself');
+  await after.page.screenshot({ path: join(env.artifacts, 'widget-logo.png') });
+
+  // Deleted, it is gone from the next page.
+  const r = await fetch(`${env.httpURL}/v1/settings/company/logo`, { method: 'DELETE', headers: { authorization: `Bearer ${company.token}` } });
+  assert.equal(r.status, 200);
+  await openWidget(after.page);
+  await after.page.locator('#parley-head').waitFor();
+  assert.equal(await after.page.locator('#parley-logo').count(), 0);
+  assert.deepEqual(before.errors, [], 'the widget ran without errors');
+  assert.deepEqual(after.errors, [], 'the widget ran without errors');
+  await before.context.close();
+  await after.context.close();
+});
+
+test('widget: with nobody online an invitation with the avatar opens the offline form, and stays away for a day once used or dismissed', async () => {
+  const quiet = await signUp('en');
+
+  // The default avatar, while the account has none; a click on the
+  // invitation opens the offline form.
+  const first = await visitorPage();
+  const { body } = await openWidget(first.page, demoURL(quiet, INVITE), { expand: false });
+  assert.equal(body.button, 'offline');
+  assert.equal(body.inviteAvatarUrl, null);
+  const launcher = first.page.locator('#parley-launcher');
+  assert.equal(await launcher.getAttribute('data-button'), 'offline');
+  assert.match(await launcher.textContent(), /Leave a message/);
+  const invite = first.page.locator('#parley-invite');
+  await invite.waitFor();
+  assert.match(await invite.textContent(), /Leave us a message/);
+  assert.equal(await first.page.locator('#parley-invite svg#parley-invite-avatar').count(), 1, 'the default avatar, drawn inline');
+  await first.page.screenshot({ path: join(env.artifacts, 'widget-invite-default.png') });
+  await first.page.locator('#parley-invite-text').click();
+  await first.page.locator('#parley-offline').waitFor();
+  await first.page.locator('#parley-offline-name:focus').waitFor();
+  await invite.waitFor({ state: 'hidden' });
+  // Used: neither collapsing nor a reload brings it back.
+  await first.page.locator('#parley-head').click();
+  await launcher.waitFor();
+  await openWidget(first.page, undefined, { expand: false });
+  await pause(AFTER_INVITE);
+  assert.equal(await invite.isHidden(), true, 'not again after use');
+
+  // The uploaded avatar, for another visitor, who dismisses it.
+  const { inviteAvatarUrl } = await upload(quiet, '/v1/settings/leads/invite-avatar', AVATAR_PNG);
+  assert.ok(inviteAvatarUrl);
+  const second = await visitorPage();
+  const { body: config } = await openWidget(second.page, demoURL(quiet, INVITE), { expand: false });
+  assert.equal(config.inviteAvatarUrl, inviteAvatarUrl);
+  const invite2 = second.page.locator('#parley-invite');
+  await invite2.waitFor();
+  const avatar = second.page.locator('#parley-invite img#parley-invite-avatar');
+  assert.equal(await avatar.getAttribute('src'), inviteAvatarUrl);
+  assert.equal(await loaded(avatar), 24, 'the uploaded avatar itself');
+  // In the invitation's top-left corner.
+  const [box, corner] = [await invite2.boundingBox(), await avatar.boundingBox()];
+  assert.ok(corner.x < box.x + box.width / 4 && corner.y < box.y + box.height / 4, `avatar at ${JSON.stringify(corner)} in ${JSON.stringify(box)}`);
+  await second.page.screenshot({ path: join(env.artifacts, 'widget-invite.png') });
+  await second.page.locator('#parley-invite-close').click();
+  await invite2.waitFor({ state: 'hidden' });
+  assert.equal(await second.page.locator('#parley-window').isHidden(), true, 'dismissing opens nothing');
+  await openWidget(second.page, undefined, { expand: false });
+  await pause(AFTER_INVITE);
+  assert.equal(await invite2.isHidden(), true, 'not again after dismissal, across a reload');
+  // A day later it may come again.
+  await second.page.evaluate((key) => localStorage.setItem(key, String(Date.now() - 25 * 3600 * 1000)), `parley.invited.${quiet.id}`);
+  await openWidget(second.page, undefined, { expand: false });
+  await invite2.waitFor();
+
+  // Not while the window is open: opened before the delay, no invitation
+  // once collapsed again either.
+  const third = await visitorPage();
+  await openWidget(third.page, demoURL(quiet, '&inviteDelay=2'));
+  await third.page.locator('#parley-head').click();
+  await pause(2000 + AFTER_INVITE);
+  assert.equal(await third.page.locator('#parley-invite').isHidden(), true, 'not after the window was opened');
+
+  // Nor with an operator online.
+  const staff = await browser.newContext();
+  await connectOperator(staff, quiet);
+  const fourth = await visitorPage();
+  const { body: online } = await openWidget(fourth.page, demoURL(quiet, INVITE), { expand: false });
+  assert.equal(online.button, 'online');
+  await pause(AFTER_INVITE);
+  assert.equal(await fourth.page.locator('#parley-invite').isHidden(), true, 'not with an operator online');
+
+  // The Russian interface invites in Russian.
+  const ru = await signUp('ru');
+  const fifth = await visitorPage();
+  await openWidget(fifth.page, demoURL(ru, INVITE), { expand: false });
+  await fifth.page.locator('#parley-invite', { hasText: 'Оставьте нам сообщение' }).waitFor();
+  assert.match(await fifth.page.locator('#parley-launcher').textContent(), /Оставить сообщение/);
+
+  for (const v of [first, second, third, fourth, fifth]) {
+    assert.deepEqual(v.errors, [], 'the widget ran without errors');
+    await v.context.close();
+  }
+  await staff.close();
 });

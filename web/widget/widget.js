@@ -14,8 +14,23 @@
 //   data-ask-department  "1": let the visitor pick a department first
 //   data-api             the API's address, when it is not the one in the
 //                        config.json served beside the widget
+//   data-invite-delay    seconds on the page before the invitation to leave
+//                        a message shows while no operator is online
+//                        (fractions and an "ms" suffix are taken: "0.5",
+//                        "500ms"); 20 by default, 0 turns it off
 // The widget draws itself into <div id="parley"></div> when the page has
 // one, else it floats in the bottom right corner.
+//
+// It starts as a small button, the online or the offline one as the config
+// call decides (none at all when it says hidden); a click opens the chat
+// window, whose header (with the company's logo, when there is one)
+// collapses it again. Open or collapsed is kept for the tab's session, so
+// it survives reloads and the site's other pages; a visitor with a chat
+// going on and no choice made in this tab gets the window open. While no
+// operator is online, an invitation to leave a message pops up beside the
+// button after data-invite-delay, with the account's invite avatar (or a
+// default one); dismissed or used, it stays away from that visitor for a
+// day.
 //
 // Signed visitor identification (a customer signed in on the site): the
 // site's server signs the visitor's fields with the account's private key
@@ -58,6 +73,15 @@
   const opt = (script && script.dataset) || {};
   const account = opt.account || '';
   const placementLanguage = opt.language || '';
+  const inviteDelay = delayMs(opt.inviteDelay, 20000);
+
+  // delayMs reads data-invite-delay: seconds, or milliseconds with "ms";
+  // anything else (a typo) keeps the default rather than firing at once.
+  function delayMs(v, dflt) {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s)?\s*$/i.exec(v || '');
+    if (!m) return dflt;
+    return Math.round(parseFloat(m[1]) * (/^ms$/i.test(m[2] || '') ? 1 : 1000));
+  }
 
   // The service's limits (internal/chat MaxTextBytes, MaxURLBytes) and API
   // Gateway's frame limit: larger ones are refused, the frame closes the
@@ -86,6 +110,10 @@
       end: 'End chat', newChat: 'New chat', typing: 'The operator is typing…',
       tooLong: (kb) => 'The message is too long' + (kb ? ' (' + kb + ' KB, at most 16 KB)' : '') + ': shorten it or split it into several messages.',
       notSent: 'not sent', trouble: 'Something went wrong: please try again',
+      launchOnline: 'Chat with us', launchOffline: 'Leave a message', logo: 'Company logo',
+      unread: (n) => n + ' unread',
+      invite: 'No operator is online right now. Leave us a message and we will get back to you!',
+      inviteClose: 'Close the invitation',
     },
     ru: {
       title: 'Чат с нами', minimise: 'Свернуть чат', open: 'Открыть чат',
@@ -104,6 +132,10 @@
       end: 'Завершить чат', newChat: 'Новый чат', typing: 'Оператор печатает…',
       tooLong: (kb) => 'Сообщение слишком длинное' + (kb ? ' (' + kb + ' КБ, можно не больше 16 КБ)' : '') + ': сократите его или разбейте на несколько.',
       notSent: 'не отправлено', trouble: 'Что-то пошло не так: попробуйте ещё раз',
+      launchOnline: 'Чат с нами', launchOffline: 'Оставить сообщение', logo: 'Логотип компании',
+      unread: (n) => 'непрочитанных: ' + n,
+      invite: 'Сейчас операторов нет в сети. Оставьте нам сообщение, и мы с вами свяжемся!',
+      inviteClose: 'Закрыть приглашение',
     },
   };
   let lang = 'en';
@@ -162,11 +194,61 @@
     return e;
   }
 
-  const CSS = '#parley{font:14px/1.4 system-ui,sans-serif;color:#222;background:#fff;border:1px solid #ccc;border-radius:8px;width:22rem;max-width:calc(100vw - 2rem);box-shadow:0 4px 18px rgba(0,0,0,.15);text-align:left}' +
-    '#parley.parley-float{position:fixed;right:1rem;bottom:1rem;z-index:2147483000}#parley *{box-sizing:border-box}#parley [hidden]{display:none!important}' +
+  // kept reads and writes the browser's storage, which a site's settings
+  // may block: the launcher's state and the invitation's pause then last
+  // for the page only.
+  const kept = {
+    get(area, key) { try { return window[area].getItem(key); } catch (e) { return null; } },
+    set(area, key, value) { try { window[area].setItem(key, value); } catch (e) { /* for this page only */ } },
+  };
+
+  // The company's name for the logo's alt text, when the config gives it.
+  const companyName = () => (w && typeof w.companyName === 'string' ? w.companyName.trim() : '');
+
+  // defaultAvatar draws the invitation's avatar when the account has none
+  // (SPEC §2.6): a head and shoulders, inline, so it needs no request.
+  function defaultAvatar() {
+    const NS = 'http://www.w3.org/2000/svg';
+    const svg = document.createElementNS(NS, 'svg');
+    svg.setAttribute('id', 'parley-invite-avatar');
+    svg.setAttribute('viewBox', '0 0 48 48');
+    svg.setAttribute('aria-hidden', 'true');
+    svg.dataset.default = '1';
+    const shape = (tag, attrs) => {
+      const e = document.createElementNS(NS, tag);
+      for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+      svg.appendChild(e);
+    };
+    shape('rect', { width: 48, height: 48, fill: '#dfe6ee' });
+    shape('circle', { cx: 24, cy: 19, r: 9, fill: '#24364f' });
+    shape('path', { d: 'M7 48c1-10 8-16 17-16s16 6 17 16z', fill: '#24364f' });
+    return svg;
+  }
+  // inviteAvatar is the account's invite avatar, or the default one when
+  // there is none or it fails to load.
+  function inviteAvatar() {
+    if (!w.inviteAvatarUrl) return defaultAvatar();
+    const img = el('img', { id: 'parley-invite-avatar', src: w.inviteAvatarUrl, alt: '' });
+    img.addEventListener('error', () => img.replaceWith(defaultAvatar()));
+    return img;
+  }
+
+  // #parley holds, one above the other, the invitation, the window and the
+  // launcher; floating, they keep to the bottom right corner.
+  const CSS = '#parley{font:14px/1.4 system-ui,sans-serif;color:#222;text-align:left;display:flex;flex-direction:column;align-items:flex-start;gap:.7rem}' +
+    '#parley.parley-float{position:fixed;right:1rem;bottom:1rem;z-index:2147483000;align-items:flex-end}#parley *{box-sizing:border-box}#parley [hidden]{display:none!important}' +
+    '#parley-window{background:#fff;border:1px solid #ccc;border-radius:8px;width:22rem;max-width:calc(100vw - 2rem);box-shadow:0 4px 18px rgba(0,0,0,.15)}' +
+    '#parley #parley-launcher{display:flex;align-items:center;gap:.5rem;border:0;border-radius:1.5rem;padding:.65rem 1.1rem;font-weight:600;color:#fff;background:#24364f;box-shadow:0 4px 14px rgba(0,0,0,.25);cursor:pointer}' +
+    '#parley #parley-launcher.parley-offline{background:#6b7785}#parley-launcher::before{content:"";width:.6rem;height:.6rem;border-radius:50%;background:#4cd07d}' +
+    '#parley-launcher.parley-offline::before{background:#c9ced4}' +
     '#parley-head{display:flex;align-items:center;gap:.5rem;padding:.45rem .7rem;background:#24364f;color:#fff;border-radius:7px 7px 0 0;cursor:pointer}' +
-    '#parley-title{flex:1;font-weight:600}#parley-badge{background:#d33;border-radius:9px;padding:0 .45rem;font-size:.85em}' +
+    '#parley-logo{display:block;max-width:2rem;max-height:2rem;border-radius:3px;background:#fff}' +
+    '#parley-title{flex:1;font-weight:600}#parley-badge{background:#d33;color:#fff;border-radius:9px;padding:0 .45rem;font-size:.85em}' +
     '#parley-toggle{background:none;border:0;color:inherit;font:inherit;cursor:pointer}#parley-body{padding:.6rem}' +
+    '#parley-invite{position:relative;width:17rem;max-width:calc(100vw - 3rem);margin:1.2rem 0 0 1.2rem;padding:.7rem 2rem .7rem 2.6rem;background:#fff;border:1px solid #ccc;border-radius:10px;box-shadow:0 4px 18px rgba(0,0,0,.18);cursor:pointer}' +
+    '#parley-invite-avatar{position:absolute;top:-1.2rem;left:-1.2rem;width:3rem;height:3rem;border-radius:50%;object-fit:cover;border:2px solid #fff;box-shadow:0 1px 5px rgba(0,0,0,.3);background:#fff}' +
+    '#parley #parley-invite-text{display:block;border:0;background:none;padding:0;text-align:left;color:inherit;cursor:pointer}' +
+    '#parley #parley-invite-close{position:absolute;top:.2rem;right:.3rem;border:0;background:none;padding:.1rem .35rem;font-size:1.1em;line-height:1;color:#777;cursor:pointer}' +
     '#parley-state{font-size:.9em;color:#555}#parley-log{height:14rem;overflow-y:auto;margin:.4rem 0}' +
     '#parley-log p{margin:.25rem 0;white-space:pre-wrap;overflow-wrap:anywhere}#parley-log .visitor{text-align:right;color:#24364f}' +
     '#parley-log .operator{color:#1b6e2a}#parley-log .system{color:#888;font-size:.9em}#parley-log .pending{opacity:.55}' +
@@ -206,48 +288,110 @@
     const root = document.getElementById('parley') || document.body.appendChild(el('div', { id: 'parley', className: 'parley-float' }));
     root.lang = lang;
     document.head.appendChild(el('style', { textContent: CSS }));
+    // The logo (SPEC §2.1) in the window's header; one that fails to load
+    // is left out rather than shown broken.
+    const logo = w.logoUrl ? el('img', { id: 'parley-logo', src: w.logoUrl, alt: companyName() || t('logo') }) : '';
+    if (logo) logo.addEventListener('error', () => logo.remove());
     root.replaceChildren(
-      $.head = el('div', { id: 'parley-head' },
-        el('span', { id: 'parley-title', textContent: t('title') }),
-        $.badge = el('span', { id: 'parley-badge', hidden: true }),
-        button('toggle', '', { type: 'button' })),
-      $.body = el('div', { id: 'parley-body' },
-        $.state = el('div', { id: 'parley-state', role: 'status' }),
-        $.log = el('div', { id: 'parley-log', role: 'log', 'aria-live': 'polite' }),
-        $.typing = el('div', { id: 'parley-typing', hidden: true, textContent: t('typing') }),
-        form('prechat',
-          $.department = el('select', { id: 'parley-department', hidden: departments.length === 0, 'aria-label': t('department') },
-            ...departments.map((d) => el('option', { value: d.id, textContent: d.name }))),
-          input('question', { placeholder: t('question'), 'aria-label': t('question') }),
-          button('', t('start'))),
-        form('send', input('text', { placeholder: t('message'), 'aria-label': t('message') }), button('', t('send'))),
-        form('offline',
-          input('offline-name', { placeholder: t('name'), autocomplete: 'name' }),
-          input('offline-contact', { placeholder: t('contact'), autocomplete: 'email' }),
-          input('offline-text', { placeholder: t('offlineText'), rows: 3 }),
-          button('', t('leave'))),
-        form('rating', el('span', { textContent: t('rateQuestion') }), ...ratings.map((r) => el('button', { value: r, textContent: t(r) }))),
-        form('transcript', input('transcript-email', { type: 'email', placeholder: t('transcript'), 'aria-label': t('transcript') }), button('', t('send'))),
-        $.note = el('div', { id: 'parley-note', role: 'alert', hidden: true }),
-        el('div', {}, button('close', t('end'), { type: 'button', hidden: true }), button('new', t('newChat'), { type: 'button', hidden: true }))));
+      $.invite = el('div', { id: 'parley-invite', role: 'dialog', 'aria-label': t('launchOffline'), hidden: true },
+        inviteAvatar(),
+        button('invite-text', t('invite'), { type: 'button' }),
+        button('invite-close', '×', { type: 'button', title: t('inviteClose'), 'aria-label': t('inviteClose') })),
+      $.window = el('div', { id: 'parley-window', hidden: true },
+        $.head = el('div', { id: 'parley-head' },
+          logo,
+          el('span', { id: 'parley-title', textContent: t('title') }),
+          button('toggle', '–', { type: 'button', title: t('minimise'), 'aria-label': t('minimise') })),
+        $.body = el('div', { id: 'parley-body' },
+          $.state = el('div', { id: 'parley-state', role: 'status' }),
+          $.log = el('div', { id: 'parley-log', role: 'log', 'aria-live': 'polite' }),
+          $.typing = el('div', { id: 'parley-typing', hidden: true, textContent: t('typing') }),
+          form('prechat',
+            $.department = el('select', { id: 'parley-department', hidden: departments.length === 0, 'aria-label': t('department') },
+              ...departments.map((d) => el('option', { value: d.id, textContent: d.name }))),
+            input('question', { placeholder: t('question'), 'aria-label': t('question') }),
+            button('', t('start'))),
+          form('send', input('text', { placeholder: t('message'), 'aria-label': t('message') }), button('', t('send'))),
+          form('offline',
+            input('offline-name', { placeholder: t('name'), autocomplete: 'name' }),
+            input('offline-contact', { placeholder: t('contact'), autocomplete: 'email' }),
+            input('offline-text', { placeholder: t('offlineText'), rows: 3 }),
+            button('', t('leave'))),
+          form('rating', el('span', { textContent: t('rateQuestion') }), ...ratings.map((r) => el('button', { value: r, textContent: t(r) }))),
+          form('transcript', input('transcript-email', { type: 'email', placeholder: t('transcript'), 'aria-label': t('transcript') }), button('', t('send'))),
+          $.note = el('div', { id: 'parley-note', role: 'alert', hidden: true }),
+          el('div', {}, button('close', t('end'), { type: 'button', hidden: true }), button('new', t('newChat'), { type: 'button', hidden: true })))),
+      $.launcher = el('button', { id: 'parley-launcher', type: 'button', title: t('open'), 'aria-controls': 'parley-window', 'aria-expanded': 'false' },
+        $.launcherText = el('span', {}),
+        $.badge = el('span', { id: 'parley-badge', hidden: true })));
 
-    const openKey = 'parley.minimised.' + account;
-    let panelOpen = localStorage.getItem(openKey) !== '1';
+    // --- the launcher and the window ---
+    // The visitor's choice, open ("1") or collapsed ("0"), lasts for the
+    // tab's session: reloads and the site's other pages keep it. Without
+    // one the widget starts collapsed, unless a chat is going on (onState).
+    const openKey = 'parley.open.' + account;
+    const chosen = () => kept.get('sessionStorage', openKey);
+    let panelOpen = chosen() === '1';
     let unread = 0;
     function layout() {
-      $.body.hidden = !panelOpen;
-      $.toggle.textContent = panelOpen ? '–' : '+';
-      $.toggle.setAttribute('aria-label', panelOpen ? t('minimise') : t('open'));
+      $.window.hidden = !panelOpen;
+      $.launcher.hidden = panelOpen;
+      $.launcher.setAttribute('aria-expanded', String(panelOpen));
+      // The online or the offline button (SPEC §4.16); a chat going on
+      // is still "the chat" when the operators have left since.
+      $.launcher.className = online ? 'parley-online' : 'parley-offline';
+      $.launcher.dataset.button = online ? 'online' : 'offline';
+      $.launcherText.textContent = online || isOpen(chat) ? t('launchOnline') : t('launchOffline');
       $.badge.hidden = panelOpen || unread === 0;
       $.badge.textContent = String(unread);
+      $.badge.setAttribute('aria-label', t('unread', unread));
+      $.invite.hidden = !inviting();
     }
-    $.head.addEventListener('click', () => {
-      panelOpen = !panelOpen;
-      if (panelOpen) localStorage.removeItem(openKey); else localStorage.setItem(openKey, '1');
+    function setOpen(open) {
+      panelOpen = open;
+      if (open) opened = true;
+      kept.set('sessionStorage', openKey, open ? '1' : '0');
       layout();
       maybeRead();
-    });
+    }
+    // focusForm puts the cursor where the visitor is to type next.
+    function focusForm() {
+      const f = ['send', 'prechat', 'offline', 'rating', 'transcript'].find((id) => !$[id].hidden);
+      const field = f && $[f].querySelector('input, textarea, select');
+      if (field) field.focus();
+    }
+    $.launcher.addEventListener('click', () => { setOpen(true); focusForm(); });
+    $.head.addEventListener('click', () => { setOpen(false); $.launcher.focus(); });
     const visible = () => panelOpen && document.visibilityState === 'visible' && document.hasFocus();
+
+    // --- the invitation (SPEC §2.6): while no operator is online, after
+    // inviteDelay on the page, unless the window is or was open on this
+    // page (the visitor has seen the offline form), a chat is going on or
+    // was left, or the visitor dismissed or used one in the last day.
+    const inviteKey = 'parley.invited.' + account;
+    const DAY = 24 * 60 * 60 * 1000;
+    let inviteDue = false;
+    let opened = panelOpen;
+    function invitedLately() {
+      const at = +kept.get('localStorage', inviteKey);
+      return at > 0 && Date.now() - at < DAY && at <= Date.now();
+    }
+    const inviting = () => inviteDue && !online && !opened && connected && !chat && !invitedLately();
+    function inviteDone() {
+      kept.set('localStorage', inviteKey, String(Date.now()));
+      layout();
+    }
+    if (inviteDelay > 0) {
+      // Counted from the page's start, not the widget's (it loads late).
+      setTimeout(() => { inviteDue = true; layout(); }, Math.max(0, inviteDelay - performance.now()));
+    }
+    $.invite.addEventListener('click', (ev) => {
+      inviteDone();
+      if ($['invite-close'].contains(ev.target)) return;
+      // With nobody online and no chat the window shows the offline form.
+      setOpen(true);
+      focusForm();
+    });
     function note(text) { $.note.textContent = text || ''; $.note.hidden = !text; }
 
     // --- state ---
@@ -470,6 +614,9 @@
         send({ action: 'history', clientId: 'history', chatId: chat.id, since });
       }
       (f.messages || []).forEach(showMessage);
+      // A chat going on comes back open, unless the visitor collapsed the
+      // window in this tab.
+      if (isOpen(chat) && !panelOpen && chosen() === null) panelOpen = opened = true;
       // hello's page only announces the visitor: the open chat's page is
       // set by the page action.
       if (isOpen(chat)) reportPage(true);
@@ -620,7 +767,8 @@
       ev.preventDefault();
       const f = { action: 'leaveMessage', name: $['offline-name'].value, contact: $['offline-contact'].value, text: $['offline-text'].value };
       if (sendPage && currentPage()) f.page = currentPage();
-      if (fits(f.text, f)) send(f);
+      // Having left a message, the visitor needs no invitation to.
+      if (fits(f.text, f) && send(f)) inviteDone();
     });
     $.rating.addEventListener('submit', (ev) => {
       ev.preventDefault();
