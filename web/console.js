@@ -1,7 +1,8 @@
 // The console talks to the HTTP API under /v1 of the same origin locally,
 // or of config.json's apiUrl when the console is served from CloudFront.
 // Its strings come from i18n.js in the signed-in person's interface
-// language; the workplace (workplace.js) answers chats over the WebSocket.
+// language; the workplace (workplace.js) answers chats over the WebSocket;
+// the history and the offline requests are createRecords, at the end.
 import { t, translate, setLanguage, guessLanguage, language } from './i18n.js';
 import { createWorkplace } from './workplace.js';
 
@@ -43,7 +44,7 @@ import { createWorkplace } from './workplace.js';
     login.hidden = id !== login.id;
     if (id !== login.id) main.appendChild(views[id]);
     current = id;
-    document.querySelectorAll('#nav button').forEach((b) => b.setAttribute('aria-current', String(b.dataset.view === id)));
+    document.querySelectorAll('header nav button').forEach((b) => b.setAttribute('aria-current', String(b.dataset.view === id)));
   }
 
   async function loadConfig() {
@@ -122,6 +123,7 @@ import { createWorkplace } from './workplace.js';
   function signedIn() {
     $('#logout').hidden = false;
     $('#nav').hidden = false;
+    $('#nav-records').hidden = false;
     const u = user();
     $('#who').textContent = u.email ? t('who', { email: u.email, role: t('roleName.' + u.role) }) : '';
     document.body.classList.toggle('admin', isAdmin());
@@ -133,6 +135,7 @@ import { createWorkplace } from './workplace.js';
     translate(document.querySelector('header'));
     for (const v of Object.values(views)) translate(v);
     if (workplace) workplace.translated();
+    records.translated();
   }
 
   // settleLanguage makes the interface speak the signed-in person's
@@ -166,14 +169,22 @@ import { createWorkplace } from './workplace.js';
   // The workplace is made on first use and stays connected while the
   // person looks at other pages, so their chats keep arriving.
   let workplace = null;
-  function showWorkplace() {
-    show('workplace-view');
-    signedIn();
+  function startWorkplace() {
     if (!workplace) {
       workplace = createWorkplace({ root: views['workplace-view'], api, refresh, user, websocketURL });
     }
     workplace.start();
+    return workplace;
   }
+  function showWorkplace() {
+    show('workplace-view');
+    signedIn();
+    startWorkplace();
+  }
+
+  // The record pages mark offline requests handled over the workplace's
+  // socket, starting it if this person has not opened the workplace yet.
+  const records = createRecords({ historyRoot: views['history-view'], offlineRoot: views['offline-view'], api, errorOf, showErrors, startWorkplace });
 
   // websocketURL is where staff open the WebSocket: config.json's
   // websocketUrl where the console is served apart from the API. Where it
@@ -204,6 +215,8 @@ import { createWorkplace } from './workplace.js';
     sessionStorage.setItem('parley.view', id);
     if (id === 'people-view') showPeople();
     else if (id === 'workplace-view') showWorkplace();
+    else if (id === 'history-view') { show(id); signedIn(); records.showHistory(); }
+    else if (id === 'offline-view') { show(id); signedIn(); records.showOffline(); }
     else showSettings();
   }
 
@@ -324,9 +337,11 @@ import { createWorkplace } from './workplace.js';
     $('#login-error').textContent = '';
     $('#people-table tbody').replaceChildren();
     delete $('#people-table').dataset.loaded;
+    records.reset();
     document.body.classList.remove('admin');
     $('#logout').hidden = true;
     $('#nav').hidden = true;
+    $('#nav-records').hidden = true;
     $('#who').textContent = '';
     showLogin();
   }
@@ -418,7 +433,7 @@ import { createWorkplace } from './workplace.js';
   // An edit makes an earlier "Saved." untrue.
   $('#company-form').addEventListener('input', () => status(''));
   $('#logout').addEventListener('click', signOut);
-  document.querySelectorAll('#nav button').forEach((b) => b.addEventListener('click', () => showView(b.dataset.view)));
+  document.querySelectorAll('header nav button').forEach((b) => b.addEventListener('click', () => showView(b.dataset.view)));
 
   // A mailed link opens the console at #set-password=<secret>.
   function readLink() {
@@ -436,4 +451,428 @@ import { createWorkplace } from './workplace.js';
     else if (sessionStorage.getItem('parley.token')) { showView(sessionStorage.getItem('parley.view')); settleLanguage(); }
     else showLogin();
   });
+}
+
+// --- the record pages: chat history and offline requests --------------------
+
+// el builds an element; text is always set as text, never as HTML.
+function el(tag, props, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(props || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') e.className = v;
+    else if (k === 'text') e.textContent = v;
+    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else if (k === 'dataset') Object.assign(e.dataset, v);
+    else e.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children) if (c !== null && c !== undefined && c !== false) e.append(c);
+  return e;
+}
+
+// offlineReads is how many history pages of 100 chats one look at the
+// offline requests reads before it offers to look further back.
+const offlineReads = 5;
+
+// createRecords makes the two record pages. The history lists
+// GET /v1/chats with the filters of its form, a page at a time (More
+// follows the cursor the API returned), and opens a chat's transcript from
+// GET /v1/chats/{id}. The offline requests (SPEC §4.7) are chats with
+// offline set; the API has no filter for them, so the page reads the
+// closed chats (an offline request is stored closed) and keeps the offline
+// ones. Staff mark a request handled by closing it over the workplace's
+// socket (startWorkplace returns the workplace, started).
+function createRecords({ historyRoot, offlineRoot, api, errorOf, showErrors, startWorkplace }) {
+  const h = (sel) => historyRoot.querySelector(sel);
+  const o = (sel) => offlineRoot.querySelector(sel);
+
+  let people = new Map();
+  let departments = new Map();
+  let paths = []; // the category tree as "Top" and "Top / Sub"
+  let zone = ''; // the account's time zone; '' is the browser's
+  let referenceProblem = ''; // what of the above could not be read
+  let historyQuery = null; // the filters of the list shown, null before the first
+  let historyNext = '';
+  let historyItems = [];
+  let historyAsk = 0; // the newest history read: answers to older ones are dropped
+  let openId = '';
+  let opened = null; // { chat, messages } of the transcript shown
+  let offlineQuery = null;
+  let offlineNext = '';
+  let requests = new Map(); // id -> offline request
+  let offlineAsk = 0;
+  let marking = new Map(); // id -> { busy } or { error } of its "mark handled"
+
+  function say(p, text, isError) {
+    p.textContent = text;
+    p.classList.toggle('error', !!isError);
+  }
+
+  function fieldsOf(r) { return (r.data && r.data.error && r.data.error.fields) || {}; }
+
+  // loadReference reads what the pages show instead of ids, the category
+  // tree of the filter and the account's time zone. What fails leaves ids
+  // (or the browser's time zone) showing, and is said in the status line.
+  async function loadReference() {
+    const paths_ = ['/v1/people', '/v1/departments', '/v1/settings/classification', '/v1/settings/company'];
+    const [p, d, c, co] = await Promise.all(paths_.map((path) => api('GET', path)));
+    if ([p, d, c, co].some((r) => r.signedOut)) return false;
+    const problems = [];
+    const failed = (path, r) => problems.push(t('wp.loadFailed', { what: path, message: errorOf(r, 'HTTP ' + r.status) }));
+    if (p.status === 200) people = new Map(p.data.items.map((x) => [x.id, x])); else failed(paths_[0], p);
+    if (d.status === 200) departments = new Map(d.data.items.map((x) => [x.id, x])); else failed(paths_[1], d);
+    if (c.status === 200) paths = categoryPaths(c.data.categoryTree || []); else failed(paths_[2], c);
+    if (co.status === 200) zone = knownZone(co.data.timezone); else failed(paths_[3], co);
+    referenceProblem = problems.join(' ');
+    return true;
+  }
+
+  function categoryPaths(tree) {
+    const out = [];
+    for (const top of tree) {
+      out.push(top.name);
+      for (const sub of top.children || []) out.push(top.name + ' / ' + sub.name);
+    }
+    return out;
+  }
+
+  // knownZone is zone when this browser knows it, else '' (its own).
+  function knownZone(z) {
+    if (!z) return '';
+    try { new Intl.DateTimeFormat('en', { timeZone: z }); return z; } catch (e) { return ''; }
+  }
+
+  // when is a date and time in the account's time zone.
+  function when(iso) {
+    const d = new Date(iso);
+    if (!iso || isNaN(d)) return '';
+    const opts = { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' };
+    if (zone) opts.timeZone = zone;
+    return d.toLocaleString(language(), opts);
+  }
+
+  // dayOf is the YYYY-MM-DD day of a moment in the account's time zone.
+  function dayOf(date) {
+    const parts = new Intl.DateTimeFormat('en-CA', { timeZone: zone || undefined, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(date);
+    const part = (type) => parts.find((x) => x.type === type).value;
+    return part('year') + '-' + part('month') + '-' + part('day');
+  }
+
+  function zoneHint(p, key) { p.textContent = zone ? t(key, { zone }) : t(key + 'Local'); }
+
+  function personName(id) {
+    const p = people.get(id);
+    return p ? p.name || p.email : id.slice(-6);
+  }
+
+  function visitorName(c) { return c.offlineName || t('wp.visitor', { id: (c.visitorId || '').slice(-6) }); }
+
+  // --- history ---------------------------------------------------------------
+  function fillFilters() {
+    const f = h('#history-form');
+    const byText = (a, b) => a[1].localeCompare(b[1]);
+    const fill = (select, options) => {
+      const keep = select.value;
+      select.replaceChildren(el('option', { value: '', text: t('hist.any') }), ...options.map(([value, text]) => el('option', { value, text })));
+      select.value = options.some(([v]) => v === keep) ? keep : '';
+    };
+    fill(f.elements.operatorId, Array.from(people.values()).map((p) => [p.id, p.name || p.email]).sort(byText));
+    fill(f.elements.departmentId, Array.from(departments.values()).map((d) => [d.id, d.name]).sort(byText));
+    fill(f.elements.category, paths.map((p) => [p, p]));
+  }
+
+  function filtersOf(form) {
+    const q = new URLSearchParams();
+    for (const name of ['from', 'to', 'operatorId', 'departmentId', 'category', 'rating', 'status', 'limit']) {
+      const v = form.elements[name].value.trim();
+      if (v) q.set(name, v);
+    }
+    return q;
+  }
+
+  // search reads the first page for the form's filters, or with more the
+  // next page of the list shown. A refused filter gets the API's message
+  // beside its field.
+  async function search(more) {
+    const form = h('#history-form');
+    const table = h('#history-table');
+    const ask = ++historyAsk;
+    if (!more) historyQuery = filtersOf(form);
+    const q = new URLSearchParams(historyQuery);
+    if (more) q.set('cursor', historyNext);
+    h('#history-more').disabled = true;
+    table.dataset.state = 'loading';
+    say(h('#history-status'), t('hist.loading'));
+    const r = await api('GET', '/v1/chats?' + q);
+    if (r.signedOut || ask !== historyAsk) return;
+    h('#history-more').disabled = false;
+    const fields = fieldsOf(r);
+    showErrors(form, fields);
+    if (r.status !== 200) {
+      if (!more) { historyItems = []; historyNext = ''; renderHistory(); }
+      const beside = Object.keys(fields).some((k) => form.querySelector(`.field-error[data-field="${k}"]`));
+      say(h('#history-status'), beside ? t('hist.badFilters') : errorOf(r, t('hist.loadFailed')), true);
+      table.dataset.state = 'error';
+      return;
+    }
+    historyItems = more ? historyItems.concat(r.data.items) : r.data.items;
+    historyNext = r.data.next || '';
+    renderHistory();
+    table.dataset.state = 'loaded';
+  }
+
+  function renderHistory() {
+    h('#history-table tbody').replaceChildren(...historyItems.map(historyRow));
+    h('#history-more').hidden = !historyNext;
+    if (!historyQuery) return;
+    const n = historyItems.length;
+    const text = n === 0 ? t('hist.none') : historyNext ? t('hist.shownMore', { n }) : t('hist.shown', { n });
+    say(h('#history-status'), referenceProblem ? referenceProblem + ' ' + text : text, !!referenceProblem);
+  }
+
+  function historyRow(c) {
+    const started = when(c.startedAt);
+    const tr = el('tr', { dataset: { chat: c.id, status: c.status }, 'aria-current': c.id === openId ? 'true' : 'false', onclick: () => openTranscript(c.id) },
+      // The button makes the row reachable from the keyboard; its click
+      // reaches the row's.
+      el('td', { class: 'started' }, el('button', { type: 'button', class: 'link', 'aria-label': t('hist.openLabel', { when: started }), text: started })),
+      el('td', { class: 'visitor', text: visitorName(c) }),
+      el('td', { class: 'operator', text: c.operatorId ? personName(c.operatorId) : '' }),
+      el('td', { class: 'department', text: c.departmentId ? (departments.get(c.departmentId) || {}).name || c.departmentId.slice(-6) : '' }),
+      el('td', { class: 'category', text: c.category || '' }),
+      el('td', { class: 'rating', text: c.rating ? t('rating.' + c.rating) : '' }),
+      el('td', { class: 'messages', text: String(c.messages || 0) }),
+      el('td', { class: 'status', text: t('hist.status.' + c.status) }),
+      el('td', { class: 'offline' }, c.offline
+        ? el('span', { class: 'badge ' + (c.unanswered ? 'offline' : 'handled'), text: t(c.unanswered ? 'hist.unansweredMark' : 'hist.offlineMark') })
+        : null));
+    return tr;
+  }
+
+  async function openTranscript(id) {
+    openId = id;
+    opened = null;
+    for (const tr of historyRoot.querySelectorAll('#history-table tbody tr')) tr.setAttribute('aria-current', String(tr.dataset.chat === id));
+    const panel = h('#history-chat');
+    panel.hidden = false;
+    panel.dataset.chat = id;
+    panel.dataset.state = 'loading';
+    h('#history-chat-title').textContent = t('hist.loading');
+    h('#history-chat-meta').replaceChildren();
+    h('#history-transcript').replaceChildren();
+    say(h('#history-chat-status'), '');
+    const r = await api('GET', '/v1/chats/' + encodeURIComponent(id));
+    if (r.signedOut || openId !== id) return;
+    if (r.status !== 200) {
+      h('#history-chat-title').textContent = '';
+      say(h('#history-chat-status'), errorOf(r, t('hist.chatFailed')), true);
+      panel.dataset.state = 'error';
+      return;
+    }
+    opened = r.data;
+    renderTranscript();
+    panel.dataset.state = 'loaded';
+  }
+
+  function renderTranscript() {
+    if (!opened) return;
+    const c = opened.chat;
+    h('#history-chat-title').textContent = t('hist.chatTitle', { who: visitorName(c), when: when(c.startedAt) });
+    const rows = [
+      ['hist.status', t('hist.status.' + c.status)],
+      ['hist.operator', c.operatorId ? personName(c.operatorId) : ''],
+      ['hist.department', c.departmentId ? (departments.get(c.departmentId) || {}).name || c.departmentId : ''],
+      ['hist.category', c.category],
+      ['hist.rating', c.rating ? t('rating.' + c.rating) : ''],
+      ['hist.language', (c.language || '').toUpperCase()],
+      ['hist.question', c.offline ? '' : c.question],
+      ['hist.name', c.offlineName],
+      ['hist.contact', c.offlineContact],
+      ['hist.offline', c.offline ? t(c.unanswered ? 'hist.unansweredMark' : 'hist.offlineMark') : ''],
+      ['hist.started', when(c.startedAt)],
+      ['hist.closedAt', when(c.closedAt)],
+    ].filter(([, v]) => v);
+    const meta = rows.flatMap(([k, v]) => [el('dt', { text: t(k) }), el('dd', { dataset: { key: k }, text: v })]);
+    if (c.page) meta.push(el('dt', { text: t('hist.page') }), el('dd', {}, el('a', { href: c.page, target: '_blank', rel: 'noopener noreferrer', text: c.page })));
+    if (c.visitorClosed) meta.push(el('dt', { text: '' }), el('dd', { class: 'left', text: t('hist.visitorLeft') }));
+    h('#history-chat-meta').replaceChildren(...meta);
+    const ms = (opened.messages || []).slice().sort((a, b) => a.seq - b.seq);
+    const items = ms.map((m) => {
+      const kind = (m.from && m.from.kind) || 'system';
+      const who = kind === 'visitor' ? visitorName(c) : kind === 'operator' ? personName(m.from.id || '') : t('wp.from.system');
+      return el('li', { class: 'msg ' + kind, dataset: { seq: String(m.seq) } },
+        el('span', { class: 'who', text: who }),
+        el('time', { datetime: m.at, text: when(m.at) }),
+        el('p', { class: 'text', text: m.text }));
+    });
+    if (!items.length) items.push(el('li', { class: 'msg system' }, el('p', { class: 'text', text: t('hist.noMessages') })));
+    h('#history-transcript').replaceChildren(...items);
+  }
+
+  function closeTranscript() {
+    openId = '';
+    opened = null;
+    h('#history-chat').hidden = true;
+    for (const tr of historyRoot.querySelectorAll('#history-table tbody tr')) tr.setAttribute('aria-current', 'false');
+  }
+
+  h('#history-form').addEventListener('submit', (ev) => { ev.preventDefault(); search(false); });
+  h('#history-more').addEventListener('click', () => search(true));
+  h('#history-chat-close').addEventListener('click', closeTranscript);
+
+  // --- offline requests --------------------------------------------------
+  // loadOffline reads the closed chats of the form's days, up to
+  // offlineReads pages (more: the next pages of the same days), and keeps
+  // the offline requests.
+  async function loadOffline(more) {
+    const form = o('#offline-form');
+    const ask = ++offlineAsk;
+    if (!more) {
+      offlineQuery = new URLSearchParams({ status: 'closed', limit: '100' });
+      for (const name of ['from', 'to']) {
+        const v = form.elements[name].value.trim();
+        if (v) offlineQuery.set(name, v);
+      }
+      offlineNext = '';
+    }
+    const found = new Map(more ? requests : []);
+    o('#offline-more').disabled = true;
+    say(o('#offline-status'), t('hist.loading'));
+    o('#offline-unanswered').dataset.state = 'loading';
+    for (let i = 0; i < offlineReads; i++) {
+      const q = new URLSearchParams(offlineQuery);
+      if (offlineNext) q.set('cursor', offlineNext);
+      const r = await api('GET', '/v1/chats?' + q);
+      if (r.signedOut || ask !== offlineAsk) return;
+      const fields = fieldsOf(r);
+      showErrors(form, fields);
+      if (r.status !== 200) {
+        o('#offline-more').disabled = false;
+        const beside = Object.keys(fields).some((k) => form.querySelector(`.field-error[data-field="${k}"]`));
+        say(o('#offline-status'), beside ? t('hist.badFilters') : errorOf(r, t('off.loadFailed')), true);
+        o('#offline-unanswered').dataset.state = 'error';
+        return;
+      }
+      for (const c of r.data.items) if (c.offline) found.set(c.id, c);
+      offlineNext = r.data.next || '';
+      if (!offlineNext) break;
+    }
+    o('#offline-more').disabled = false;
+    requests = found;
+    renderOffline();
+    say(o('#offline-status'), (referenceProblem + ' ' + (offlineNext ? t('off.moreToRead') : '')).trim(), !!referenceProblem);
+    o('#offline-unanswered').dataset.state = 'loaded';
+  }
+
+  function renderOffline() {
+    const all = Array.from(requests.values());
+    const at = (c) => Date.parse(c.startedAt) || 0;
+    // Unanswered ones oldest first, the order to answer them in; handled
+    // ones newest first.
+    const open = all.filter((c) => c.unanswered).sort((a, b) => at(a) - at(b));
+    const done = all.filter((c) => !c.unanswered).sort((a, b) => at(b) - at(a));
+    for (const [sel, list] of [['#offline-unanswered', open], ['#offline-handled', done]]) {
+      const part = o(sel);
+      part.querySelector('.count').textContent = String(list.length);
+      part.querySelector('.empty').hidden = list.length > 0;
+      part.querySelector('ul').replaceChildren(...list.map(requestItem));
+    }
+    o('#offline-more').hidden = !offlineNext;
+  }
+
+  // contact links an e-mail address or a phone number; anything else is text.
+  function contact(value) {
+    if (!value) return null;
+    if (/^[^\s@]+@[^\s@]+$/.test(value)) return el('a', { class: 'contact', href: 'mailto:' + value, text: value });
+    if (/^\+?[\d\s()-]{5,}$/.test(value)) return el('a', { class: 'contact', href: 'tel:' + value.replace(/[^\d+]/g, ''), text: value });
+    return el('span', { class: 'contact', text: value });
+  }
+
+  function requestItem(c) {
+    const m = marking.get(c.id) || {};
+    const name = c.offlineName || visitorName(c);
+    const state = c.unanswered ? 'unanswered' : 'handled';
+    return el('li', { class: 'request ' + state, dataset: { chat: c.id, state } },
+      el('div', { class: 'req-head' },
+        el('strong', { class: 'name', text: name }),
+        contact(c.offlineContact),
+        el('time', { datetime: c.startedAt, text: when(c.startedAt) }),
+        c.unanswered ? null : el('span', { class: 'badge handled', text: t('off.handledMark') })),
+      el('p', { class: 'text', text: c.question || '' }),
+      c.page ? el('p', { class: 'page' }, el('a', { href: c.page, target: '_blank', rel: 'noopener noreferrer', text: c.page })) : null,
+      c.unanswered ? el('button', {
+        type: 'button', class: 'mark', disabled: !!m.busy, 'aria-label': t('off.markLabel', { name }),
+        text: m.busy ? t('off.marking') : t('off.markHandled'), onclick: () => markHandled(c.id),
+      }) : null,
+      m.error ? el('p', { class: 'error', role: 'alert', text: t('off.notMarked', { message: m.error }) }) : null);
+  }
+
+  async function markHandled(id) {
+    const c = requests.get(id);
+    if (!c || marking.get(id)?.busy) return;
+    marking.set(id, { busy: true });
+    renderOffline();
+    const r = await startWorkplace().closeChat(id);
+    if (!requests.has(id)) return; // signed out meanwhile
+    // The socket's chat leaves out false marks: no unanswered is answered.
+    if (r.ok && r.frame.chat && !r.frame.chat.unanswered) {
+      marking.delete(id);
+      requests.set(id, Object.assign({}, c, { unanswered: false }));
+      historyItems = historyItems.map((x) => (x.id === id ? Object.assign({}, x, { unanswered: false }) : x));
+      say(o('#offline-status'), t('off.marked', { name: c.offlineName || visitorName(c) }));
+      renderOffline();
+      renderHistory();
+      return;
+    }
+    marking.set(id, { error: (r.error && (r.error.message || r.error.code)) || t('wp.noAnswer') });
+    renderOffline();
+  }
+
+  o('#offline-form').addEventListener('submit', (ev) => { ev.preventDefault(); loadOffline(false); });
+  o('#offline-more').addEventListener('click', () => loadOffline(true));
+
+  return {
+    // showHistory lists the chats for the form's filters (the last 7 days
+    // at first), with the names of the moment.
+    async showHistory() {
+      h('#history-table').dataset.state = 'loading';
+      if (!(await loadReference())) return;
+      fillFilters();
+      zoneHint(h('#history-zone'), 'hist.zone');
+      search(false);
+    },
+    // showOffline lists the requests of the last 30 days at first.
+    async showOffline() {
+      o('#offline-unanswered').dataset.state = 'loading';
+      if (!(await loadReference())) return;
+      zoneHint(o('#offline-zone'), 'off.zone');
+      if (!offlineQuery) o('#offline-form').elements.from.value = dayOf(new Date(Date.now() - 29 * 86_400_000));
+      loadOffline(false);
+    },
+    // reset forgets everything shown, for the next person at this browser.
+    reset() {
+      historyAsk++;
+      offlineAsk++;
+      people = new Map(); departments = new Map(); paths = []; zone = ''; referenceProblem = '';
+      historyQuery = null; historyNext = ''; historyItems = []; openId = ''; opened = null;
+      offlineQuery = null; offlineNext = ''; requests = new Map(); marking = new Map();
+      for (const f of [h('#history-form'), o('#offline-form')]) { f.reset(); showErrors(f, {}); }
+      fillFilters();
+      h('#history-table tbody').replaceChildren();
+      delete h('#history-table').dataset.state;
+      delete o('#offline-unanswered').dataset.state;
+      h('#history-more').hidden = true;
+      h('#history-chat').hidden = true;
+      for (const p of [h('#history-status'), h('#history-zone'), o('#offline-status'), o('#offline-zone')]) say(p, '');
+      renderOffline();
+    },
+    // translated re-renders what the code wrote, after a language change.
+    translated() {
+      fillFilters();
+      if (historyQuery) { zoneHint(h('#history-zone'), 'hist.zone'); renderHistory(); }
+      renderTranscript();
+      if (offlineQuery) zoneHint(o('#offline-zone'), 'off.zone');
+      renderOffline();
+    },
+  };
 }

@@ -82,6 +82,7 @@ export function createWorkplace({ root, api, refresh, user, websocketURL }) {
   let ownTakes = new Set(); // chats this page took or answered: no "new chat" notice for those
   let presence = sessionStorage.getItem('parley.presence') || 'online';
   let firstState = true;
+  let readyWaiters = []; // callers of whenReady, told at the next state frame
 
   function reset() {
     clearTimeout(retryTimer); clearInterval(countdownTimer); clearInterval(pingTimer); clearInterval(tickTimer); clearInterval(watchTimer);
@@ -92,6 +93,7 @@ export function createWorkplace({ root, api, refresh, user, websocketURL }) {
     outbox = []; inflight = null; requests = new Map(); ownTakes = new Set(); identities = new Map(); unread = new Map(); typingIn = new Map();
     typingOut = null; templatesByLang = new Map(); chatLanguage = new Map(); lastSuggest = ''; openId = ''; firstState = true;
     presence = 'online';
+    for (const w of readyWaiters.splice(0)) w(false);
     $('#wp-errors').replaceChildren();
     $('#wp-notices').replaceChildren();
     $('#reply').value = '';
@@ -283,8 +285,20 @@ export function createWorkplace({ root, api, refresh, user, websocketURL }) {
     if (openId) askHistory(openId, firstState ? 0 : contiguous(openId));
     if (!firstState) loadReference();
     firstState = false;
+    for (const w of readyWaiters.splice(0)) w(true);
     pump();
     render();
+  }
+
+  // whenReady resolves true once the socket is open and hello answered
+  // (at once if it is), false after ms or when the workplace stops.
+  function whenReady(ms) {
+    if (connected() && me) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (ok) => { clearTimeout(timer); readyWaiters = readyWaiters.filter((w) => w !== done); resolve(ok); };
+      const timer = setTimeout(() => done(false), ms);
+      readyWaiters.push(done);
+    });
   }
 
   // upsert keeps the server's view of a chat. A push lists every field the
@@ -960,6 +974,15 @@ export function createWorkplace({ root, api, refresh, user, websocketURL }) {
     translated() {
       setConn(connState);
       render();
+    },
+    // closeChat closes a chat over this socket for the console's other
+    // pages: staff closing an unanswered offline request mark it handled
+    // (docs/websocket.md). The workplace must have been started; a socket
+    // still connecting is waited for. Resolves as request does:
+    // { ok: true, frame } (frame.chat is the chat now) or { ok: false, error }.
+    async closeChat(chatId) {
+      if (!(await whenReady(requestTimeoutMs))) return { ok: false, error: { code: 'disconnected', message: t('wp.notConnected') } };
+      return request({ action: 'closeChat', chatId });
     },
   };
 }
