@@ -124,6 +124,10 @@ type Service struct {
 	// Sleep slows repeated failed sign-ins; nil is a real sleep. Tests
 	// record the delays instead.
 	Sleep func(ctx context.Context, d time.Duration)
+	// SignUpPerAddress limits the accounts one address may sign up (each
+	// sends a welcome mail to the address it was given); nil is no limit
+	// (config SIGNUPS_PER_ADDRESS_PER_HOUR).
+	SignUpPerAddress *Policy
 }
 
 // SignUp is the input of POST /v1/accounts.
@@ -134,6 +138,9 @@ type SignUp struct {
 	Plan        string `json:"plan"`
 	Language    string `json:"language"`
 	Name        string `json:"name"`
+	// SourceIP is the address the request came from, as API Gateway
+	// reports it (never read from the body).
+	SourceIP string `json:"-"`
 }
 
 // MinPasswordLength is the shortest password accepted.
@@ -160,7 +167,8 @@ func NormalizeEmail(s string) (string, bool) {
 
 // Create validates a sign-up and stores the account with its first
 // administrator. Errors: apperr.Invalid (fields companyName, email, password,
-// plan, language), apperr.Conflict (e-mail taken).
+// plan, language), apperr.Conflict (e-mail taken), a RetryError past
+// SignUpPerAddress.
 func (s *Service) Create(ctx context.Context, in SignUp) (Account, Person, error) {
 	fields := map[string]string{}
 	name := strings.TrimSpace(in.CompanyName)
@@ -190,6 +198,13 @@ func (s *Service) Create(ctx context.Context, in SignUp) (Account, Person, error
 	}
 	if err := apperr.Fields(fields); err != nil {
 		return Account{}, Person{}, err
+	}
+	// Counted before the password is hashed, so a flood of sign-ups is
+	// refused before it costs argon2id's memory and time.
+	if s.SignUpPerAddress != nil && in.SourceIP != "" {
+		if _, err := s.hit(ctx, *s.SignUpPerAddress, "signup#ip#"+in.SourceIP, s.Now()); err != nil {
+			return Account{}, Person{}, err
+		}
 	}
 	hash, err := auth.HashPassword(in.Password)
 	if err != nil {

@@ -3,6 +3,7 @@ package account_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -385,5 +386,41 @@ func TestPrepareRunsFirst(t *testing.T) {
 	}
 	if a.ID != prepared[1] {
 		t.Fatalf("Prepare saw %v, the account is %s", prepared, a.ID)
+	}
+}
+
+// TestSignUpsPerAddress: past the limit an address is refused for the rest
+// of the hour, before anything is stored; bad input does not count, and
+// other addresses are not limited.
+func TestSignUpsPerAddress(t *testing.T) {
+	w := newWorld(t)
+	ctx := t.Context()
+	w.svc.SignUpPerAddress = account.SignUpsPerHour(2)
+	addr := "203.0.113." + fmt.Sprint(time.Now().UnixNano()%250+1)
+	signUp := func(email, from string) (account.Account, error) {
+		a, _, err := w.svc.Create(ctx, account.SignUp{CompanyName: "Spam", Email: email, Password: "correct horse battery", Language: "en", SourceIP: from})
+		return a, err
+	}
+	fresh := func() string { return "s-" + account.NewID()[:8] + "@spam.example" }
+	if _, _, err := w.svc.Create(ctx, account.SignUp{CompanyName: "", Email: "x", SourceIP: addr}); apperr.CodeOf(err) != apperr.Invalid {
+		t.Fatalf("bad sign-up: %v, want invalid", err)
+	}
+	for i := range 2 {
+		if _, err := signUp(fresh(), addr); err != nil {
+			t.Fatalf("sign-up %d: %v", i+1, err)
+		}
+	}
+	refused := fresh()
+	_, err := signUp(refused, addr)
+	var re *account.RetryError
+	if !errors.As(err, &re) || apperr.CodeOf(err) != apperr.RateLimited || re.RetryAfter <= 0 || re.RetryAfter > time.Hour {
+		t.Fatalf("third sign-up: %v, want rate_limited with a wait", err)
+	}
+	// The refused sign-up stored nothing: its e-mail is still free.
+	if _, err := signUp(refused, "198.51.100.7"); err != nil {
+		t.Fatalf("the refused e-mail from another address: %v", err)
+	}
+	if account.SignUpsPerHour(0) != nil {
+		t.Error("a limit of 0 must be no limit")
 	}
 }

@@ -43,6 +43,16 @@ var (
 	LoginPerAddress = Policy{Window: 15 * time.Minute, SlowAfter: 20, RefuseAt: 100, Step: 250 * time.Millisecond, MaxDelay: 2 * time.Second}
 )
 
+// SignUpsPerHour limits the accounts one address may sign up to n an
+// hour, refusing the rest of the hour at once (no slowing: a person signs
+// up once).
+func SignUpsPerHour(n int) *Policy {
+	if n <= 0 {
+		return nil
+	}
+	return &Policy{Window: time.Hour, SlowAfter: n, RefuseAt: n}
+}
+
 // Delay is how long the count-th attempt of a window waits.
 func (p Policy) Delay(count int) time.Duration {
 	if count <= p.SlowAfter {

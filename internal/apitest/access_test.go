@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"parley/internal/local/stack"
 )
 
 // The whole life of a sign-in over HTTP: sign-up signs the administrator
@@ -222,6 +224,23 @@ func TestLoginLimitedPerAddress(t *testing.T) {
 	// far from its own limit, and signs in from anywhere else.
 	expect(t, "the same person from the test's address", e.do(req{Method: "POST", Path: "/v1/auth/login",
 		Body: map[string]any{"email": a.AdminEmail, "password": adminPassword}}), 200)
+}
+
+// Sign-ups, as in AWS, are limited per address (each sends a welcome
+// mail): past the limit the address gets 429 with Retry-After until the
+// hour ends, and other addresses are unaffected.
+func TestSignUpsLimitedPerAddress(t *testing.T) {
+	e := newEnv(t, func(o *stack.Options) { o.SignUpsPerHour = 2 })
+	awayFromWindowEdge(time.Hour, 2*time.Minute)
+	const office = "198.51.100.30"
+	signUp := func(from string, status int) reply {
+		return expect(t, "sign-up from "+from, e.do(req{Method: "POST", Path: "/v1/accounts", From: from, Body: map[string]any{
+			"companyName": "Acme", "email": uniqueEmail("signup"), "password": adminPassword, "plan": "basic", "language": "en"}}), status)
+	}
+	signUp(office, 201)
+	signUp(office, 201)
+	retryAfter(t, signUp(office, 429), time.Hour)
+	signUp("198.51.100.31", 201)
 }
 
 // Reset requests: per e-mail at most 3 mails an hour, silently (the 4th

@@ -64,7 +64,8 @@ type env struct {
 	seen map[string]bool // "METHOD /template" of every checked exchange
 }
 
-func newEnv(t *testing.T) *env {
+// newEnv starts a stack; opts change its options (limits a test checks).
+func newEnv(t *testing.T, opts ...func(*stack.Options)) *env {
 	t.Helper()
 	dbEndpoint, sesEndpoint := testenv.Endpoints(t)
 	root, err := testenv.Root()
@@ -73,12 +74,16 @@ func newEnv(t *testing.T) *env {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	s, err := stack.Start(ctx, stack.Options{Root: root, DynamoDBEndpoint: dbEndpoint, SESEndpoint: sesEndpoint,
+	o := stack.Options{Root: root, DynamoDBEndpoint: dbEndpoint, SESEndpoint: sesEndpoint,
 		Table: testenv.TableName(t), TokenSecret: tokenSecret, StreamStart: streams.TrimHorizon,
 		// Requests may claim a source address (req.From), for the IP
 		// allowlist and the per-address limits; without the header the
 		// address is the TCP peer, as in API Gateway.
-		TrustForwardedFor: true})
+		TrustForwardedFor: true}
+	for _, f := range opts {
+		f(&o)
+	}
+	s, err := stack.Start(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}

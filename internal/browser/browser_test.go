@@ -76,9 +76,10 @@ func TestBrowser(t *testing.T) {
 	}
 
 	dbEndpoint, sesEndpoint := testenv.Endpoints(t)
-	// Generous: the workplace test runs two staff pages and visitors on
-	// machines whose cores other jobs share.
-	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	// Generous: node runs the files one after another on a 2-core machine
+	// (about 5 minutes in all), the workplace test with two staff pages and
+	// visitors, on cores other jobs share.
+	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Minute)
 	defer cancel()
 	s, err := stack.Start(ctx, stack.Options{Root: root, DynamoDBEndpoint: dbEndpoint, SESEndpoint: sesEndpoint,
 		Table: testenv.TableName(t), TokenSecret: strings.Repeat("b", 32), StreamStart: streams.TrimHorizon})

@@ -6,6 +6,7 @@ package config
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"time"
 )
 
@@ -24,6 +25,10 @@ const (
 	EnvWebSocketURL        = "WEBSOCKET_URL"    // wss:// URL the widget and workplace connect to, told to clients by the API
 	EnvStage               = "PARLEY_STAGE"     // "local" or "aws": outbound-call rules differ (SPEC §4.9)
 	EnvSweepWindow         = "SWEEP_WINDOW"     // how long one sweeper run ticks, a Go duration; default 1m to meet the next scheduled run
+	// How many accounts one address may sign up in an hour: default 10 in
+	// AWS, 0 (no limit) on the local stack, where every client is the
+	// loopback address.
+	EnvSignUpsPerHour = "SIGNUPS_PER_ADDRESS_PER_HOUR"
 	// The console's URL, which invitation and reset mails link to: CONSOLE_URL
 	// when it is known where the function is configured (locally, or a custom
 	// domain), else CONSOLE_URL_PARAMETER names the SSM parameter the web
@@ -48,6 +53,7 @@ type Config struct {
 	SweepWindow         time.Duration
 	ConsoleURL          string
 	ConsoleURLParameter string
+	SignUpsPerHour      int
 }
 
 // FromEnv reads the configuration. TABLE_NAME is required by every function.
@@ -78,6 +84,16 @@ func FromEnv() (Config, error) {
 	}
 	if c.Stage == "" {
 		c.Stage = "aws"
+	}
+	if !c.Local() {
+		c.SignUpsPerHour = 10
+	}
+	if n := os.Getenv(EnvSignUpsPerHour); n != "" {
+		v, err := strconv.Atoi(n)
+		if err != nil || v < 0 {
+			return c, fmt.Errorf("config: %s must be a whole number >= 0, got %q", EnvSignUpsPerHour, n)
+		}
+		c.SignUpsPerHour = v
 	}
 	return c, nil
 }

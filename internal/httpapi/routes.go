@@ -78,9 +78,10 @@ func (h handlers) createAccount(ctx context.Context, r Request) (Response, error
 	if err := DecodeJSON(r.Body, &in); err != nil {
 		return Response{}, err
 	}
+	in.SourceIP = r.SourceIP
 	a, admin, err := h.Accounts.Create(ctx, in)
 	if err != nil {
-		return Response{}, err
+		return rateLimited(err)
 	}
 	signIn, err := h.Accounts.StartSession(ctx, admin)
 	if err != nil {

@@ -69,6 +69,9 @@ type Options struct {
 	// entry as the source address. FOR TESTS ONLY (IP allowlists): make dev
 	// never sets it, and API Gateway has no such switch.
 	TrustForwardedFor bool
+	// SignUpsPerHour limits sign-ups per address, as in AWS; 0 (the
+	// default here) is no limit, since every local client is loopback.
+	SignUpsPerHour int
 }
 
 // Stack is a running local stack.
@@ -156,7 +159,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		Config: config.Config{TableName: o.Table, ConnectionsEndpoint: s.ConnectionsURL, MailFrom: o.MailFrom,
 			TokenSecret: o.TokenSecret, PublicBaseURL: s.HTTPURL, WebSocketURL: s.WebSocketURL, Stage: "local",
 			// The local gateway serves the console (web/) and /v1 on one origin.
-			ConsoleURL: s.HTTPURL},
+			ConsoleURL: s.HTTPURL, SignUpsPerHour: o.SignUpsPerHour},
 		AWS: localaws.Config(), Log: o.Log, Now: time.Now, TokenKey: []byte(o.TokenSecret), SweepWindow: o.SweepWindow,
 		DynamoDBEndpoint: s.DynamoDBEndpoint, SESEndpoint: s.SESEndpoint, DynamoDBAPIOptions: o.DynamoDBAPIOptions,
 	}
