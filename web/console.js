@@ -470,17 +470,15 @@ function el(tag, props, ...children) {
   return e;
 }
 
-// offlineReads is how many history pages of 100 chats one look at the
-// offline requests reads before it offers to look further back.
+// offlineReads is how many history pages of 100 offline requests one look
+// reads before it offers to look further back.
 const offlineReads = 5;
 
 // createRecords makes the two record pages. The history lists
 // GET /v1/chats with the filters of its form, a page at a time (More
 // follows the cursor the API returned), and opens a chat's transcript from
-// GET /v1/chats/{id}. The offline requests (SPEC §4.7) are chats with
-// offline set; the API has no filter for them, so the page reads the
-// closed chats (an offline request is stored closed) and keeps the offline
-// ones. Staff mark a request handled by closing it over the workplace's
+// GET /v1/chats/{id}. The offline requests (SPEC §4.7) are the chats
+// GET /v1/chats?offline=true lists. Staff mark a request handled by closing it over the workplace's
 // socket (startWorkplace returns the workplace, started).
 function createRecords({ historyRoot, offlineRoot, api, errorOf, showErrors, startWorkplace }) {
   const h = (sel) => historyRoot.querySelector(sel);
@@ -721,14 +719,13 @@ function createRecords({ historyRoot, offlineRoot, api, errorOf, showErrors, sta
   h('#history-chat-close').addEventListener('click', closeTranscript);
 
   // --- offline requests --------------------------------------------------
-  // loadOffline reads the closed chats of the form's days, up to
-  // offlineReads pages (more: the next pages of the same days), and keeps
-  // the offline requests.
+  // loadOffline reads the offline requests of the form's days, up to
+  // offlineReads pages (more: the next pages of the same days).
   async function loadOffline(more) {
     const form = o('#offline-form');
     const ask = ++offlineAsk;
     if (!more) {
-      offlineQuery = new URLSearchParams({ status: 'closed', limit: '100' });
+      offlineQuery = new URLSearchParams({ offline: 'true', limit: '100' });
       for (const name of ['from', 'to']) {
         const v = form.elements[name].value.trim();
         if (v) offlineQuery.set(name, v);

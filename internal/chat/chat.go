@@ -338,7 +338,10 @@ type Query struct {
 	Category     string
 	Rating       Rating
 	Status       Status
-	Limit        int
+	// Offline, when set, keeps only offline requests (true) or only
+	// chats (false).
+	Offline *bool
+	Limit   int
 	Cursor       string // from the previous page's Next
 }
 

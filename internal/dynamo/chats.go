@@ -651,6 +651,16 @@ func (s *Store) ListChats(ctx context.Context, accountID string, q chat.Query) (
 	}
 	add("rating", string(q.Rating))
 	add("status", string(q.Status))
+	if q.Offline != nil {
+		// offline is stored only when true.
+		names["#offline"] = "offline"
+		if *q.Offline {
+			values[":offline"] = &types.AttributeValueMemberBOOL{Value: true}
+			filters = append(filters, "#offline = :offline")
+		} else {
+			filters = append(filters, "attribute_not_exists(#offline)")
+		}
+	}
 	in := &dynamodb.QueryInput{
 		TableName:                 aws.String(s.Table),
 		KeyConditionExpression:    aws.String("#pk = :pk AND #sk BETWEEN :from AND :to"),

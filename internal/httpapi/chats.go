@@ -81,7 +81,7 @@ func (h chatHandlers) party(r Request) chat.Party {
 }
 
 // list is the history: GET /v1/chats?from=&to=&operatorId=&departmentId=
-// &category=&rating=&status=&limit=&cursor=. Dates are YYYY-MM-DD days in
+// &category=&rating=&status=&offline=&limit=&cursor=. Dates are YYYY-MM-DD days in
 // the account's time zone (to inclusive) or RFC 3339 instants; the default
 // is the last 7 days.
 func (h chatHandlers) list(ctx context.Context, r Request) (Response, error) {
@@ -165,6 +165,13 @@ func parseChatQuery(in map[string]string, loc *time.Location, now time.Time) (ch
 			fields["status"] = apperr.Public(err).Message
 		}
 		q.Status = st
+	}
+	if s := in["offline"]; s != "" {
+		b, err := strconv.ParseBool(s)
+		if err != nil || (s != "true" && s != "false") {
+			fields["offline"] = "must be true or false"
+		}
+		q.Offline = &b
 	}
 	if s := in["limit"]; s != "" {
 		n, err := strconv.Atoi(s)

@@ -154,6 +154,16 @@ func (h handlers) widgetConfig(ctx context.Context, r Request) (Response, error)
 	if err != nil {
 		return Response{}, err
 	}
+	// A hidden button hides the offer of a new chat, never a chat going
+	// on: a returning visitor with one (or with a closed one they have
+	// not read yet) is told to show the widget anyway.
+	openChat := false
+	if button == chat.ButtonHidden && token == r.Query["visitorToken"] {
+		_, _, openChat, err = h.Chats.Resume(ctx, chat.Party{AccountID: acc.ID, Kind: chat.FromVisitor, ID: visitor.Subject}, 0, 1)
+		if err != nil {
+			return Response{}, err
+		}
+	}
 	out := map[string]any{
 		"accountId":       acc.ID,
 		"button":          button,
@@ -167,6 +177,9 @@ func (h handlers) widgetConfig(ctx context.Context, r Request) (Response, error)
 		"websocketUrl":    h.WebSocketURL,
 		// The widget offers "mail me the transcript" only when allowed.
 		"visitorTranscriptEmail": doc.Features.VisitorTranscriptEmail,
+	}
+	if openChat {
+		out["openChat"] = true
 	}
 	if pre.departments != nil {
 		out["departments"] = pre.departments // the pre-chat form's choice

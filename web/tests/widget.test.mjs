@@ -736,6 +736,24 @@ test('widget: no launcher at all when the config says the button is hidden', asy
   await context.close();
 });
 
+test('widget: a hidden button still shows the visitor the chat they have going on', async () => {
+  const company = await signUp('en');
+  const { context, op, visitor, errors } = await session(company);
+  await openWidget(visitor, demoURL(company));
+  await say(visitor, 'Before the button hid');
+  await op.wait(messageIs, 'Before the button hid');
+  await api(company, 'PATCH', '/v1/settings/misc', { buttonProbability: 0 });
+  const { body } = await openWidget(visitor, undefined, { expand: false });
+  assert.equal(body.button, 'hidden');
+  assert.equal(body.openChat, true);
+  await visitor.locator('#parley-log p.visitor', { hasText: 'Before the button hid' }).waitFor();
+  await openWindow(visitor);
+  await say(visitor, 'Still here');
+  await op.wait(messageIs, 'Still here');
+  assert.deepEqual(errors, [], 'the widget ran without errors');
+  await context.close();
+});
+
 test('widget: the company logo shows in the window\'s header once uploaded, and not without one', async () => {
   const company = await signUp('en');
   const before = await visitorPage();

@@ -268,7 +268,8 @@
       try { fields = JSON.parse(opt.visitorFields); } catch (e) { console.warn('Parley: data-visitor-fields is not JSON'); }
       if (fields) identify({ fields, signature: opt.visitorSignature }).catch((e) => console.warn('Parley: ' + e.message));
     }
-    if (w.button === 'hidden') return;
+    // Hidden hides the offer of a chat, not a chat the visitor has going.
+    if (w.button === 'hidden' && !w.openChat) return;
     lang = TEXT[w.language] ? w.language : 'en';
     run();
   }

@@ -177,6 +177,27 @@ func TestOfflineQueueLimit(t *testing.T) {
 	if c := full.Body["chat"].(map[string]any); c["offline"] != true || c["unanswered"] != true {
 		t.Fatalf("an offline request in the history: %+v", full)
 	}
+	// The history's offline filter: the requests alone, or none of them
+	// beside a chat of the same account.
+	chatted, _ := w.visitor(t, ctx, "chatter")
+	chatID := chatOf(chatted.Call("chat", map[string]any{"action": "startChat", "question": "Anyone?"}))["id"].(string)
+	ids := func(query string) []string {
+		var out []string
+		for _, c := range call(t, "GET", w.api+"/chats?"+query, w.admin, nil).Body["items"].([]any) {
+			out = append(out, c.(map[string]any)["id"].(string))
+		}
+		slices.Sort(out)
+		return out
+	}
+	if got, want := ids("offline=true"), slices.Sorted(slices.Values(requests)); !slices.Equal(got, want) {
+		t.Errorf("offline=true lists %v, want the requests %v", got, want)
+	}
+	if got := ids("offline=false"); !slices.Equal(got, []string{chatID}) {
+		t.Errorf("offline=false lists %v, want the chat %s alone", got, chatID)
+	}
+	if r := call(t, "GET", w.api+"/chats?offline=yes", w.admin, nil); r.Status != 422 {
+		t.Errorf("offline=yes: %d %v, want 422", r.Status, r.Body)
+	}
 
 	// An away administrator answers one: the offline button is back (the
 	// away operator does not make the button online).
@@ -363,6 +384,29 @@ func TestButtonProbability(t *testing.T) {
 	// 24 fair draws all alike: once in 8 million runs.
 	if outcomes[true] == 0 || outcomes[false] == 0 {
 		t.Fatalf("24 visitors at probability 50 all drew alike: %v", outcomes)
+	}
+}
+
+// TestHiddenButtonKeepsAChatGoingOn: a hidden button withholds the offer
+// of a new chat from a visitor, never the chat they have going on, which
+// the config tells the widget (openChat) so it shows it.
+func TestHiddenButtonKeepsAChatGoingOn(t *testing.T) {
+	w := newChatWorld(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg := w.config(t, "")
+	token := cfg.Body["visitorToken"].(string)
+	if cfg.Body["openChat"] != nil {
+		t.Fatalf("a new visitor's config: %v", cfg.Body)
+	}
+	vis := dialWS(t, ctx, "visitor", w.s.WebSocketURL+"?visitorToken="+url.QueryEscape(token))
+	vis.Call("chat", map[string]any{"action": "startChat", "question": "Still there?"})
+	w.patch(t, "misc", map[string]any{"buttonProbability": 0})
+	if c := w.config(t, ""); c.Body["button"] != "hidden" || c.Body["openChat"] != nil {
+		t.Fatalf("another visitor at probability 0: %v", c.Body)
+	}
+	if c := w.config(t, token); c.Body["button"] != "hidden" || c.Body["openChat"] != true {
+		t.Fatalf("the visitor with a chat going on at probability 0: %v", c.Body)
 	}
 }
 
