@@ -342,7 +342,7 @@ type Query struct {
 	// chats (false).
 	Offline *bool
 	Limit   int
-	Cursor       string // from the previous page's Next
+	Cursor  string // from the previous page's Next
 }
 
 // Page is one page of the history.
