@@ -2,7 +2,8 @@
 // or of config.json's apiUrl when the console is served from CloudFront.
 // Its strings come from i18n.js in the signed-in person's interface
 // language; the workplace (workplace.js) answers chats over the WebSocket;
-// the history and the offline requests are createRecords, at the end.
+// the history and the offline requests are createRecords, and the signed-in
+// person's own page is createProfile, at the end.
 import { t, translate, setLanguage, guessLanguage, language } from './i18n.js';
 import { createWorkplace } from './workplace.js';
 
@@ -67,11 +68,14 @@ import { createWorkplace } from './workplace.js';
     sessionStorage.setItem('parley.user', JSON.stringify(data.user));
   }
 
+  // call sends body as JSON, or a file (a Blob) as it is, with its type:
+  // images are uploaded as their own bytes.
   async function call(method, path, body, headers) {
-    const h = Object.assign({ 'content-type': 'application/json' }, headers || {});
+    const file = body instanceof Blob;
+    const h = Object.assign({ 'content-type': file ? body.type || 'application/octet-stream' : 'application/json' }, headers || {});
     const token = sessionStorage.getItem('parley.token');
     if (token) h.authorization = 'Bearer ' + token;
-    const r = await fetch(apiBase + path, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
+    const r = await fetch(apiBase + path, { method, headers: h, body: body === undefined ? undefined : file ? body : JSON.stringify(body) });
     const text = await r.text();
     let data = null;
     try { data = text ? JSON.parse(text) : null; } catch (e) { data = { error: { message: text } }; }
@@ -124,6 +128,7 @@ import { createWorkplace } from './workplace.js';
     $('#logout').hidden = false;
     $('#nav').hidden = false;
     $('#nav-records').hidden = false;
+    $('#nav-me').hidden = false;
     const u = user();
     $('#who').textContent = u.email ? t('who', { email: u.email, role: t('roleName.' + u.role) }) : '';
     document.body.classList.toggle('admin', isAdmin());
@@ -136,6 +141,7 @@ import { createWorkplace } from './workplace.js';
     for (const v of Object.values(views)) translate(v);
     if (workplace) workplace.translated();
     records.translated();
+    profile.translated();
   }
 
   // settleLanguage makes the interface speak the signed-in person's
@@ -171,7 +177,9 @@ import { createWorkplace } from './workplace.js';
   let workplace = null;
   function startWorkplace() {
     if (!workplace) {
-      workplace = createWorkplace({ root: views['workplace-view'], api, refresh, user, websocketURL });
+      // A click on one of its desktop notifications brings the person
+      // back to the workplace from any page.
+      workplace = createWorkplace({ root: views['workplace-view'], api, refresh, user, websocketURL, reveal: () => showView('workplace-view') });
     }
     workplace.start();
     return workplace;
@@ -185,6 +193,25 @@ import { createWorkplace } from './workplace.js';
   // The record pages mark offline requests handled over the workplace's
   // socket, starting it if this person has not opened the workplace yet.
   const records = createRecords({ historyRoot: views['history-view'], offlineRoot: views['offline-view'], api, errorOf, showErrors, startWorkplace });
+
+  // keepUser keeps the session's copy of the person in step with their
+  // profile as the API now has it, and the header with it.
+  function keepUser(p) {
+    const u = user();
+    if (!u.id || p.id !== u.id) return;
+    for (const k of ['name', 'email', 'role', 'interfaceLanguage']) if (p[k] !== undefined) u[k] = p[k];
+    sessionStorage.setItem('parley.user', JSON.stringify(u));
+    signedIn();
+  }
+
+  // signOutSaying signs out and says why on the sign-in form.
+  function signOutSaying(message, email) {
+    signOut();
+    setStatus('#login-status', message);
+    if (email) $('#login-form').elements.email.value = email;
+  }
+
+  const profile = createProfile({ root: views['profile-view'], api, errorOf, showErrors, user, keepUser, applyLanguage, signOutSaying });
 
   // websocketURL is where staff open the WebSocket: config.json's
   // websocketUrl where the console is served apart from the API. Where it
@@ -217,6 +244,7 @@ import { createWorkplace } from './workplace.js';
     else if (id === 'workplace-view') showWorkplace();
     else if (id === 'history-view') { show(id); signedIn(); records.showHistory(); }
     else if (id === 'offline-view') { show(id); signedIn(); records.showOffline(); }
+    else if (id === 'profile-view') { show(id); signedIn(); profile.show(); }
     else showSettings();
   }
 
@@ -338,10 +366,12 @@ import { createWorkplace } from './workplace.js';
     $('#people-table tbody').replaceChildren();
     delete $('#people-table').dataset.loaded;
     records.reset();
+    profile.reset();
     document.body.classList.remove('admin');
     $('#logout').hidden = true;
     $('#nav').hidden = true;
     $('#nav-records').hidden = true;
+    $('#nav-me').hidden = true;
     $('#who').textContent = '';
     showLogin();
   }
@@ -871,5 +901,236 @@ function createRecords({ historyRoot, offlineRoot, api, errorOf, showErrors, sta
       if (offlineQuery) zoneHint(o('#offline-zone'), 'off.zone');
       renderOffline();
     },
+  };
+}
+
+// --- my profile ---------------------------------------------------------------
+
+// createProfile makes the signed-in person's own page: their photo, name,
+// e-mail, the languages they answer in, the console's language, and a link
+// to set a new password. It offers only what the API lets them change
+// (PATCH /v1/people/{id}): administrators everything, the e-mail included;
+// supervisors and operators their name, photo and languages, never their
+// e-mail; operators not even those while features.hiddenProfiles is on
+// (SPEC §2.7: they may only view their profile then). The API has no route
+// to change a password while signed in, so the page mails a reset link
+// (POST /v1/auth/password-reset), as the sign-in page does.
+function createProfile({ root, api, errorOf, showErrors, user, keepUser, applyLanguage, signOutSaying }) {
+  const p = (sel) => root.querySelector(sel);
+  let me = null; // the profile as the API last showed it
+  let hidden = false; // features.hiddenProfiles of the account
+  let ask = 0; // the newest read: answers to older ones are dropped
+
+  function say(sel, text, isError) {
+    const e = p(sel);
+    e.textContent = text;
+    e.classList.toggle('error', !!isError);
+  }
+
+  function fieldsOf(r) { return (r.data && r.data.error && r.data.error.fields) || {}; }
+
+  // may says what this person may change of their own profile, by the
+  // rules of internal/account (CanEdit).
+  function may() {
+    const role = me ? me.role : user().role;
+    const own = !(role === 'operator' && hidden);
+    return { name: own, photo: own, languages: own, interfaceLanguage: own, email: role === 'administrator' };
+  }
+
+  function path(suffix) { return '/v1/people/' + encodeURIComponent(me ? me.id : user().id) + (suffix || ''); }
+
+  function clearMessages() {
+    for (const f of [p('#profile-form'), p('#interface-form'), p('#photo-form')]) showErrors(f, {});
+    for (const s of ['#profile-status', '#interface-status', '#photo-status', '#profile-reset-status', '#profile-load-status']) say(s, '');
+  }
+
+  // render writes the profile into the page; with form, into the fields
+  // too (not after a photo change, which would undo what is typed).
+  function render(form) {
+    const can = may();
+    p('#profile-role').textContent = me ? t('profile.role', { role: t('roleName.' + me.role) }) : '';
+    p('#profile-locked').hidden = !(me && !can.name);
+    p('#profile-locked').textContent = t('profile.locked');
+    if (!me) return;
+    const f = p('#profile-form');
+    if (form) {
+      f.elements.name.value = me.name || '';
+      f.elements.email.value = me.email || '';
+      for (const box of f.querySelectorAll('input[name="languages"]')) box.checked = (me.languages || []).includes(box.value);
+    }
+    p('#profile-fields').disabled = !(can.name || can.email);
+    f.elements.name.readOnly = !can.name;
+    f.elements.email.readOnly = !can.email;
+    for (const box of f.querySelectorAll('input[name="languages"]')) box.disabled = !can.languages;
+    p('#profile-email-hint').textContent = can.email ? t('profile.emailHintAdmin') : t('profile.emailHintOther');
+    const select = p('#interface-form').elements.interfaceLanguage;
+    select.value = me.interfaceLanguage;
+    select.disabled = !can.interfaceLanguage;
+    p('#profile-reset').disabled = false;
+    renderPhoto();
+  }
+
+  function renderPhoto() {
+    const can = may();
+    const img = p('#profile-photo');
+    if (me.photoUrl) {
+      if (img.getAttribute('src') !== me.photoUrl) img.src = me.photoUrl;
+    } else {
+      img.removeAttribute('src');
+    }
+    img.alt = t('profile.photoAlt', { name: me.name || me.email });
+    img.hidden = !me.photoUrl;
+    p('#profile-no-photo').hidden = !!me.photoUrl;
+    p('#profile-photo-file').disabled = !can.photo;
+    p('#profile-photo-remove').hidden = !me.photoUrl || !can.photo;
+  }
+
+  // show reads the profile afresh, and whether profiles are hidden.
+  async function show() {
+    const n = ++ask;
+    root.dataset.state = 'loading';
+    clearMessages();
+    say('#profile-load-status', t('hist.loading'));
+    const [r, f] = await Promise.all([api('GET', path()), api('GET', '/v1/settings/features')]);
+    if (r.signedOut || f.signedOut || n !== ask) return;
+    if (r.status !== 200) {
+      say('#profile-load-status', errorOf(r, t('profile.loadFailed')), true);
+      root.dataset.state = 'error';
+      return;
+    }
+    // Unknown (the features could not be read): offer the fields, and the
+    // API's refusal, if it comes, is shown.
+    hidden = f.status === 200 && !!f.data.hiddenProfiles;
+    me = r.data;
+    keepUser(me);
+    say('#profile-load-status', '');
+    render(true);
+    root.dataset.state = 'loaded';
+  }
+
+  p('#profile-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    if (!me) return;
+    const f = ev.target;
+    const can = may();
+    const body = {};
+    if (can.name) body.name = f.elements.name.value;
+    if (can.languages) body.languages = Array.from(f.querySelectorAll('input[name="languages"]:checked'), (b) => b.value);
+    const email = f.elements.email.value.trim();
+    const newEmail = can.email && email !== me.email;
+    if (newEmail) body.email = email;
+    say('#profile-status', '');
+    const r = await api('PATCH', path(), body);
+    if (r.signedOut) return;
+    const fields = fieldsOf(r);
+    showErrors(f, fields);
+    if (r.status === 200) {
+      // A new e-mail ends every session of the person, this one too.
+      if (newEmail && r.data.email !== me.email) { signOutSaying(t('profile.emailChanged', { email: r.data.email }), r.data.email); return; }
+      me = r.data;
+      keepUser(me);
+      render(true);
+      say('#profile-status', t('profile.saved'));
+      return;
+    }
+    const beside = Object.keys(fields).some((k) => f.querySelector(`.field-error[data-field="${k}"]`));
+    say('#profile-status', beside ? t('profile.seeFields') : errorOf(r, t('profile.notSaved')), true);
+  });
+  // An edit makes an earlier "Saved." untrue.
+  p('#profile-form').addEventListener('input', () => say('#profile-status', ''));
+
+  // The console's language is saved, and switched, as soon as it is chosen.
+  p('#interface-form').addEventListener('submit', (ev) => ev.preventDefault());
+  p('#interface-form').elements.interfaceLanguage.addEventListener('change', async (ev) => {
+    if (!me) return;
+    const select = ev.target;
+    const lang = select.value;
+    select.disabled = true;
+    say('#interface-status', '');
+    const r = await api('PATCH', path(), { interfaceLanguage: lang });
+    select.disabled = !may().interfaceLanguage;
+    if (r.signedOut) return;
+    const fields = fieldsOf(r);
+    showErrors(p('#interface-form'), fields);
+    if (r.status === 200) {
+      me = r.data;
+      keepUser(me);
+      applyLanguage(me.interfaceLanguage);
+      say('#interface-status', t('profile.languageSaved'));
+      return;
+    }
+    select.value = me.interfaceLanguage;
+    say('#interface-status', fields.interfaceLanguage ? t('profile.seeFields') : errorOf(r, t('profile.notSaved')), true);
+  });
+
+  // A chosen photo is uploaded at once; the API checks it (type, size).
+  p('#profile-photo-file').addEventListener('change', async (ev) => {
+    const input = ev.target;
+    const file = input.files && input.files[0];
+    if (!file || !me) return;
+    input.disabled = true;
+    say('#photo-status', t('profile.uploading'));
+    const r = await api('PUT', path('/photo'), file);
+    input.disabled = !may().photo;
+    input.value = '';
+    if (r.signedOut) return;
+    const fields = fieldsOf(r);
+    showErrors(p('#photo-form'), fields);
+    if (r.status === 200) {
+      me = r.data;
+      renderPhoto();
+      say('#photo-status', t('profile.photoSaved'));
+      return;
+    }
+    say('#photo-status', fields.photo ? t('profile.photoNotSaved') : errorOf(r, t('profile.photoNotSaved')), true);
+  });
+
+  p('#profile-photo-remove').addEventListener('click', async () => {
+    if (!me) return;
+    const r = await api('DELETE', path('/photo'));
+    if (r.signedOut) return;
+    showErrors(p('#photo-form'), {});
+    if (r.status === 200) {
+      me = r.data;
+      renderPhoto();
+      say('#photo-status', t('profile.photoRemoved'));
+      return;
+    }
+    say('#photo-status', errorOf(r, t('profile.photoNotRemoved')), true);
+  });
+
+  p('#profile-reset').addEventListener('click', async () => {
+    if (!me) return;
+    const button = p('#profile-reset');
+    button.disabled = true;
+    const r = await api('POST', '/v1/auth/password-reset', { email: me.email });
+    button.disabled = false;
+    if (r.signedOut) return;
+    if (r.status === 202) { say('#profile-reset-status', t('profile.resetSent', { email: me.email })); return; }
+    say('#profile-reset-status', errorOf(r, t('profile.resetFailed')), true);
+  });
+
+  return {
+    show,
+    // reset forgets the profile shown, for the next person at this browser.
+    reset() {
+      ask++;
+      me = null;
+      hidden = false;
+      for (const f of [p('#profile-form'), p('#interface-form'), p('#photo-form')]) f.reset();
+      clearMessages();
+      p('#profile-fields').disabled = true;
+      p('#interface-form').elements.interfaceLanguage.disabled = true;
+      p('#profile-reset').disabled = true;
+      p('#profile-photo').hidden = true;
+      p('#profile-photo').removeAttribute('src');
+      p('#profile-no-photo').hidden = false;
+      p('#profile-photo-remove').hidden = true;
+      p('#profile-role').textContent = '';
+      p('#profile-locked').hidden = true;
+      delete root.dataset.state;
+    },
+    // translated re-writes what the code wrote, after a language change.
+    translated() { render(false); },
   };
 }

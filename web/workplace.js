@@ -9,7 +9,11 @@
 // chats, and uses templates (the chat language's set, and suggestions
 // while typing). A closed socket is reopened with back-off, and hello
 // again returns the state. Every error frame is shown to the operator.
-import { t } from './i18n.js';
+// What needs the person's eye (a new chat for them, a visitor writing in
+// a chat they are not looking at, a new visitor on the site) is counted in
+// the page's title until they look, and alerted with a short sound and a
+// desktop notification, each switched on or off per person in this browser.
+import { t, language } from './i18n.js';
 
 const backoffSeconds = [1, 2, 4, 8, 15, 30];
 const requestTimeoutMs = 20_000;
@@ -20,8 +24,15 @@ const suggestDelayMs = 250;
 const pingMs = 4 * 60_000; // under API Gateway's 10-minute idle limit
 const watchMs = 5_000; // how often another operator's open chat is re-read
 const maxShown = 5; // errors and notices kept on screen
+const gatherMs = 400; // a new chat's alert waits this long for the visitor's first message
+const beepGapMs = 1_500; // alerts closer together than this make one sound
 
-export function createWorkplace({ root, api, refresh, user, websocketURL }) {
+// What alerts reach the person in this browser, unless they say otherwise.
+const alertDefaults = { sound: true, desktop: true };
+
+// reveal (optional) shows the workplace when it is not the page shown:
+// clicking a desktop notification brings the person to the chat.
+export function createWorkplace({ root, api, refresh, user, websocketURL, reveal }) {
   const $ = (sel) => root.querySelector(sel);
 
   // el builds an element; text is always set as text, never as HTML.
@@ -71,7 +82,12 @@ export function createWorkplace({ root, api, refresh, user, websocketURL }) {
   let inflight = null;
   let requests = new Map(); // clientId -> pending request
   let identities = new Map(); // visitor id -> { visitor, crmUrl }
-  let unread = new Map();
+  let unread = new Map(); // chat id -> visitor messages the person has not looked at
+  let unseenChats = new Set(); // chats new for this person (waiting, or routed to them), not opened yet
+  let unseenVisitors = 0; // new-visitor notices that came while nobody looked at the workplace
+  let gathering = new Map(); // chat id -> timer of its new-chat alert
+  let shownNotes = new Map(); // tag -> the desktop notification shown under it
+  let lastBeep = 0;
   let typingIn = new Map(); // chat id -> { text, until }
   let typingOut = null; // { chatId, lastSent, idle }
   let templatesByLang = new Map();
@@ -91,6 +107,9 @@ export function createWorkplace({ root, api, refresh, user, websocketURL }) {
     attempt = 0; me = ''; role = ''; settings = null; departments = new Map(); people = new Map();
     chats = new Map(); queueOrder = new Map(); arrival = 0; messages = new Map(); loaded = new Set(); historyAsked = new Set();
     outbox = []; inflight = null; requests = new Map(); ownTakes = new Set(); identities = new Map(); unread = new Map(); typingIn = new Map();
+    for (const timer of gathering.values()) clearTimeout(timer);
+    for (const n of shownNotes.values()) closeNote(n);
+    unseenChats = new Set(); unseenVisitors = 0; gathering = new Map(); shownNotes = new Map();
     typingOut = null; templatesByLang = new Map(); chatLanguage = new Map(); lastSuggest = ''; openId = ''; firstState = true;
     presence = 'online';
     for (const w of readyWaiters.splice(0)) w(false);
@@ -233,18 +252,22 @@ export function createWorkplace({ root, api, refresh, user, websocketURL }) {
       case 'messages':
         if (f.chat) {
           // A chat first heard of through its history (its message came
-          // before its chat push) is announced as a push would be.
-          upsert(f.chat, { push: !chats.has(f.chat.id) && !firstState });
+          // before its chat push) is announced as a push would be, its
+          // visitor's messages unread as if pushed.
+          const announced = !chats.has(f.chat.id) && !firstState;
+          upsert(f.chat, { push: announced });
           loaded.add(f.chat.id);
           historyAsked.delete(f.chat.id);
           addMessages(f.messages || []);
+          const news = (f.messages || []).filter((m) => m.from && m.from.kind === 'visitor').length;
+          if (announced && news && forMe(chats.get(f.chat.id)) && !lookingAt(f.chat.id)) unread.set(f.chat.id, news);
           if (f.chat.id === openId) markRead();
         }
         break;
       case 'message': onMessage(f); break;
       case 'typing': onTyping(f); break;
       case 'read': onRead(f); break;
-      case 'visitor': notice(f.url ? t('wp.newVisitor', { url: f.url }) : t('wp.newVisitorNoPage'), 'visitor'); break;
+      case 'visitor': onVisitor(f); break;
       case 'presence': presence = f.presence; $('#presence').value = f.presence; break;
       case 'templates': onTemplates(f); break;
       case 'suggestions': onSuggestions(f); break;
@@ -329,7 +352,10 @@ export function createWorkplace({ root, api, refresh, user, websocketURL }) {
     const was = old ? listFor(old) : null;
     if (push && was !== list && (list === 'waiting' || list === 'queued' || (list === 'mine' && !ownTakes.has(c.id)))) {
       notice(t('wp.newChat', { who: visitorLabel(next) }), 'chat');
+      newChatAlert(c.id);
     }
+    // A chat that is no longer this person's to answer needs no more of their eye.
+    if (!forMe(next)) forget(c.id);
     if (next.status === 'closed') {
       typingIn.delete(c.id);
       unread.delete(c.id);
@@ -358,7 +384,12 @@ export function createWorkplace({ root, api, refresh, user, websocketURL }) {
     addMessages([m]);
     if (m.from.kind === 'visitor') {
       typingIn.delete(m.chatId);
-      if (m.chatId !== openId || document.hidden) unread.set(m.chatId, (unread.get(m.chatId) || 0) + 1);
+      if (!lookingAt(m.chatId)) {
+        unread.set(m.chatId, (unread.get(m.chatId) || 0) + 1);
+        // A new chat's alert, still waiting, will carry this text.
+        const c = chats.get(m.chatId);
+        if (!gathering.has(m.chatId) && forMe(c)) alertChat(m.chatId, visitorLabel(c));
+      }
     }
     if (m.chatId === openId) markRead();
     render();
@@ -662,9 +693,16 @@ export function createWorkplace({ root, api, refresh, user, websocketURL }) {
         preview ? el('span', { class: 'preview' + (typing ? ' typing' : ''), text: preview }) : null));
       }));
     }
-    const waiting = groups.waiting.length + groups.queued.length;
+    renderTitle();
+  }
+
+  // renderTitle puts the count of what the person has not looked at yet
+  // before the page's title: "(3) Parley console".
+  function renderTitle() {
+    const n = unseenCount();
     const base = document.title.replace(/^\(\d+\) /, '');
-    document.title = wanted && waiting ? '(' + waiting + ') ' + base : base;
+    const want = wanted && n ? '(' + n + ') ' + base : base;
+    if (document.title !== want) document.title = want;
   }
 
   function canWrite(c) {
@@ -793,6 +831,189 @@ export function createWorkplace({ root, api, refresh, user, websocketURL }) {
     setTimeout(() => li.remove(), 120_000);
   }
 
+  // --- alerts --------------------------------------------------------------
+  // forMe: a chat this person is to answer (waiting for them, or theirs).
+  function forMe(c) {
+    const list = listFor(c);
+    return list === 'waiting' || list === 'queued' || list === 'mine';
+  }
+
+  // lookingAt: the chat is the one open on the workplace, shown on a visible tab.
+  function lookingAt(id) {
+    return wanted && !document.hidden && root.isConnected && openId === id;
+  }
+
+  function noteTag(chatId) { return 'parley-chat-' + chatId; }
+
+  // looked clears what the person now sees: the open chat and the notices.
+  function looked() {
+    if (!wanted || document.hidden || !root.isConnected) return;
+    unseenVisitors = 0;
+    if (openId) {
+      unread.delete(openId);
+      unseenChats.delete(openId);
+      closeNote(shownNotes.get(noteTag(openId)));
+    }
+    render(); // the list's "new" marks with the title
+  }
+
+  // forget drops what was pending for a chat that left this person.
+  function forget(id) {
+    unseenChats.delete(id);
+    clearTimeout(gathering.get(id));
+    gathering.delete(id);
+    closeNote(shownNotes.get(noteTag(id)));
+  }
+
+  // unseenCount is what the title shows: each visitor message not looked
+  // at, each new chat not opened yet (one, with or without messages), each
+  // new visitor announced while nobody looked.
+  function unseenCount() {
+    let n = unseenVisitors;
+    for (const id of new Set([...unread.keys(), ...unseenChats])) n += unread.get(id) || 1;
+    return n;
+  }
+
+  // newChatAlert alerts a chat new for this person. The visitor's first
+  // message comes in a frame of its own, just before or after the chat:
+  // the alert waits a moment so that it carries the text, once.
+  function newChatAlert(id) {
+    unseenChats.add(id);
+    if (gathering.has(id)) return;
+    gathering.set(id, setTimeout(() => {
+      gathering.delete(id);
+      const c = chats.get(id);
+      if (c && forMe(c) && !lookingAt(id)) alertChat(id, t('wp.newChat', { who: visitorLabel(c) }));
+    }, gatherMs));
+    renderTitle();
+  }
+
+  function alertChat(id, title) {
+    const c = chats.get(id) || {};
+    let last = null;
+    for (const m of (messages.get(id) || new Map()).values()) if (m.from.kind === 'visitor' && (!last || m.seq > last.seq)) last = m;
+    beep();
+    desktop(title, (last && last.text) || c.question || '', noteTag(id), id);
+  }
+
+  function onVisitor(f) {
+    notice(f.url ? t('wp.newVisitor', { url: f.url }) : t('wp.newVisitorNoPage'), 'visitor');
+    if (document.hidden || !root.isConnected) unseenVisitors++;
+    beep();
+    desktop(t('wp.newVisitorNoPage'), f.url || '', 'parley-visitor', '');
+    renderTitle();
+  }
+
+  // The switches are kept in this browser under the person's id, so that
+  // colleagues sharing a computer each keep their own.
+  const prefsHere = {}; // when storage is off: for this page only
+  function prefsKey() { return 'parley.alerts.' + ((user() || {}).id || ''); }
+  function prefs() {
+    let saved = prefsHere[prefsKey()];
+    try { saved = JSON.parse(localStorage.getItem(prefsKey()) || 'null') || saved; } catch (e) { /* storage off */ }
+    return Object.assign({}, alertDefaults, saved);
+  }
+  function savePrefs(change) {
+    const next = Object.assign(prefs(), change);
+    prefsHere[prefsKey()] = next;
+    try { localStorage.setItem(prefsKey(), JSON.stringify(next)); } catch (e) { /* storage off */ }
+    renderAlerts();
+  }
+
+  // permission is the browser's answer for desktop notifications:
+  // granted, denied, default (not asked yet) or unsupported.
+  function permission() {
+    return typeof window.Notification === 'function' ? window.Notification.permission : 'unsupported';
+  }
+
+  function renderAlerts() {
+    const p = prefs();
+    const perm = permission();
+    $('#notify-enable').hidden = perm !== 'default';
+    $('#notify-sound').checked = p.sound;
+    $('#notify-desktop-line').hidden = perm !== 'granted';
+    $('#notify-desktop').checked = perm === 'granted' && p.desktop;
+    const note = perm === 'denied' ? t('wp.notifyBlocked') : perm === 'unsupported' ? t('wp.notifyUnsupported') : '';
+    $('#notify-note').textContent = note;
+    $('#notify-note').hidden = !note;
+  }
+
+  // askPermission asks the browser, on the person's click only: browsers
+  // ignore (or hold against the site) a request nobody asked for.
+  async function askPermission() {
+    if (permission() !== 'default') { renderAlerts(); return; }
+    let answer = 'default';
+    try {
+      // Older browsers answer through the callback only, newer ones through the promise.
+      answer = await new Promise((resolve) => {
+        const p = window.Notification.requestPermission(resolve);
+        if (p && p.then) p.then(resolve, () => resolve('default'));
+      });
+    } catch (e) { /* the browser would not ask */ }
+    if (answer === 'granted') savePrefs({ desktop: true });
+    else renderAlerts();
+  }
+
+  // beep plays two short rising notes, made on the spot (no sound file).
+  // force: even right after another one (the person just switched sound on).
+  let audio = null;
+  function beep(force) {
+    if (!prefs().sound) return;
+    const now = Date.now();
+    if (!force && now - lastBeep < beepGapMs) return;
+    lastBeep = now;
+    const Context = window.AudioContext || window.webkitAudioContext;
+    // Browsers let a page make sound only once the person has used it.
+    if (!Context || (navigator.userActivation && !navigator.userActivation.hasBeenActive)) return;
+    try {
+      if (!audio) audio = new Context();
+      if (audio.state === 'suspended') audio.resume().catch(() => {});
+      const at = audio.currentTime + 0.01;
+      const osc = audio.createOscillator();
+      const gain = audio.createGain();
+      osc.type = 'sine';
+      osc.frequency.setValueAtTime(880, at);
+      osc.frequency.setValueAtTime(1320, at + 0.09);
+      gain.gain.setValueAtTime(0.0001, at);
+      gain.gain.exponentialRampToValueAtTime(0.2, at + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, at + 0.24);
+      osc.connect(gain);
+      gain.connect(audio.destination);
+      osc.start(at);
+      osc.stop(at + 0.25);
+    } catch (e) { /* no sound here: the title and the notification still tell */ }
+  }
+
+  // desktop shows a notification (when switched on and allowed); one per
+  // tag, a newer one replacing the older. A click brings the person to the
+  // chat.
+  function desktop(title, body, tag, chatId) {
+    if (!prefs().desktop || permission() !== 'granted') return;
+    closeNote(shownNotes.get(tag));
+    let n;
+    try {
+      n = new window.Notification(title, { body: body.length > 200 ? body.slice(0, 199) + '…' : body, tag, lang: language() });
+    } catch (e) {
+      return; // a browser that shows notifications only through a service worker
+    }
+    shownNotes.set(tag, n);
+    n.onclick = (ev) => {
+      if (ev && ev.preventDefault) ev.preventDefault(); // focus this tab rather than open another
+      window.focus();
+      closeNote(n);
+      if (!wanted) return;
+      if (reveal) reveal();
+      if (chatId && chats.has(chatId)) openChat(chatId);
+      else looked();
+    };
+    n.onclose = () => { if (shownNotes.get(tag) === n) shownNotes.delete(tag); };
+  }
+
+  function closeNote(n) {
+    if (!n) return;
+    try { n.close(); } catch (e) { /* already gone */ }
+  }
+
   // --- actions -------------------------------------------------------------
   function hidePanels() {
     for (const id of ['#close-category', '#redirect-form', '#teleport-form', '#save-template-form']) $(id).hidden = true;
@@ -810,6 +1031,7 @@ export function createWorkplace({ root, api, refresh, user, websocketURL }) {
     }
     openId = id;
     unread.delete(id);
+    looked();
     const c = chats.get(id);
     if (c) {
       askHistory(id, loaded.has(id) ? contiguous(id) : 0);
@@ -944,7 +1166,19 @@ export function createWorkplace({ root, api, refresh, user, websocketURL }) {
     const r = await request({ action: 'saveTemplate', chatId: openId, text, title: $('#template-title').value.trim(), section: $('#template-section').value.trim() });
     if (r.ok) { $('#template-title').value = ''; $('#template-section').value = ''; }
   });
-  document.addEventListener('visibilitychange', () => { if (!document.hidden && wanted) markRead(); });
+  $('#notify-enable').addEventListener('click', askPermission);
+  $('#notify-sound').addEventListener('change', (ev) => {
+    savePrefs({ sound: ev.target.checked });
+    if (ev.target.checked) beep(true); // the person hears what it will sound like
+  });
+  $('#notify-desktop').addEventListener('change', (ev) => savePrefs({ desktop: ev.target.checked }));
+  document.addEventListener('visibilitychange', () => {
+    if (document.hidden || !wanted) return;
+    markRead();
+    looked();
+    // The permission may have been changed in the browser's settings meanwhile.
+    renderAlerts();
+  });
 
   return {
     // start connects (once) and shows what is known.
@@ -959,6 +1193,8 @@ export function createWorkplace({ root, api, refresh, user, websocketURL }) {
         watchTimer = setInterval(watch, watchMs);
       }
       render();
+      renderAlerts();
+      looked();
     },
     // stop closes the socket for good (signing out) and forgets everything.
     stop() {
@@ -974,6 +1210,7 @@ export function createWorkplace({ root, api, refresh, user, websocketURL }) {
     translated() {
       setConn(connState);
       render();
+      renderAlerts();
     },
     // closeChat closes a chat over this socket for the console's other
     // pages: staff closing an unanswered offline request mark it handled
