@@ -185,7 +185,7 @@ func wsRoute(t *testing.T, fn string, ev events.APIGatewayWebsocketProxyRequest,
 }
 
 func demoCaller() map[string]any {
-	return map[string]any{"accountId": e2e.DemoAccount, "personId": e2e.DemoAdmin, "role": string(routes.Administrator)}
+	return map[string]any{"accountId": e2e.DemoAccount, "personId": e2e.DemoAdmin, "role": string(routes.Administrator), "sessionId": e2e.DemoSession}
 }
 
 func checkHealth(t *testing.T, h *harness, raw []byte) {

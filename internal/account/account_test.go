@@ -424,3 +424,29 @@ func TestSignUpsPerAddress(t *testing.T) {
 		t.Error("a limit of 0 must be no limit")
 	}
 }
+
+// TestChangePasswordGuessesCountAsSignInFailures: guessing the current
+// password through a signed-in session is slowed and refused as sign-in
+// guesses are, and counts toward the same limit.
+func TestChangePasswordGuessesCountAsSignInFailures(t *testing.T) {
+	w := newWorld(t)
+	ctx := t.Context()
+	p := account.LoginPerEmail
+	for i := 1; i <= p.RefuseAt; i++ {
+		if _, err := w.svc.ChangePassword(ctx, w.actor, "", "a guess "+fmt.Sprint(i), "a new password!"); apperr.CodeOf(err) != apperr.Invalid {
+			t.Fatalf("guess %d: %v, want invalid", i, err)
+		}
+	}
+	if len(w.slept) == 0 {
+		t.Fatal("the guesses were not slowed")
+	}
+	_, err := w.svc.ChangePassword(ctx, w.actor, "", "correct horse battery", "a new password!")
+	var re *account.RetryError
+	if !errors.As(err, &re) || apperr.CodeOf(err) != apperr.RateLimited {
+		t.Fatalf("past the limit: %v, want rate_limited", err)
+	}
+	// The sign-in form is refused too: the same count.
+	if _, err := w.svc.Login(ctx, w.admin.Email, "correct horse battery", "192.0.2.9"); apperr.CodeOf(err) != apperr.RateLimited {
+		t.Fatalf("sign-in after the guesses: %v, want rate_limited", err)
+	}
+}

@@ -3,6 +3,7 @@ package account
 import (
 	"context"
 	"crypto/subtle"
+	"fmt"
 	"strings"
 	"time"
 
@@ -44,6 +45,8 @@ type SessionStore interface {
 	DeleteSession(ctx context.Context, accountID, personID, id string) error
 	// DeleteSessions ends every session of a person.
 	DeleteSessions(ctx context.Context, accountID, personID string) error
+	// DeleteSessionsExcept ends every session of a person but keep.
+	DeleteSessionsExcept(ctx context.Context, accountID, personID, keep string) error
 }
 
 // SignIn is what a successful sign-in, refresh or sign-up returns.
@@ -243,4 +246,55 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 		return nil // knowing a session's ids is not enough to end it
 	}
 	return s.Store.DeleteSession(ctx, accID, personID, sid)
+}
+
+// ChangePassword sets a signed-in person's password once their current
+// one is checked, and ends every other session of theirs (whoever knew
+// the old password may have used it); the session it is called from goes
+// on. Guesses of the current password count as failed sign-ins of the
+// person's e-mail (LoginPerEmail), so a stolen access token is no faster
+// a way to find the password than the sign-in form. Errors:
+// apperr.Invalid (fields currentPassword, newPassword), apperr.RateLimited
+// (a *RetryError), apperr.NotFound.
+func (s *Service) ChangePassword(ctx context.Context, a Actor, session, current, next string) (Person, error) {
+	p, err := s.Store.Person(ctx, a.AccountID, a.PersonID)
+	if err != nil {
+		return Person{}, err
+	}
+	now := s.Now()
+	emailKey := "login#email#" + p.Email
+	n, err := s.hit(ctx, LoginPerEmail, emailKey, now)
+	if err != nil {
+		return Person{}, err
+	}
+	s.sleep(ctx, LoginPerEmail.Delay(n))
+	fields := map[string]string{}
+	right := len(current) <= 1024 && auth.CheckPassword(p.PasswordHash, current)
+	if !right {
+		fields["currentPassword"] = "is not your current password"
+	}
+	if len([]rune(next)) < MinPasswordLength || len(next) > 1024 {
+		fields["newPassword"] = fmt.Sprintf("must be at least %d characters", MinPasswordLength)
+	}
+	if right {
+		if err := s.Store.ClearHits(ctx, emailKey, LoginPerEmail.windowOf(now)); err != nil {
+			return Person{}, err
+		}
+	}
+	if err := apperr.Fields(fields); err != nil {
+		return Person{}, err
+	}
+	hash, err := auth.HashPassword(next)
+	if err != nil {
+		return Person{}, err
+	}
+	changed := p
+	changed.PasswordHash, changed.Version = hash, p.Version+1
+	if err := s.Store.UpdatePerson(ctx, p, changed, nil); err != nil {
+		return Person{}, err
+	}
+	if err := s.Store.DeleteSessionsExcept(ctx, p.AccountID, p.ID, session); err != nil {
+		return Person{}, err
+	}
+	return changed, nil
 }

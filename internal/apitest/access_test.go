@@ -226,6 +226,39 @@ func TestLoginLimitedPerAddress(t *testing.T) {
 		Body: map[string]any{"email": a.AdminEmail, "password": adminPassword}}), 200)
 }
 
+// A signed-in person changes their own password: the current one is
+// checked (a wrong one and a short new one are field errors that change
+// nothing); then their other sessions end, the one they changed it from
+// goes on, and only the new password signs in.
+func TestChangeOwnPassword(t *testing.T) {
+	e := newEnv(t)
+	a := e.signUp("basic")
+	other := expect(t, "a second sign-in", e.do(req{Method: "POST", Path: "/v1/auth/login", Body: map[string]any{"email": a.AdminEmail, "password": adminPassword}}), 200)
+	change := func(what string, body map[string]any, status int) reply {
+		t.Helper()
+		return expect(t, what, e.do(req{Method: "POST", Path: "/v1/auth/password/change", Token: a.Admin, Body: body}), status)
+	}
+	const newPassword = "a brand new password"
+	if f := change("a wrong current password", map[string]any{"currentPassword": "not my password", "newPassword": newPassword}, 422).errorFields(); len(f) != 1 || f["currentPassword"] == nil {
+		t.Errorf("wrong current password: fields %v", f)
+	}
+	if f := change("a short new password", map[string]any{"currentPassword": adminPassword, "newPassword": "short"}, 422).errorFields(); len(f) != 1 || f["newPassword"] == nil {
+		t.Errorf("short new password: fields %v", f)
+	}
+	expect(t, "the other session after refused changes", e.do(req{Method: "GET", Path: "/v1/account", Token: other.Body["token"].(string)}), 200)
+	expect(t, "the old password after refused changes", e.do(req{Method: "POST", Path: "/v1/auth/login", Body: map[string]any{"email": a.AdminEmail, "password": adminPassword}}), 200)
+
+	done := change("the change", map[string]any{"currentPassword": adminPassword, "newPassword": newPassword}, 200)
+	if u := done.Body["user"].(map[string]any); u["id"] != a.AdminID {
+		t.Errorf("changed: %v", done.Body)
+	}
+	expect(t, "the session it was changed from", e.do(req{Method: "GET", Path: "/v1/account", Token: a.Admin}), 200)
+	expect(t, "another session's access token", e.do(req{Method: "GET", Path: "/v1/account", Token: other.Body["token"].(string)}), 403)
+	expect(t, "another session's refresh token", e.do(req{Method: "POST", Path: "/v1/auth/refresh", Body: map[string]any{"refreshToken": other.Body["refreshToken"]}}), 401)
+	expect(t, "the old password", e.do(req{Method: "POST", Path: "/v1/auth/login", Body: map[string]any{"email": a.AdminEmail, "password": adminPassword}}), 401)
+	expect(t, "the new password", e.do(req{Method: "POST", Path: "/v1/auth/login", Body: map[string]any{"email": a.AdminEmail, "password": newPassword}}), 200)
+}
+
 // Sign-ups, as in AWS, are limited per address (each sends a welcome
 // mail): past the limit the address gets 429 with Retry-After until the
 // hour ends, and other addresses are unaffected.

@@ -93,6 +93,13 @@ func (s *Store) DeleteSession(ctx context.Context, accountID, personID, id strin
 // DeleteSessions ends every session of a person: one Query for their
 // keys, then deletes in batches.
 func (s *Store) DeleteSessions(ctx context.Context, accountID, personID string) error {
+	return s.DeleteSessionsExcept(ctx, accountID, personID, "")
+}
+
+// DeleteSessionsExcept ends every session of a person but keep ("" keeps
+// none).
+func (s *Store) DeleteSessionsExcept(ctx context.Context, accountID, personID, keep string) error {
+	kept := sessionSK(personID, keep)
 	in := &dynamodb.QueryInput{
 		TableName:                 aws.String(s.Table),
 		KeyConditionExpression:    aws.String("#pk = :pk AND begins_with(#sk, :prefix)"),
@@ -109,6 +116,9 @@ func (s *Store) DeleteSessions(ctx context.Context, accountID, personID string) 
 		// One DeleteItem each: a person has a handful of sessions, and
 		// single deletes need no handling of unprocessed batch items.
 		for _, it := range page.Items {
+			if sk, ok := it[schema.SK].(*types.AttributeValueMemberS); ok && keep != "" && sk.Value == kept {
+				continue
+			}
 			if _, err := s.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.Table), Key: map[string]types.AttributeValue{schema.PK: it[schema.PK], schema.SK: it[schema.SK]}}); err != nil {
 				return fmt.Errorf("dynamo: delete session: %w", err)
 			}

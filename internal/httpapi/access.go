@@ -17,6 +17,7 @@ func registerAccess(api *API, d Deps) {
 	api.Handle("POST /v1/auth/logout", h.logout)
 	api.Handle("POST /v1/auth/password-reset", h.requestReset)
 	api.Handle("POST /v1/auth/password", h.setPassword)
+	api.Handle("POST /v1/auth/password/change", h.changePassword)
 	api.Handle("GET /v1/account", h.account)
 }
 
@@ -114,6 +115,24 @@ func (h accessHandlers) setPassword(ctx context.Context, r Request) (Response, e
 	p, err := h.Accounts.SetPassword(ctx, in.Token, in.Password)
 	if err != nil {
 		return Response{}, err
+	}
+	return OK(map[string]any{"user": h.profile(p)}), nil
+}
+
+// changePassword is a signed-in person changing their own password: their
+// other sessions end, this one goes on.
+func (h accessHandlers) changePassword(ctx context.Context, r Request) (Response, error) {
+	var in struct {
+		CurrentPassword string `json:"currentPassword"`
+		NewPassword     string `json:"newPassword"`
+	}
+	if err := DecodeJSON(r.Body, &in); err != nil {
+		return Response{}, err
+	}
+	p, err := h.Accounts.ChangePassword(ctx, account.Actor{AccountID: r.Caller.AccountID, PersonID: r.Caller.PersonID, Role: r.Caller.Role},
+		r.Caller.Session, in.CurrentPassword, in.NewPassword)
+	if err != nil {
+		return rateLimited(err)
 	}
 	return OK(map[string]any{"user": h.profile(p)}), nil
 }

@@ -70,5 +70,5 @@ func (a *Authorizer) Authorize(ctx context.Context, ev events.APIGatewayV2Custom
 		}
 	}
 	return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true,
-		Context: CallerContext(Caller{AccountID: p.AccountID, PersonID: p.Subject, Role: p.Role})}, nil
+		Context: CallerContext(Caller{AccountID: p.AccountID, PersonID: p.Subject, Role: p.Role, Session: p.Session})}, nil
 }

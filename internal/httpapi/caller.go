@@ -14,15 +14,16 @@ const (
 	ctxAccount = "accountId"
 	ctxPerson  = "personId"
 	ctxRole    = "role"
+	ctxSession = "sessionId"
 )
 
 // CallerContext is the context the authorizer returns for a caller.
 func CallerContext(c Caller) map[string]any {
-	return map[string]any{ctxAccount: c.AccountID, ctxPerson: c.PersonID, ctxRole: string(c.Role)}
+	return map[string]any{ctxAccount: c.AccountID, ctxPerson: c.PersonID, ctxRole: string(c.Role), ctxSession: c.Session}
 }
 
 // CallerFromContext reads a caller from an authorizer context.
 func CallerFromContext(m map[string]any) Caller {
 	str := func(k string) string { s, _ := m[k].(string); return s }
-	return Caller{AccountID: str(ctxAccount), PersonID: str(ctxPerson), Role: routes.Role(str(ctxRole))}
+	return Caller{AccountID: str(ctxAccount), PersonID: str(ctxPerson), Role: routes.Role(str(ctxRole)), Session: str(ctxSession)}
 }

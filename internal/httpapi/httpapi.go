@@ -24,6 +24,7 @@ type Caller struct {
 	AccountID string
 	PersonID  string
 	Role      routes.Role
+	Session   string // the session the access token names
 }
 
 // Request is what a handler sees of an HTTP API event.

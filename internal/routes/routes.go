@@ -123,6 +123,7 @@ var HTTP = []HTTPRoute{
 	{Method: "POST", Path: "/v1/auth/logout", Function: FnAPI},
 	{Method: "POST", Path: "/v1/auth/password-reset", Function: FnAPI},
 	{Method: "POST", Path: "/v1/auth/password", Function: FnAPI},
+	{Method: "POST", Path: "/v1/auth/password/change", Roles: Staff, Function: FnAPI},
 	{Method: "GET", Path: "/v1/account", Roles: Staff, Function: FnAPI},
 	// People: the account package adds what depends on data (hidden
 	// profiles, whose profile a supervisor may edit).
