@@ -907,13 +907,15 @@ function createRecords({ historyRoot, offlineRoot, api, errorOf, showErrors, sta
 // --- my profile ---------------------------------------------------------------
 
 // createProfile makes the signed-in person's own page: their photo, name,
-// e-mail, the languages they answer in, the console's language, and a link
-// to set a new password. It offers only what the API lets them change
+// e-mail, the languages they answer in, the console's language, and their
+// password. It offers only what the API lets them change
 // (PATCH /v1/people/{id}): administrators everything, the e-mail included;
 // supervisors and operators their name, photo and languages, never their
 // e-mail; operators not even those while features.hiddenProfiles is on
-// (SPEC §2.7: they may only view their profile then). The API has no route
-// to change a password while signed in, so the page mails a reset link
+// (SPEC §2.7: they may only view their profile then). The password is not
+// part of the profile: every role changes their own, hidden profiles or
+// not, with the current one (POST /v1/auth/password/change). Whoever has
+// forgotten the current one is mailed a reset link instead
 // (POST /v1/auth/password-reset), as the sign-in page does.
 function createProfile({ root, api, errorOf, showErrors, user, keepUser, applyLanguage, signOutSaying }) {
   const p = (sel) => root.querySelector(sel);
@@ -940,8 +942,8 @@ function createProfile({ root, api, errorOf, showErrors, user, keepUser, applyLa
   function path(suffix) { return '/v1/people/' + encodeURIComponent(me ? me.id : user().id) + (suffix || ''); }
 
   function clearMessages() {
-    for (const f of [p('#profile-form'), p('#interface-form'), p('#photo-form')]) showErrors(f, {});
-    for (const s of ['#profile-status', '#interface-status', '#photo-status', '#profile-reset-status', '#profile-load-status']) say(s, '');
+    for (const f of [p('#profile-form'), p('#interface-form'), p('#photo-form'), p('#password-form')]) showErrors(f, {});
+    for (const s of ['#profile-status', '#interface-status', '#photo-status', '#password-status', '#profile-reset-status', '#profile-load-status']) say(s, '');
   }
 
   // render writes the profile into the page; with form, into the fields
@@ -966,6 +968,7 @@ function createProfile({ root, api, errorOf, showErrors, user, keepUser, applyLa
     const select = p('#interface-form').elements.interfaceLanguage;
     select.value = me.interfaceLanguage;
     select.disabled = !can.interfaceLanguage;
+    p('#password-fields').disabled = false;
     p('#profile-reset').disabled = false;
     renderPhoto();
   }
@@ -1099,6 +1102,40 @@ function createProfile({ root, api, errorOf, showErrors, user, keepUser, applyLa
     say('#photo-status', errorOf(r, t('profile.photoNotRemoved')), true);
   });
 
+  // The repeat never goes to the API: it is checked here. On success the
+  // API ends the person's other sessions and keeps this one, so the
+  // console stays signed in with the tokens it has.
+  p('#password-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    if (!me) return;
+    const f = ev.target;
+    say('#password-status', '');
+    if (f.elements.newPassword.value !== f.elements.repeat.value) {
+      showErrors(f, { repeat: t('profile.passwordMismatch') });
+      return;
+    }
+    // Disabled while asked, so a second press does not count as another
+    // guess of the current password.
+    p('#password-fields').disabled = true;
+    const r = await api('POST', '/v1/auth/password/change', { currentPassword: f.elements.currentPassword.value, newPassword: f.elements.newPassword.value });
+    // Signed out meanwhile: reset() has cleared and disabled the form.
+    if (r.signedOut || !me) return;
+    p('#password-fields').disabled = false;
+    const fields = fieldsOf(r);
+    showErrors(f, fields);
+    if (r.status === 200) {
+      f.reset();
+      say('#password-status', t('profile.passwordChanged'));
+      return;
+    }
+    // A 429 (too many wrong guesses) has no fields: its message, which
+    // says how long to wait, goes in the status.
+    const beside = Object.keys(fields).some((k) => f.querySelector(`.field-error[data-field="${k}"]`));
+    say('#password-status', beside ? t('profile.passwordSeeFields') : errorOf(r, t('profile.passwordNotChanged')), true);
+  });
+  // Typing again starts a new attempt: the last one's word goes.
+  p('#password-form').addEventListener('input', () => say('#password-status', ''));
+
   p('#profile-reset').addEventListener('click', async () => {
     if (!me) return;
     const button = p('#profile-reset');
@@ -1117,9 +1154,10 @@ function createProfile({ root, api, errorOf, showErrors, user, keepUser, applyLa
       ask++;
       me = null;
       hidden = false;
-      for (const f of [p('#profile-form'), p('#interface-form'), p('#photo-form')]) f.reset();
+      for (const f of [p('#profile-form'), p('#interface-form'), p('#photo-form'), p('#password-form')]) f.reset();
       clearMessages();
       p('#profile-fields').disabled = true;
+      p('#password-fields').disabled = true;
       p('#interface-form').elements.interfaceLanguage.disabled = true;
       p('#profile-reset').disabled = true;
       p('#profile-photo').hidden = true;

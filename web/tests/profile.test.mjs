@@ -253,8 +253,7 @@ test('profile: an operator changes their name, languages, photo and the console\
   assert.deepEqual(await texts(page.locator('#nav button')), ['Workplace', 'Settings', 'People']);
   assert.equal((await person()).interfaceLanguage, 'en');
 
-  // There is no route to change a password while signed in: a reset link
-  // is mailed to the person's address.
+  // Whoever has forgotten their current password is mailed a reset link.
   await page.getByRole('button', { name: 'Send me a link to set a new password' }).click();
   await page.locator('#profile-reset-status', { hasText: `on its way to ${operator.email}` }).waitFor();
   for (let n = 0; (await mails(operator.email, /reset/i)).length === 0; n++) {
@@ -388,6 +387,96 @@ test('notifications: the browser is asked for them only when the person presses 
   await close();
 });
 
+test('profile: an operator changes their own password under hidden profiles; the other sessions end, the console\'s goes on', async () => {
+  // Profiles read-only: the password is still the operator's own to change.
+  await ok(call('PATCH', '/v1/settings/features', { hiddenProfiles: true }, adminToken));
+  const { page, errors, close } = await staffPage(operator);
+  await openProfile(page);
+  await page.locator('#profile-locked', { hasText: 'Profiles are read-only' }).waitFor();
+  const form = page.locator('#password-form');
+  const current = form.getByLabel('Current password', { exact: true });
+  const next = form.getByLabel('New password', { exact: true });
+  const repeat = form.getByLabel('Repeat the new password', { exact: true });
+  const submit = form.getByRole('button', { name: 'Change the password' });
+  assert.equal(await current.getAttribute('autocomplete'), 'current-password');
+  assert.equal(await next.getAttribute('autocomplete'), 'new-password');
+  assert.equal(await repeat.getAttribute('autocomplete'), 'new-password');
+  assert.equal(await page.locator('#profile-form').getByLabel('Name').isDisabled(), true, 'the profile itself is read-only');
+  assert.equal(await submit.isDisabled(), false, 'the password form is not');
+  assert.equal(await page.getByRole('button', { name: 'Send me a link to set a new password' }).isDisabled(), false, 'the reset link stays for a forgotten password');
+
+  const changes = [];
+  page.on('request', (r) => { if (r.url().endsWith('/v1/auth/password/change')) changes.push(r.method()); });
+  const fieldError = (name) => form.locator(`.field-error[data-field="${name}"]`);
+  const newPassword = 'the operator\'s new password';
+
+  // A repeat that differs is refused in the page, beside the repeat, and
+  // nothing is asked of the API.
+  await current.fill(operator.password);
+  await next.fill(newPassword);
+  await repeat.fill(newPassword + ' typo');
+  await submit.click();
+  await page.waitForFunction(() => document.querySelector('#password-form [data-field="repeat"]').textContent.trim() !== '');
+  assert.equal(await fieldError('repeat').textContent(), 'is not the same password');
+  const [e, i] = [await fieldError('repeat').boundingBox(), await repeat.boundingBox()];
+  assert.ok(e.y >= i.y + i.height - 1 && e.y - (i.y + i.height) < 30, `the repeat's error (y=${e.y}) is under its field (ends at y=${i.y + i.height})`);
+  await sleep(500);
+  assert.deepEqual(changes, [], 'no request for a mismatched repeat');
+
+  // A wrong current password (and a new one too short): the API's
+  // messages beside their fields, and the old password still signs in.
+  await current.fill('not my password at all');
+  await next.fill('short');
+  await repeat.fill('short');
+  await submit.click();
+  await page.waitForFunction(() => document.querySelector('#password-form [data-field="currentPassword"]').textContent.trim() !== '');
+  assert.equal(await fieldError('currentPassword').textContent(), 'is not your current password');
+  assert.match(await fieldError('newPassword').textContent(), /at least 10 characters/);
+  assert.equal(await fieldError('repeat').textContent(), '', 'the repeat matched this time');
+  assert.match(await page.locator('#password-status').textContent(), /see the messages beside the fields/);
+  assert.deepEqual(changes, ['POST']);
+  await page.screenshot({ path: join(env.artifacts, 'profile-password-errors.png'), fullPage: true });
+  await ok(call('POST', '/v1/auth/login', { email: operator.email, password: operator.password }));
+
+  // A second session of the operator, made beforehand, works until the change.
+  const other = await ok(call('POST', '/v1/auth/login', { email: operator.email, password: operator.password }));
+  await ok(call('GET', '/v1/account', undefined, other.token));
+
+  // The right current password: said so, the fields emptied.
+  await current.fill(operator.password);
+  await next.fill(newPassword);
+  await repeat.fill(newPassword);
+  await submit.click();
+  await page.locator('#password-status', { hasText: 'Your password is changed. Your other sessions are signed out' }).waitFor();
+  assert.equal(await page.locator('#password-status').getAttribute('class'), 'status', 'not an error');
+  for (const f of ['currentPassword', 'newPassword', 'repeat']) assert.equal(await fieldError(f).textContent(), '', f);
+  for (const input of [current, next, repeat]) assert.equal(await input.inputValue(), '', 'no password is left in the form');
+  assert.deepEqual(changes, ['POST', 'POST']);
+  await page.screenshot({ path: join(env.artifacts, 'profile-password.png'), fullPage: true });
+
+  // The other session ended: its access token is refused.
+  assert.equal((await call('GET', '/v1/account', undefined, other.token)).status, 403);
+  // The console's goes on: its token still works, and so does the page,
+  // which reads the profile afresh through the API without a sign-in.
+  const token = await page.evaluate(() => sessionStorage.getItem('parley.token'));
+  await ok(call('GET', '/v1/account', undefined, token));
+  await page.getByRole('button', { name: 'Workplace' }).click();
+  await page.locator('#workplace-view').waitFor();
+  await openProfile(page);
+  assert.equal(await page.locator('#profile-form').getByLabel('E-mail').inputValue(), operator.email);
+  assert.equal(await page.locator('#logout').isVisible(), true);
+  assert.equal(await page.locator('#login-view').isVisible(), false, 'still signed in');
+
+  // Only the new password signs in.
+  assert.equal((await call('POST', '/v1/auth/login', { email: operator.email, password: operator.password })).status, 401);
+  operator.password = newPassword;
+  await ok(call('POST', '/v1/auth/login', { email: operator.email, password: operator.password }));
+
+  assert.deepEqual(errors, [], 'the page ran without errors');
+  await close();
+  await ok(call('PATCH', '/v1/settings/features', { hiddenProfiles: false }, adminToken));
+});
+
 test('profile: under hidden profiles an operator only views theirs; an administrator changes their e-mail and signs in with it', async () => {
   await ok(call('PATCH', '/v1/settings/features', { hiddenProfiles: true }, adminToken));
   const o = await staffPage(operator);
@@ -413,6 +502,7 @@ test('profile: under hidden profiles an operator only views theirs; an administr
   await openProfile(a.page);
   const email = a.page.locator('#profile-form').getByLabel('E-mail');
   assert.equal(await email.getAttribute('readonly'), null, 'administrators change their e-mail');
+  assert.equal(await a.page.locator('#password-form').getByRole('button', { name: 'Change the password' }).isDisabled(), false, 'administrators change their password');
   await email.fill('not an address');
   await a.page.getByRole('button', { name: 'Save the profile' }).click();
   await a.page.waitForFunction(() => document.querySelector('#profile-form [data-field="email"]').textContent.trim() !== '');
