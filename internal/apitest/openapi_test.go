@@ -164,6 +164,8 @@ func TestEveryOperationAsDocumented(t *testing.T) {
 	public("POST", "/v1/auth/password-reset", map[string]any{"email": a.AdminEmail}, 202)
 	public("POST", "/v1/auth/password-reset", map[string]any{"email": "not an e-mail"}, 422)
 	adm("GET", "/v1/account", nil, 200)
+	adm("POST", "/v1/auth/password/change", map[string]any{"currentPassword": "not the password", "newPassword": adminPassword}, 422)
+	adm("POST", "/v1/auth/password/change", map[string]any{"currentPassword": adminPassword, "newPassword": adminPassword}, 200)
 
 	// People, their photos, departments.
 	invited := adm("POST", "/v1/people", map[string]any{"email": uniqueEmail("invitee"), "name": "Olga", "role": "operator"}, 201)

@@ -3,6 +3,7 @@
 // itself (no .test.mjs), so node --test does not run it.
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
+import assert from 'node:assert/strict';
 
 // need returns an environment variable the Go test sets, failing loudly when
 // a test file is run by hand without it.
@@ -20,6 +21,8 @@ export const env = {
   password: need('PARLEY_PASSWORD'),
   token: need('PARLEY_TOKEN'),
   artifacts: need('PARLEY_ARTIFACTS'),
+  // The local SES, whose GET /store shows the mails the tests open.
+  sesURL: need('PARLEY_SES_URL'),
 };
 mkdirSync(env.artifacts, { recursive: true });
 
@@ -56,4 +59,41 @@ export function pageErrors(page) {
     if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text());
   });
   return errors;
+}
+
+// call makes an HTTP API request (as token's holder, when given) and
+// returns its status and decoded body.
+export async function call(method, path, body, token) {
+  const headers = { 'content-type': 'application/json' };
+  if (token) headers.authorization = 'Bearer ' + token;
+  const r = await fetch(env.httpURL + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await r.text();
+  return { status: r.status, data: text ? JSON.parse(text) : null };
+}
+
+// ok awaits a call, asserts its status and returns its body.
+export async function ok(promise, status = 200) {
+  const r = await promise;
+  assert.equal(r.status, status, JSON.stringify(r.data));
+  return r.data;
+}
+
+// mailsTo returns the mails in the local SES store to `to` whose subject
+// matches, oldest first.
+export async function mailsTo(to, subject = /./) {
+  const store = await (await fetch(env.sesURL + '/store')).json();
+  return (store.emails || []).filter((m) => (m.destination?.to || []).some((a) => a.includes(to)) && subject.test(m.subject));
+}
+
+// linkSecret waits for the newest mail to `to` with a set-password link
+// (an invitation or a reset) and returns the link's secret.
+export async function linkSecret(to) {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const mail = (await mailsTo(to)).filter((m) => /#set-password=/.test(m.body.text)).pop();
+    const link = mail && /#set-password=(\S+)/.exec(mail.body.text);
+    if (link) return decodeURIComponent(link[1]);
+    if (Date.now() > deadline) throw new Error(`no mail with a set-password link to ${to}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }

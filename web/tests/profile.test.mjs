@@ -10,9 +10,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { env, launch, need, pageErrors } from './browser.mjs';
+import { call, env, launch, linkSecret, mailsTo, ok, pageErrors } from './browser.mjs';
 
-const sesURL = need('PARLEY_SES_URL');
 const stamp = Date.now();
 const admin = { email: `profile-admin-${stamp}@example.com`, password: 'profile admin password' };
 const operator = { email: `profile-op-${stamp}@example.com`, name: 'Paula Profile', password: 'profile operator password' };
@@ -24,39 +23,6 @@ const notPNG = Buffer.from('this is not an image at all');
 let browser;
 let accountId;
 let adminToken;
-
-async function call(method, path, body, token) {
-  const headers = { 'content-type': 'application/json' };
-  if (token) headers.authorization = 'Bearer ' + token;
-  const r = await fetch(env.httpURL + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await r.text();
-  return { status: r.status, data: text ? JSON.parse(text) : null };
-}
-
-async function ok(promise, status = 200) {
-  const r = await promise;
-  assert.equal(r.status, status, JSON.stringify(r.data));
-  return r.data;
-}
-
-// mails returns the mails to `to` whose subject matches.
-async function mails(to, subject) {
-  const store = await (await fetch(sesURL + '/store')).json();
-  return (store.emails || []).filter((m) => (m.destination?.to || []).some((a) => a.includes(to)) && subject.test(m.subject));
-}
-
-// linkSecret waits for the newest invitation mail to `to` and returns the
-// secret of its set-password link.
-async function linkSecret(to) {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const mail = (await mails(to, /./)).pop();
-    const link = mail && /#set-password=(\S+)/.exec(mail.body.text);
-    if (link) return decodeURIComponent(link[1]);
-    if (Date.now() > deadline) throw new Error(`no invitation mail to ${to}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 const person = () => ok(call('GET', '/v1/people/' + operator.id, undefined, adminToken));
 
@@ -256,7 +222,7 @@ test('profile: an operator changes their name, languages, photo and the console\
   // Whoever has forgotten their current password is mailed a reset link.
   await page.getByRole('button', { name: 'Send me a link to set a new password' }).click();
   await page.locator('#profile-reset-status', { hasText: `on its way to ${operator.email}` }).waitFor();
-  for (let n = 0; (await mails(operator.email, /reset/i)).length === 0; n++) {
+  for (let n = 0; (await mailsTo(operator.email, /reset/i)).length === 0; n++) {
     assert.ok(n < 120, 'a reset mail reaches the operator');
     await sleep(250);
   }

@@ -10,9 +10,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { join } from 'node:path';
-import { env, launch, need, pageErrors } from './browser.mjs';
+import { call, env, launch, linkSecret, ok, pageErrors } from './browser.mjs';
 
-const sesURL = need('PARLEY_SES_URL');
 const stamp = Date.now();
 const admin = { email: `wp-admin-${stamp}@example.com`, password: 'workplace admin password' };
 const operator = { email: `wp-op-${stamp}@example.com`, name: 'Oscar Operator', password: 'operator password 1' };
@@ -27,34 +26,6 @@ let privateKey;
 // The operator's page lives through both tests: the second redirects a
 // chat from it to the Russian colleague.
 let op;
-
-async function call(method, path, body, token) {
-  const headers = { 'content-type': 'application/json' };
-  if (token) headers.authorization = 'Bearer ' + token;
-  const r = await fetch(env.httpURL + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await r.text();
-  return { status: r.status, data: text ? JSON.parse(text) : null };
-}
-
-async function ok(promise, status = 200) {
-  const r = await promise;
-  assert.equal(r.status, status, JSON.stringify(r.data));
-  return r.data;
-}
-
-// mailLink waits for the newest mail to `to` and returns the secret of
-// its set-password link.
-async function linkSecret(to) {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const store = await (await fetch(sesURL + '/store')).json();
-    const mail = (store.emails || []).filter((m) => (m.destination?.to || []).some((a) => a.includes(to))).pop();
-    const link = mail && /#set-password=(\S+)/.exec(mail.body.text);
-    if (link) return decodeURIComponent(link[1]);
-    if (Date.now() > deadline) throw new Error(`no invitation mail to ${to}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 async function invite(person, interfaceLanguage) {
   const p = await ok(call('POST', '/v1/people', { email: person.email, name: person.name, role: 'operator', interfaceLanguage }, adminToken), 201);
