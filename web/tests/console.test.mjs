@@ -37,7 +37,7 @@ async function fieldError(page, key, label) {
 
 test('console: sign in, company settings with field errors, save, sign out', async () => {
   const page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
-  page.setDefaultTimeout(10_000);
+  page.setDefaultTimeout(20_000);
   const errors = pageErrors(page);
   await page.goto(env.httpURL + '/');
 

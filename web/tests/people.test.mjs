@@ -45,7 +45,7 @@ async function newPage() {
   // A context of its own per person: its own sessionStorage.
   const context = await browser.newContext({ viewport: { width: 1000, height: 900 } });
   const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
+  page.setDefaultTimeout(30_000);
   return { page, errors: pageErrors(page), close: () => context.close() };
 }
 

@@ -98,7 +98,7 @@ async function connectOperator(context, account) {
 // visitor page whose errors are collected.
 async function session(account = acme) {
   const context = await browser.newContext();
-  context.setDefaultTimeout(15_000);
+  context.setDefaultTimeout(30_000);
   const op = await connectOperator(context, account);
   const visitor = await context.newPage();
   return { context, op, visitor, errors: pageErrors(visitor) };
@@ -441,7 +441,7 @@ test('widget: the queue position is shown in the widget\'s language', async () =
 
   // Started from the pre-chat form, the chat is told its place at once.
   const second = await browser.newContext();
-  second.setDefaultTimeout(15_000);
+  second.setDefaultTimeout(30_000);
   const visitor = await second.newPage();
   const errors = pageErrors(visitor);
   await openWidget(visitor, demoURL(ru, '&askQuestion=1'));
@@ -451,7 +451,7 @@ test('widget: the queue position is shown in the widget\'s language', async () =
   // Started by a first message, the chat shows as queued (the service does
   // not always tell its place then).
   const third = await browser.newContext();
-  third.setDefaultTimeout(15_000);
+  third.setDefaultTimeout(30_000);
   const late = await third.newPage();
   await openWidget(late, demoURL(ru));
   await say(late, 'Третий');
@@ -497,7 +497,7 @@ test('widget: signed identification attaches the visitor\'s fields, shown to the
   // local API) whose markup holds the tag.
   const bob = { id: '7', name: 'Боб' };
   const bobs = await browser.newContext(); // another visitor
-  bobs.setDefaultTimeout(15_000);
+  bobs.setDefaultTimeout(30_000);
   const other = await bobs.newPage();
   const otherErrors = pageErrors(other);
   await other.goto(`${env.httpURL}/widget/demo.html`);
@@ -608,7 +608,7 @@ test('widget: with nobody online the visitor leaves a message through the offlin
   // An account nobody has signed in to the workplace of.
   const quiet = await signUp('en');
   const context = await browser.newContext();
-  context.setDefaultTimeout(15_000);
+  context.setDefaultTimeout(30_000);
   const visitor = await context.newPage();
   const errors = pageErrors(visitor);
   const { body } = await openWidget(visitor, demoURL(quiet));
@@ -658,7 +658,7 @@ async function loaded(locator) {
 // visitorPage is a new visitor: a browser context of its own.
 async function visitorPage() {
   const context = await browser.newContext();
-  context.setDefaultTimeout(15_000);
+  context.setDefaultTimeout(30_000);
   const page = await context.newPage();
   return { context, page, errors: pageErrors(page) };
 }
