@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"image"
 	"image/gif"
 	"image/jpeg"
@@ -100,10 +102,90 @@ func CheckImage(body []byte, contentType string, allowed []Format) (Format, erro
 	if cfg.Width < 1 || cfg.Height < 1 || cfg.Width > MaxImageSide || cfg.Height > MaxImageSide {
 		return "", invalid("the image is %dx%d pixels; at most %dx%d is allowed", cfg.Width, cfg.Height, MaxImageSide, MaxImageSide)
 	}
+	if f == GIF {
+		// Every frame decodes to a full screen of pixels, and a frame can
+		// take a few dozen bytes: counted from the block structure before
+		// any is decoded, the frames cannot turn the byte cap into a
+		// decompression bomb.
+		n, err := gifFrames(body)
+		if err != nil {
+			return "", invalid("the image file is damaged and cannot be shown")
+		}
+		if n > MaxGIFFrames {
+			return "", invalid("the GIF has %d frames; at most %d are allowed", n, MaxGIFFrames)
+		}
+	}
 	if err := decodeFully(f, body); err != nil {
 		return "", invalid("the image file is damaged and cannot be shown")
 	}
 	return f, nil
+}
+
+// MaxGIFFrames caps an animated GIF's frames: at the side cap that is at
+// most 1 MB of pixels to decode, and more than any logo animates.
+const MaxGIFFrames = 100
+
+// gifFrames counts the image descriptors of a GIF by walking its blocks
+// (header, screen descriptor, colour tables, extensions and image data
+// sub-blocks) without decoding any pixel. Errors: a block that is unknown
+// or runs past the end.
+func gifFrames(b []byte) (int, error) {
+	errTruncated := errors.New("gif: truncated")
+	if len(b) < 13 {
+		return 0, errTruncated
+	}
+	i := 13
+	if flags := b[10]; flags&0x80 != 0 {
+		i += 3 << ((flags & 7) + 1)
+	}
+	// skipSubBlocks steps over data sub-blocks up to their empty
+	// terminator.
+	skipSubBlocks := func() error {
+		for {
+			if i >= len(b) {
+				return errTruncated
+			}
+			n := int(b[i])
+			i++
+			if n == 0 {
+				return nil
+			}
+			i += n
+		}
+	}
+	frames := 0
+	for {
+		if i >= len(b) {
+			// No trailer: the decoder has the last word on whether that
+			// is damage; the frames are counted either way.
+			return frames, nil
+		}
+		switch b[i] {
+		case 0x3B: // trailer
+			return frames, nil
+		case 0x21: // extension: its label, then sub-blocks
+			i += 2
+			if err := skipSubBlocks(); err != nil {
+				return 0, err
+			}
+		case 0x2C: // image descriptor, local colour table, LZW code size, data
+			if i+10 > len(b) {
+				return 0, errTruncated
+			}
+			flags := b[i+9]
+			i += 10
+			if flags&0x80 != 0 {
+				i += 3 << ((flags & 7) + 1)
+			}
+			i++ // LZW minimum code size
+			if err := skipSubBlocks(); err != nil {
+				return 0, err
+			}
+			frames++
+		default:
+			return 0, fmt.Errorf("gif: unknown block 0x%02x", b[i])
+		}
+	}
 }
 
 // NewImage checks an upload for the image key (KeyLogo or KeyInviteAvatar)
