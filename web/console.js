@@ -6,6 +6,7 @@
 // person's own page is createProfile, at the end.
 import { t, translate, setLanguage, guessLanguage, language } from './i18n.js';
 import { createWorkplace } from './workplace.js';
+import { el } from './dom.js';
 
 {
   let apiBase = '';
@@ -484,21 +485,6 @@ import { createWorkplace } from './workplace.js';
 }
 
 // --- the record pages: chat history and offline requests --------------------
-
-// el builds an element; text is always set as text, never as HTML.
-function el(tag, props, ...children) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(props || {})) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k === 'class') e.className = v;
-    else if (k === 'text') e.textContent = v;
-    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
-    else if (k === 'dataset') Object.assign(e.dataset, v);
-    else e.setAttribute(k, v === true ? '' : v);
-  }
-  for (const c of children) if (c !== null && c !== undefined && c !== false) e.append(c);
-  return e;
-}
 
 // offlineReads is how many history pages of 100 offline requests one look
 // reads before it offers to look further back.

@@ -14,6 +14,7 @@
 // the page's title until they look, and alerted with a short sound and a
 // desktop notification, each switched on or off per person in this browser.
 import { t, language } from './i18n.js';
+import { el } from './dom.js';
 
 const backoffSeconds = [1, 2, 4, 8, 15, 30];
 const requestTimeoutMs = 20_000;
@@ -34,21 +35,6 @@ const alertDefaults = { sound: true, desktop: true };
 // clicking a desktop notification brings the person to the chat.
 export function createWorkplace({ root, api, refresh, user, websocketURL, reveal }) {
   const $ = (sel) => root.querySelector(sel);
-
-  // el builds an element; text is always set as text, never as HTML.
-  function el(tag, props, ...children) {
-    const e = document.createElement(tag);
-    for (const [k, v] of Object.entries(props || {})) {
-      if (v === undefined || v === null || v === false) continue;
-      if (k === 'class') e.className = v;
-      else if (k === 'text') e.textContent = v;
-      else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
-      else if (k === 'dataset') Object.assign(e.dataset, v);
-      else e.setAttribute(k, v === true ? '' : v);
-    }
-    for (const c of children) if (c !== null && c !== undefined && c !== false) e.append(c);
-    return e;
-  }
 
   function uuid() {
     if (crypto.randomUUID) return crypto.randomUUID();

@@ -97,3 +97,11 @@ export async function linkSecret(to) {
     await new Promise((r) => setTimeout(r, 250));
   }
 }
+
+// signIn fills the console's sign-in form on page (already at the console)
+// with person's e-mail and password, and submits it.
+export async function signIn(page, person) {
+  await page.locator('#login-form input[name="email"]').fill(person.email);
+  await page.locator('#login-form input[name="password"]').fill(person.password);
+  await page.locator('#login-form button[type="submit"]').click();
+}

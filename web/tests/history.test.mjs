@@ -11,7 +11,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { call, env, launch, linkSecret, ok, pageErrors } from './browser.mjs';
+import { call, env, launch, linkSecret, ok, pageErrors, signIn } from './browser.mjs';
 
 const stamp = Date.now();
 const zone = 'Asia/Tokyo';
@@ -129,9 +129,7 @@ async function staffPage(person) {
   page.setDefaultTimeout(20_000);
   const errors = pageErrors(page);
   await page.goto(env.httpURL + '/');
-  await page.locator('#login-form input[name="email"]').fill(person.email);
-  await page.locator('#login-form input[name="password"]').fill(person.password);
-  await page.locator('#login-form button[type="submit"]').click();
+  await signIn(page, person);
   await page.locator('#logout:not([hidden])').waitFor();
   return { page, errors, close: () => context.close() };
 }

@@ -5,9 +5,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { env, launch, need, pageErrors } from './browser.mjs';
+import { env, launch, mailsTo, pageErrors } from './browser.mjs';
 
-const sesURL = need('PARLEY_SES_URL');
 let browser;
 // An account of this file's own: the other browser tests change the shared
 // account's settings (its language among them, which the mails follow).
@@ -29,8 +28,7 @@ after(async () => { await browser?.close(); });
 async function mailLink(to, subject) {
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const store = await (await fetch(sesURL + '/store')).json();
-    const mail = (store.emails || []).filter((m) => (m.destination?.to || []).some((a) => a.includes(to)) && subject.test(m.subject)).pop();
+    const mail = (await mailsTo(to, subject)).pop();
     if (mail) {
       const link = /(https?:\/\/\S+#set-password=\S+)/.exec(mail.body.text);
       assert.ok(link, `a set-password link in: ${mail.body.text}`);

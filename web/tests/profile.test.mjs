@@ -10,7 +10,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { call, env, launch, linkSecret, mailsTo, ok, pageErrors } from './browser.mjs';
+import { call, env, launch, linkSecret, mailsTo, ok, pageErrors, signIn } from './browser.mjs';
 
 const stamp = Date.now();
 const admin = { email: `profile-admin-${stamp}@example.com`, password: 'profile admin password' };
@@ -82,9 +82,7 @@ async function staffPage(who, { alerts, grant } = {}) {
   page.setDefaultTimeout(20_000);
   const errors = pageErrors(page);
   await page.goto(env.httpURL + '/');
-  await page.locator('#login-form input[name="email"]').fill(who.email);
-  await page.locator('#login-form input[name="password"]').fill(who.password);
-  await page.locator('#login-form button[type="submit"]').click();
+  await signIn(page, who);
   await page.locator('#logout:not([hidden])').waitFor();
   return { page, errors, close: () => context.close() };
 }

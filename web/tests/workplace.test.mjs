@@ -10,7 +10,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { join } from 'node:path';
-import { call, env, launch, linkSecret, ok, pageErrors } from './browser.mjs';
+import { call, env, launch, linkSecret, ok, pageErrors, signIn } from './browser.mjs';
 
 const stamp = Date.now();
 const admin = { email: `wp-admin-${stamp}@example.com`, password: 'workplace admin password' };
@@ -64,9 +64,7 @@ async function staffPage(person) {
   page.setDefaultTimeout(20_000);
   const errors = pageErrors(page);
   await page.goto(env.httpURL + '/');
-  await page.locator('#login-form input[name="email"]').fill(person.email);
-  await page.locator('#login-form input[name="password"]').fill(person.password);
-  await page.locator('#login-form button[type="submit"]').click();
+  await signIn(page, person);
   await page.locator('#workplace-view').waitFor();
   await page.locator('#ws-status[data-state="open"]').waitFor();
   return { page, errors, close: () => context.close() };

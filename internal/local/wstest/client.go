@@ -21,8 +21,8 @@ import (
 const wait = 20 * time.Second
 
 // Client is one socket. Frames is every frame the server sent, decoded, in
-// order (closed when the socket is); Kept holds the frames CallKeeping
-// skipped, for Await.
+// order (closed when the socket is); Kept holds the frames CallKeeping and
+// Reply skipped, for Await.
 type Client struct {
 	T      *testing.T
 	Name   string // names the client in failure messages
@@ -73,26 +73,35 @@ func (c *Client) Send(v map[string]any) {
 	}
 }
 
+// next is the socket's next frame, or open false once it is closed; at
+// deadline it fails the test, saying what it was waiting for.
+func (c *Client) next(deadline <-chan time.Time, what string) (f map[string]any, open bool) {
+	c.T.Helper()
+	select {
+	case f, open = <-c.Frames:
+		return f, open
+	case <-deadline:
+		c.T.Fatalf("%s: timed out waiting for %s", c.Name, what)
+		return nil, false
+	}
+}
+
 // Expect waits for the first frame of type typ for which match (if any)
 // holds, skipping others; an error frame fails the test unless typ is
 // "error".
 func (c *Client) Expect(typ string, match func(map[string]any) bool) map[string]any {
 	c.T.Helper()
-	timeout := time.After(wait)
+	deadline := time.After(wait)
 	for {
-		select {
-		case f, ok := <-c.Frames:
-			if !ok {
-				c.T.Fatalf("%s: socket closed while waiting for %s", c.Name, typ)
-			}
-			if f["type"] == "error" && typ != "error" {
-				c.T.Fatalf("%s: error frame while waiting for %s: %v", c.Name, typ, f)
-			}
-			if f["type"] == typ && (match == nil || match(f)) {
-				return f
-			}
-		case <-timeout:
-			c.T.Fatalf("%s: timed out waiting for a %s frame", c.Name, typ)
+		f, open := c.next(deadline, "a "+typ+" frame")
+		if !open {
+			c.T.Fatalf("%s: socket closed while waiting for %s", c.Name, typ)
+		}
+		if f["type"] == "error" && typ != "error" {
+			c.T.Fatalf("%s: error frame while waiting for %s: %v", c.Name, typ, f)
+		}
+		if f["type"] == typ && (match == nil || match(f)) {
+			return f
 		}
 	}
 }
@@ -113,27 +122,15 @@ func (c *Client) CallKeeping(typ string, v map[string]any) map[string]any {
 	c.T.Helper()
 	id := c.clientID(v)
 	c.Send(v)
-	timeout := time.After(wait)
-	for {
-		select {
-		case f, ok := <-c.Frames:
-			if !ok {
-				c.T.Fatalf("%s: socket closed while waiting for %s", c.Name, typ)
-			}
-			if f["clientId"] == id {
-				if f["type"] != typ {
-					c.T.Fatalf("%s: %v, want %s", c.Name, f, typ)
-				}
-				return f
-			}
-			c.Kept = append(c.Kept, f)
-		case <-timeout:
-			c.T.Fatalf("%s: timed out waiting for a %s reply", c.Name, typ)
-		}
+	f := c.Reply(id)
+	if f["type"] != typ {
+		c.T.Fatalf("%s: %v, want %s", c.Name, f, typ)
 	}
+	return f
 }
 
-// Await is Expect that first looks among the frames CallKeeping kept.
+// Await is Expect that first looks among the frames CallKeeping and Reply
+// kept.
 func (c *Client) Await(typ string, match func(map[string]any) bool) map[string]any {
 	c.T.Helper()
 	for i, f := range c.Kept {
@@ -150,20 +147,16 @@ func (c *Client) Await(typ string, match func(map[string]any) bool) map[string]a
 // aside), and keeps the frames it skips for Await.
 func (c *Client) Reply(clientID string) map[string]any {
 	c.T.Helper()
-	timeout := time.After(wait)
+	deadline := time.After(wait)
 	for {
-		select {
-		case f, ok := <-c.Frames:
-			if !ok {
-				c.T.Fatalf("%s: socket closed while waiting for the reply to %s", c.Name, clientID)
-			}
-			if f["clientId"] == clientID && f["type"] != "message" {
-				return f
-			}
-			c.Kept = append(c.Kept, f)
-		case <-timeout:
-			c.T.Fatalf("%s: timed out waiting for the reply to %s", c.Name, clientID)
+		f, open := c.next(deadline, "the reply to "+clientID)
+		if !open {
+			c.T.Fatalf("%s: socket closed while waiting for the reply to %s", c.Name, clientID)
 		}
+		if f["clientId"] == clientID && f["type"] != "message" {
+			return f
+		}
+		c.Kept = append(c.Kept, f)
 	}
 }
 
@@ -171,25 +164,21 @@ func (c *Client) Reply(clientID string) map[string]any {
 // frame with code; other frames are skipped.
 func (c *Client) ClosedWith(code string) {
 	c.T.Helper()
-	timeout := time.After(wait)
+	deadline := time.After(wait)
 	told := false
 	for {
-		select {
-		case f, ok := <-c.Frames:
-			if !ok {
-				if !told {
-					c.T.Fatalf("%s: closed without an error frame saying why", c.Name)
-				}
-				return
+		f, open := c.next(deadline, "the socket to close after an error "+code)
+		if !open {
+			if !told {
+				c.T.Fatalf("%s: closed without an error frame saying why", c.Name)
 			}
-			if f["type"] == "error" {
-				if got, _ := f["error"].(map[string]any); got["code"] != code {
-					c.T.Fatalf("%s: error %v, want %s", c.Name, f, code)
-				}
-				told = true
+			return
+		}
+		if f["type"] == "error" {
+			if got, _ := f["error"].(map[string]any); got["code"] != code {
+				c.T.Fatalf("%s: error %v, want %s", c.Name, f, code)
 			}
-		case <-timeout:
-			c.T.Fatalf("%s: still open (told why: %v)", c.Name, told)
+			told = true
 		}
 	}
 }
