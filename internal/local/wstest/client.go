@@ -30,6 +30,9 @@ type Client struct {
 	Conn   *websocket.Conn
 	Frames chan map[string]any
 	Kept   []map[string]any
+	// Err is why the socket ended (a websocket.CloseError when the server
+	// closed it); set before Frames is closed.
+	Err error
 }
 
 // Dial opens a socket; headers are name, value pairs for the handshake
@@ -52,6 +55,7 @@ func Dial(t *testing.T, ctx context.Context, name, url string, headers ...string
 		for {
 			_, b, err := conn.Read(context.Background())
 			if err != nil {
+				c.Err = err
 				return
 			}
 			var f map[string]any
