@@ -90,9 +90,15 @@ func (s *Service) mailLink(ctx context.Context, a Account, p Person, l Link, sec
 	if s.Branding != nil {
 		signer = s.Branding(ctx, a)
 	}
-	body := signer.Sign(fmt.Sprintf(t[1], a.Name, p.Email, url))
+	// One name throughout: the settings' company name (what the signature
+	// carries), not the account's name of the sign-up, once renamed.
+	name := signer.CompanyName
+	if name == "" {
+		name = a.Name
+	}
+	body := signer.Sign(fmt.Sprintf(t[1], name, p.Email, url))
 	return s.Mail.Enqueue(ctx, mail.Message{AccountID: a.ID, ID: string(l.Kind) + "-" + l.Hash[:32], To: []string{p.Email},
-		Subject: fmt.Sprintf(t[0], a.Name), Text: body, CreatedAt: s.Now().UTC()})
+		Subject: fmt.Sprintf(t[0], name), Text: body, CreatedAt: s.Now().UTC()})
 }
 
 // Reset-request limits: per e-mail, so nobody can flood a mailbox; per

@@ -31,6 +31,9 @@ type keyCase struct {
 const (
 	anyText       = "<non-empty text>"
 	generatedMask = "<masked generated secret>"
+	// firstAdmin is a list of the administrator who signed up: a new
+	// account's notification lists start with them.
+	firstAdmin = "<the first administrator's e-mail>"
 )
 
 var maskedGenerated = regexp.MustCompile(`^••••[0-9a-f]{4}$`)
@@ -54,16 +57,16 @@ func keyCases(callbackURL, privateMask, vkMask string) []keyCase {
 	const uniKey = `"oaea9ni6znjm97a3w4fy55jwakpgdz8qgfctznsu"`
 	return []keyCase{
 		// 2.1 Company
-		{"company.name", `""`, `{"name":"  ООО «Сила»  "}`, `"ООО «Сила»"`, `{"name":"   "}`},
+		{"company.name", `"Acme"`, `{"name":"  ООО «Сила»  "}`, `"ООО «Сила»"`, `{"name":"   "}`},
 		{"company.logoUrl", `null`, `{"logoUrl":null}`, `null`, `{"logoUrl":"https://evil.example/x.png"}`},
 		{"company.timezone", `"Europe/Moscow"`, `{"timezone":"Asia/Yekaterinburg"}`, `"Asia/Yekaterinburg"`, `{"timezone":"Mars/Olympus"}`},
 		{"company.website", `""`, `{"website":"https://www.sila.com/"}`, `"https://www.sila.com/"`, `{"website":"www.sila.com"}`},
 		{"company.language", `"ru"`, `{"language":"en"}`, `"en"`, `{"language":"de"}`},
 
 		// 2.2 E-mail addresses
-		{"emails.leftMessages", `[]`, `{"leftMessages":["petrov@moysite.ru, ivanov@company.com"]}`, `["petrov@moysite.ru","ivanov@company.com"]`, `{"leftMessages":["Bob <bob@moysite.ru>"]}`},
-		{"emails.negativeReviews", `[]`, `{"negativeReviews":"a@x.com"}`, `["a@x.com"]`, `{"negativeReviews":[]}`},
-		{"emails.dailyReports", `[]`, `{"dailyReports":["a@x.com","A@X.com"]}`, `["a@x.com"]`, `{"dailyReports":["a@x.com,,b@y.com"]}`},
+		{"emails.leftMessages", firstAdmin, `{"leftMessages":["petrov@moysite.ru, ivanov@company.com"]}`, `["petrov@moysite.ru","ivanov@company.com"]`, `{"leftMessages":["Bob <bob@moysite.ru>"]}`},
+		{"emails.negativeReviews", firstAdmin, `{"negativeReviews":"a@x.com"}`, `["a@x.com"]`, `{"negativeReviews":[]}`},
+		{"emails.dailyReports", firstAdmin, `{"dailyReports":["a@x.com","A@X.com"]}`, `["a@x.com"]`, `{"dailyReports":["a@x.com,,b@y.com"]}`},
 
 		// 2.3 Classification (the account is on the Corporate plan)
 		{"classification.categories", `""`, `{"categories":"Sport\n Ski\nVIP"}`, `"Sport\n Ski\nVIP"`, `{"categories":" Ski\nSport"}`},
@@ -196,6 +199,10 @@ func TestEveryKeyRoundTrips(t *testing.T) {
 		case anyText:
 			if s, ok := got.(string); !ok || s == "" {
 				t.Errorf("%s: default %#v, want a non-empty text", c.key, got)
+			}
+		case firstAdmin:
+			if diff := cmp.Diff([]any{a.AdminEmail}, got); diff != "" {
+				t.Errorf("%s: default (-want +got):\n%s", c.key, diff)
 			}
 		case generatedMask:
 			if s, ok := got.(string); !ok || !maskedGenerated.MatchString(s) {

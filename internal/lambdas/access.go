@@ -29,10 +29,11 @@ func (d Deps) accounts(store *dynamo.Store, signer *auth.Signer) *account.Servic
 }
 
 // initialSettings stores a new account's settings, with the defaults of
-// SPEC §2 and freshly generated keys, before the account itself.
+// SPEC §2, freshly generated keys, the company name of the sign-up and the
+// first administrator on the notification lists, before the account itself.
 func initialSettings(store *dynamo.Store, now func() time.Time) func(ctx context.Context, a account.Account, admin account.Person) error {
 	return func(ctx context.Context, a account.Account, admin account.Person) error {
-		doc, err := settings.NewAccountDocument(a.Language, rand.Reader)
+		doc, err := settings.SignUpDocument(a.Language, a.Name, admin.Email, rand.Reader)
 		if err != nil {
 			return err
 		}

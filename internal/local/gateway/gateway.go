@@ -60,6 +60,11 @@ type Config struct {
 	// WebDir is served at / for paths outside /v1 that match no route.
 	// Empty serves nothing there.
 	WebDir string
+	// ConsoleConfig is answered at /config.json, as the deployed site has
+	// it beside index.html (infra's web stack writes apiUrl and
+	// websocketUrl there): the console and the widget read it on every
+	// load. Nil leaves /config.json to WebDir.
+	ConsoleConfig map[string]string
 	// AllowedOrigins for CORS on /v1. Empty allows any origin, which is
 	// what a local console on another port needs.
 	AllowedOrigins []string

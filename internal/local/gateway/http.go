@@ -73,6 +73,12 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.preflight(w, r)
 		return
 	}
+	if path == "/config.json" && h.cfg.ConsoleConfig != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		_ = json.NewEncoder(w).Encode(h.cfg.ConsoleConfig)
+		return
+	}
 	route, params, ok := h.router.find(r.Method, path)
 	if !ok {
 		if !api && h.static != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) {

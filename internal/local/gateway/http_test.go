@@ -554,7 +554,10 @@ func TestHTTPStatic(t *testing.T) {
 	write("index.html", "<h1>console</h1>")
 	write("widget/index.html", "<h1>widget</h1>")
 	write("js/app.js", "console.log(1)")
-	h := newHTTPAPI(t, func(c *gateway.Config) { c.WebDir = dir })
+	h := newHTTPAPI(t, func(c *gateway.Config) {
+		c.WebDir = dir
+		c.ConsoleConfig = map[string]string{"apiUrl": "http://api.example", "websocketUrl": "ws://ws.example/local"}
+	})
 
 	tests := []struct {
 		path   string
@@ -565,6 +568,8 @@ func TestHTTPStatic(t *testing.T) {
 		{"/widget/", 200, "<h1>widget</h1>"},
 		{"/js/app.js", 200, "console.log(1)"},
 		{"/missing.txt", 404, ""},
+		// What the deployed site has beside index.html, never a 404.
+		{"/config.json", 200, `{"apiUrl":"http://api.example","websocketUrl":"ws://ws.example/local"}` + "\n"},
 		{"/v1/missing", 404, `{"message":"Not Found"}` + "\n"},
 	}
 	for _, tt := range tests {

@@ -154,6 +154,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		WebDir: filepath.Join(o.Root, "web"), Stage: stage, Logger: o.Log, TrustForwardedFor: o.TrustForwardedFor}
 	s.ConnectionsURL = "http://" + wsLn.Addr().String() + "/" + stage
 	s.WebSocketURL = "ws://" + wsLn.Addr().String() + "/" + stage
+	cfg.ConsoleConfig = map[string]string{"apiUrl": s.HTTPURL, "websocketUrl": s.WebSocketURL}
 
 	deps := lambdas.Deps{
 		Config: config.Config{TableName: o.Table, ConnectionsEndpoint: s.ConnectionsURL, MailFrom: o.MailFrom,
