@@ -7,6 +7,15 @@
 import { t, translate, setLanguage, guessLanguage, language } from './i18n.js';
 import { createWorkplace } from './workplace.js';
 import { el } from './dom.js';
+import { registerView, find, routeOf, href } from './router.js';
+// Pages in files of their own register their views (router.js) when
+// imported.
+import './signup.js';
+import './home.js';
+import './departments.js';
+import './audit.js';
+import './embed.js';
+import { personEditor, mayEdit } from './people-edit.js';
 
 {
   let apiBase = '';
@@ -46,7 +55,11 @@ import { el } from './dom.js';
     login.hidden = id !== login.id;
     if (id !== login.id) main.appendChild(views[id]);
     current = id;
-    document.querySelectorAll('header nav button').forEach((b) => b.setAttribute('aria-current', String(b.dataset.view === id)));
+    const route = routeOf(location.hash);
+    document.querySelectorAll('header nav button[data-route]').forEach((b) => {
+      const r = b.dataset.route;
+      b.setAttribute('aria-current', String(route === r || route.startsWith(r + '/')));
+    });
   }
 
   async function loadConfig() {
@@ -125,7 +138,20 @@ import { el } from './dom.js';
   }
   const status = (text, isError) => setStatus('#company-status', text, isError);
 
+  // The menu buttons of views for some roles only (data-roles) are in the
+  // header of those roles only, not merely hidden from the others.
+  const roleButtons = Array.from(document.querySelectorAll('header nav button[data-roles]'), (b) => ({ b, parent: b.parentNode, next: b.nextElementSibling }));
+  function menuForRole() {
+    const role = user().role;
+    for (const { b, parent, next } of roleButtons) {
+      const mine = b.dataset.roles.split(' ').includes(role);
+      if (!mine) b.remove();
+      else if (!b.isConnected) parent.insertBefore(b, next && next.isConnected ? next : null);
+    }
+  }
+
   function signedIn() {
+    menuForRole();
     $('#logout').hidden = false;
     $('#nav').hidden = false;
     $('#nav-records').hidden = false;
@@ -143,6 +169,7 @@ import { el } from './dom.js';
     if (workplace) workplace.translated();
     records.translated();
     profile.translated();
+    for (const h of handles.values()) if (typeof h.translated === 'function') h.translated();
   }
 
   // settleLanguage makes the interface speak the signed-in person's
@@ -180,7 +207,7 @@ import { el } from './dom.js';
     if (!workplace) {
       // A click on one of its desktop notifications brings the person
       // back to the workplace from any page.
-      workplace = createWorkplace({ root: views['workplace-view'], api, refresh, user, websocketURL, reveal: () => showView('workplace-view') });
+      workplace = createWorkplace({ root: views['workplace-view'], api, refresh, user, websocketURL, reveal: () => navigate('workplace') });
     }
     workplace.start();
     return workplace;
@@ -235,18 +262,104 @@ import { el } from './dom.js';
     return w.websocketUrl;
   }
 
-  // The page a person lands on: administrators configure, everyone else
-  // answers chats. A reload shows the page it left.
-  function defaultView() { return isAdmin() ? 'settings-view' : 'workplace-view'; }
-  function showView(id) {
-    if (!views[id] || id === login.id) id = defaultView();
-    sessionStorage.setItem('parley.view', id);
-    if (id === 'people-view') showPeople();
-    else if (id === 'workplace-view') showWorkplace();
-    else if (id === 'history-view') { show(id); signedIn(); records.showHistory(); }
-    else if (id === 'offline-view') { show(id); signedIn(); records.showOffline(); }
-    else if (id === 'profile-view') { show(id); signedIn(); profile.show(); }
-    else showSettings();
+  // --- views by address (router.js) ---------------------------------------
+
+  // The page a person lands on: administrators their home page (what is
+  // left to set up), everyone else the chats.
+  function defaultRoute() { return isAdmin() ? 'home' : 'workplace'; }
+
+  // The views of index.html, by route.
+  registerView('login', () => showLogin(), { public: true, section: login });
+  registerView('forgot', () => showForgot(), { public: true, section: views['forgot-view'] });
+  registerView('workplace', () => showWorkplace(), { section: views['workplace-view'] });
+  registerView('settings', () => showSettings(), { section: views['settings-view'] });
+  registerView('people', () => showPeople(), { section: views['people-view'] });
+  registerView('history', () => records.showHistory(), { section: views['history-view'] });
+  registerView('offline', () => records.showOffline(), { section: views['offline-view'] });
+  registerView('profile', () => profile.show(), { section: views['profile-view'] });
+
+  // sectionOf is a view's <section>: index.html's, or one made for it.
+  function sectionOf(v) {
+    if (!v.section) {
+      const id = v.name.replace(/\//g, '-') + '-view';
+      v.section = el('section', { id, class: 'routed', dataset: { route: v.name } });
+      views[id] = v.section;
+      translate(v.section);
+    }
+    return v.section;
+  }
+
+  function fieldsOf(r) { return (r.data && r.data.error && r.data.error.fields) || {}; }
+
+  // What a view's mount gets (router.js says what each is).
+  function context(params) {
+    return {
+      api, call, t, user, isAdmin, role: () => user().role, errorOf, showErrors, fieldsOf, params, navigate, href,
+      signedIn: (data) => {
+        keepSession(data);
+        if (data.user && data.user.interfaceLanguage) applyLanguage(data.user.interfaceLanguage);
+        navigate(defaultRoute());
+        settleLanguage();
+      },
+    };
+  }
+
+  let mounted = null; // { route, view, handle } of the view shown
+  const handles = new Map(); // view name -> what its mount returned
+
+  // allowed says whether the signed-in person's role may open v.
+  function allowed(v) { return !v.roles || v.roles.includes(user().role); }
+
+  // navigate opens a route as a new entry of the browser's history, after
+  // asking the view shown whether it may be left.
+  async function navigate(route) {
+    if (location.hash === href(route)) { render(); return; }
+    if (!(await mayLeave(route))) return;
+    leaving = route;
+    location.hash = href(route);
+  }
+  let leaving = null; // a route mayLeave already let through
+
+  async function mayLeave(route) {
+    if (!mounted || mounted.route === route || leaving === route) return true;
+    const h = mounted.handle;
+    if (!h || typeof h.leave !== 'function') return true;
+    return (await h.leave()) !== false;
+  }
+
+  // render shows the view of the address: a public view to anyone, the
+  // others after a sign-in (the address is kept, so the sign-in leads
+  // there), each to the roles it is for.
+  let rendering = 0;
+  async function render() {
+    const n = ++rendering;
+    if (readLink()) { mounted = null; showSetPassword(); return; }
+    const route = routeOf(location.hash);
+    const signed = !!sessionStorage.getItem('parley.token');
+    let found = find(route);
+    if (signed && (!found || found.view.public || !allowed(found.view))) {
+      history.replaceState(null, '', href(defaultRoute()));
+      found = find(defaultRoute());
+    } else if (!signed && (!found || !found.view.public)) {
+      found = find('login');
+    }
+    const shownRoute = routeOf(location.hash);
+    // Back or forward away from a view that will not be left: the address
+    // goes back to it.
+    if (!(await mayLeave(shownRoute))) {
+      history.pushState(null, '', href(mounted.route));
+      return;
+    }
+    leaving = null;
+    if (n !== rendering) return;
+    const v = found.view;
+    show(sectionOf(v).id);
+    if (signed) signedIn();
+    mounted = { route: shownRoute, view: v, handle: null };
+    const handle = await v.mount(v.section, context(found.params));
+    if (n !== rendering) return;
+    mounted.handle = handle || null;
+    if (handle) handles.set(v.name, handle);
   }
 
   async function showSettings() {
@@ -282,6 +395,16 @@ import { el } from './dom.js';
     cell(p.email);
     const roleCell = cell(isAdmin() ? '' : t('roleName.' + p.role));
     cell(t('personStatus.' + p.status));
+    const actions = document.createElement('td');
+    actions.className = 'actions';
+    tr.appendChild(actions);
+    // Languages, departments and the chat limit: administrators and
+    // supervisors, within CanEdit's rule (people-edit.js).
+    if (mayEdit(user().role, user().id, p)) {
+      const edit = el('button', { type: 'button', text: t('people.edit'), 'aria-label': t('people.editLabel', { email: p.email }) });
+      edit.addEventListener('click', () => openEditor(tr, p));
+      actions.appendChild(edit);
+    }
     if (!isAdmin()) return tr;
     const select = document.createElement('select');
     select.setAttribute('aria-label', t('people.roleOf', { email: p.email }));
@@ -312,11 +435,29 @@ import { el } from './dom.js';
       if (r.status === 204) { tr.remove(); setStatus('#people-status', t('people.removed', { email: p.email })); return; }
       setStatus('#people-status', p.email + ': ' + errorOf(r, t('people.notRemoved')), true);
     });
-    const actions = document.createElement('td');
-    actions.className = 'admin-only';
     actions.appendChild(remove);
-    tr.appendChild(actions);
     return tr;
+  }
+
+  // The account's departments and chat limit, for the editor.
+  let peopleRefs = { departments: [], limit: null };
+
+  // openEditor opens the editor of p in a row under tr, one at a time.
+  function openEditor(tr, p) {
+    const body = $('#people-table tbody');
+    body.querySelectorAll('tr.editor').forEach((x) => x.remove());
+    const row = el('tr', { class: 'editor', dataset: { editorOf: p.id } });
+    const cell = el('td', { colspan: '5' });
+    const close = () => row.remove();
+    cell.appendChild(personEditor({ api, errorOf, showErrors, fieldsOf }, p, peopleRefs.departments, peopleRefs.limit, (saved) => {
+      Object.assign(p, saved);
+      close();
+      setStatus('#people-status', t('people.saved', { email: p.email }));
+    }, close));
+    row.appendChild(cell);
+    tr.after(row);
+    const first = cell.querySelector('input');
+    if (first) first.focus();
   }
 
   // The invitation form is only in the page of an administrator, not merely
@@ -331,9 +472,10 @@ import { el } from './dom.js';
     setStatus('#people-status', '');
     const body = $('#people-table tbody');
     body.replaceChildren();
-    const r = await api('GET', '/v1/people');
-    if (r.signedOut) return;
+    const [r, d, f] = await Promise.all([api('GET', '/v1/people'), api('GET', '/v1/departments'), api('GET', '/v1/settings/features')]);
+    if (r.signedOut || d.signedOut || f.signedOut) return;
     if (r.status !== 200) { setStatus('#people-status', errorOf(r, t('people.loadFailed')), true); return; }
+    peopleRefs = { departments: d.status === 200 ? d.data.items : [], limit: f.status === 200 ? f.data.maxChatsPerOperator : null };
     for (const p of r.data.items) body.appendChild(personRow(p));
     $('#people-table').dataset.loaded = 'true';
   }
@@ -374,6 +516,13 @@ import { el } from './dom.js';
     $('#nav-records').hidden = true;
     $('#nav-me').hidden = true;
     $('#who').textContent = '';
+    // The pages in files of their own forget too; their sections are
+    // emptied, so the next person's first mount builds them afresh.
+    for (const h of handles.values()) if (typeof h.reset === 'function') h.reset();
+    handles.clear();
+    for (const v of Object.values(views)) if (v.classList.contains('routed')) v.replaceChildren();
+    mounted = null;
+    history.replaceState(null, '', href('login'));
     showLogin();
   }
 
@@ -387,21 +536,17 @@ import { el } from './dom.js';
     f.password.value = '';
     keepSession(r.data);
     if (r.data.user && r.data.user.interfaceLanguage) applyLanguage(r.data.user.interfaceLanguage);
-    showView(defaultView());
+    // To the view the address asked for before the sign-in, if any.
+    render();
     settleLanguage();
   });
 
-  $('#forgot-link').addEventListener('click', (ev) => {
-    ev.preventDefault();
-    const email = $('#login-form').elements.email.value;
+  // The e-mail typed at sign-in goes along to the reset form.
+  $('#forgot-link').addEventListener('click', () => { $('#forgot-form').elements.email.value = $('#login-form').elements.email.value; });
+  function showForgot() {
     show('forgot-view');
     setStatus('#forgot-status', '');
-    $('#forgot-form').elements.email.value = email;
-  });
-  Object.values(views).forEach((v) => v.querySelectorAll('.to-login').forEach((a) => a.addEventListener('click', (ev) => { ev.preventDefault(); showLogin(); })));
-  Object.values(views).forEach((v) => v.querySelectorAll('.to-forgot').forEach((a) => a.addEventListener('click', (ev) => {
-    ev.preventDefault(); show('forgot-view'); setStatus('#forgot-status', '');
-  })));
+  }
 
   $('#forgot-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -464,7 +609,7 @@ import { el } from './dom.js';
   // An edit makes an earlier "Saved." untrue.
   $('#company-form').addEventListener('input', () => status(''));
   $('#logout').addEventListener('click', signOut);
-  document.querySelectorAll('header nav button').forEach((b) => b.addEventListener('click', () => showView(b.dataset.view)));
+  document.querySelectorAll('header nav button[data-route]').forEach((b) => b.addEventListener('click', () => navigate(b.dataset.route)));
 
   // A mailed link opens the console at #set-password=<secret>.
   function readLink() {
@@ -475,12 +620,12 @@ import { el } from './dom.js';
     return true;
   }
 
-  window.addEventListener('hashchange', () => { if (readLink()) showSetPassword(); });
+  window.addEventListener('hashchange', () => render());
   applyLanguage(user().interfaceLanguage || guessLanguage());
   loadConfig().then(() => {
-    if (readLink()) showSetPassword();
-    else if (sessionStorage.getItem('parley.token')) { showView(sessionStorage.getItem('parley.view')); settleLanguage(); }
-    else showLogin();
+    const signed = !!sessionStorage.getItem('parley.token');
+    render();
+    if (signed) settleLanguage();
   });
 }
 

@@ -551,6 +551,16 @@ const ru = {
 
 const tables = { en, ru };
 
+// addStrings adds a page's own strings (a file of its own keeps them beside
+// its code): strings({ en: {...}, ru: {...} }). A key already here wins, so
+// a page cannot silently change another's words.
+export function addStrings(byLanguage) {
+  for (const [lang, table] of Object.entries(byLanguage)) {
+    if (!tables[lang]) continue;
+    for (const [k, v] of Object.entries(table)) if (!(k in tables[lang])) tables[lang][k] = v;
+  }
+}
+
 // languages are the interface languages, as the API names them.
 export const languages = Object.keys(tables);
 

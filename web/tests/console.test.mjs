@@ -50,6 +50,8 @@ test('console: sign in, company settings with field errors, save, sign out', asy
 
   await page.getByLabel('Password').fill(env.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('#home-view').waitFor();
+  await page.getByRole('button', { name: 'Settings', exact: true }).click();
   await loaded(page);
   assert.equal(await page.locator('#login-error').textContent(), '');
   assert.match(await page.locator('#who').textContent(), new RegExp(env.email.replace(/[.+]/g, '\\$&')));

@@ -48,8 +48,8 @@ async function newPage() {
 }
 
 // signIn signs in and waits for the page the person lands on: the
-// settings for administrators, the workplace for everyone else.
-async function signIn(page, email, password, landing = '#settings-view') {
+// home checklist for administrators, the workplace for everyone else.
+async function signIn(page, email, password, landing = '#home-view') {
   await page.getByLabel('E-mail').fill(email);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -184,7 +184,7 @@ test('people: a forgotten password is reset through the mailed link', async () =
   await p.page.getByRole('button', { name: 'Sign in' }).click();
   await p.page.waitForFunction(() => document.querySelector('#login-error').textContent.trim() !== '');
   await signIn(p.page, admin.email, newPassword);
-  await p.page.locator('#company-fields:not([disabled])').waitFor();
+  await p.page.locator('#home-checklist[data-state="loaded"]').waitFor();
 
   assert.deepEqual(p.errors, [], 'the page ran without errors');
   await p.close();

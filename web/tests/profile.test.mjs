@@ -477,7 +477,7 @@ test('profile: under hidden profiles an operator only views theirs; an administr
   assert.equal(await a.page.locator('#login-form input[name="email"]').inputValue(), next);
   await a.page.locator('#login-form input[name="password"]').fill(admin.password);
   await a.page.locator('#login-form button[type="submit"]').click();
-  await a.page.locator('#settings-view').waitFor();
+  await a.page.locator('#home-view').waitFor();
   assert.match(await a.page.locator('#who').textContent(), new RegExp(next.replace(/[.+]/g, '\\$&')));
   assert.deepEqual(a.errors, [], 'the administrator\'s page ran without errors');
   await a.close();
