@@ -16,6 +16,7 @@ import './departments.js';
 import './audit.js';
 import './embed.js';
 import { personEditor, mayEdit } from './people-edit.js';
+import { attachTimezones } from './timezone.js';
 
 {
   let apiBase = '';
@@ -239,6 +240,10 @@ import { personEditor, mayEdit } from './people-edit.js';
     if (email) $('#login-form').elements.email.value = email;
   }
 
+  // The company's time zone is picked from the IANA zones (timezone.js).
+  const zoneInput = $('#company-form input[name="timezone"]');
+  if (zoneInput) attachTimezones(zoneInput);
+
   const profile = createProfile({ root: views['profile-view'], api, errorOf, showErrors, user, keepUser, applyLanguage, signOutSaying });
 
   // websocketURL is where staff open the WebSocket: config.json's
@@ -272,7 +277,7 @@ import { personEditor, mayEdit } from './people-edit.js';
   registerView('login', () => showLogin(), { public: true, section: login });
   registerView('forgot', () => showForgot(), { public: true, section: views['forgot-view'] });
   registerView('workplace', () => showWorkplace(), { section: views['workplace-view'] });
-  registerView('settings', () => showSettings(), { section: views['settings-view'] });
+  registerView('settings', (root, ctx) => showSettings(ctx.params[0]), { section: views['settings-view'] });
   registerView('people', () => showPeople(), { section: views['people-view'] });
   registerView('history', () => records.showHistory(), { section: views['history-view'] });
   registerView('offline', () => records.showOffline(), { section: views['offline-view'] });
