@@ -91,6 +91,21 @@ type Chat struct {
 	// QueueSeq is the chat's arrival number in the common queue of
 	// auto-assignment while it waits there; 0 otherwise.
 	QueueSeq int64
+	// Wait is the visitor's wait for an operator's answer and the timer
+	// it runs (timeouts.go).
+	Wait Wait
+	// BusyFirstAt and BusyAnswerAt are when the first-response and the
+	// answer timeouts sent the busy message: each acts once per chat.
+	BusyFirstAt  time.Time
+	BusyAnswerAt time.Time
+	// LeftAt is when the visitor left an unanswered chat (closed it, or
+	// lost their last connection for VisitorGrace); zero while they stay
+	// or once they came back.
+	LeftAt time.Time
+	// Outcome is set once, by what came first: an operator's answer, the
+	// visitor leaving unanswered, or an offline request.
+	Outcome   Outcome
+	OutcomeAt time.Time
 }
 
 // Open reports whether messages may still be added.
@@ -302,7 +317,17 @@ type Store interface {
 	// still c.Seq and it is open, and updates the chat's counters. A
 	// message whose sender already sent m.ClientID is not stored again:
 	// the stored one is returned with dup true. Errors: ErrRace.
-	AppendMessage(ctx context.Context, c Chat, m Message) (stored Message, dup bool, err error)
+	// It stores w as the chat's wait, and schedules w's timer and
+	// deletes c's in the same transaction when they differ (timeouts.go).
+	AppendMessage(ctx context.Context, c Chat, m Message, w Wait) (stored Message, dup bool, err error)
+	// TimedOut stores next (a timeout acted: its mark, the wait without
+	// its timer) with the busy message busy (nil for none) as message
+	// c.Seq+1 and the timeout's event record, only while the chat's seq
+	// and timer are still c's. Errors: ErrRace.
+	TimedOut(ctx context.Context, c Chat, next Chat, busy *Message) error
+	// MissedChats lists the chats started since then that their visitors
+	// closed unanswered (LeftUnanswered): one Query of a sparse index.
+	MissedChats(ctx context.Context, accountID string, since time.Time) ([]Chat, error)
 	// Messages returns a chat's messages after seq, in order, at most
 	// limit (0: all).
 	Messages(ctx context.Context, accountID, chatID string, after int64, limit int) ([]Message, error)
@@ -338,6 +363,7 @@ type Query struct {
 	Category     string
 	Rating       Rating
 	Status       Status
+	Outcome      Outcome
 	// Offline, when set, keeps only offline requests (true) or only
 	// chats (false).
 	Offline *bool
@@ -372,6 +398,8 @@ type Service struct {
 	// Profiles reads a staff member's languages and departments, which
 	// decide the chats they see (Sees); nil shows every chat to everyone.
 	Profiles func(ctx context.Context, accountID, personID string) (Operator, error)
+	// Alerts guards the "waited too long" mail (AlertBusy); nil sends none.
+	Alerts Alerts
 }
 
 // Button states of the widget (SPEC §4.16, §2.10).

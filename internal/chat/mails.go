@@ -16,28 +16,34 @@ import (
 // language (SPEC §4.10: every mail is in the account's language).
 var texts = map[string]map[string]string{
 	"en": {
-		"ratingSubject":     "Negative rating: %s",
-		"ratingBody":        "A visitor rated chat %s as %q.\nOperator: %s\n\nTranscript:\n\n%s",
-		"offlineSubject":    "Offline message from %s",
-		"offlineBody":       "A visitor left a message while no operator was online.\n\nName: %s\nContact: %s\nPage: %s\n\n%s",
-		"transcriptSubject": "Your chat transcript",
-		"transcriptBody":    "Here is the transcript of your chat of %s.\n\n%s",
-		"visitor":           "Visitor",
-		"operator":          "Operator",
-		"system":            "System",
-		"rating.excellent":  "excellent", "rating.good": "good", "rating.satisfactory": "satisfactory", "rating.poor": "poor", "rating.bad": "bad",
+		"ratingSubject":          "Negative rating: %s",
+		"ratingBody":             "A visitor rated chat %s as %q.\nOperator: %s\n\nTranscript:\n\n%s",
+		"offlineSubject":         "Offline message from %s",
+		"offlineBody":            "A visitor left a message while no operator was online.\n\nName: %s\nContact: %s\nPage: %s\n\n%s",
+		"transcriptSubject":      "Your chat transcript",
+		"transcriptBody":         "Here is the transcript of your chat of %s.\n\n%s",
+		"visitor":                "Visitor",
+		"operator":               "Operator",
+		"system":                 "System",
+		"busySubject":            "A visitor waited too long for an answer",
+		"busyBody":               "The visitor of chat %s waited too long for an answer (%s): %d s. They were sent the busy message.\nOperator: %s\n\nTranscript:\n\n%s",
+		"busy.busyFirstResponse": "first response", "busy.busyAnswer": "answer", "nobody": "none yet",
+		"rating.excellent": "excellent", "rating.good": "good", "rating.satisfactory": "satisfactory", "rating.poor": "poor", "rating.bad": "bad",
 	},
 	"ru": {
-		"ratingSubject":     "Отрицательная оценка: %s",
-		"ratingBody":        "Посетитель оценил чат %s: %q.\nОператор: %s\n\nПереписка:\n\n%s",
-		"offlineSubject":    "Сообщение от %s",
-		"offlineBody":       "Посетитель оставил сообщение, когда операторов не было в сети.\n\nИмя: %s\nКонтакт: %s\nСтраница: %s\n\n%s",
-		"transcriptSubject": "Ваша переписка",
-		"transcriptBody":    "Переписка вашего чата от %s.\n\n%s",
-		"visitor":           "Посетитель",
-		"operator":          "Оператор",
-		"system":            "Система",
-		"rating.excellent":  "отлично", "rating.good": "хорошо", "rating.satisfactory": "удовлетворительно", "rating.poor": "плохо", "rating.bad": "очень плохо",
+		"ratingSubject":          "Отрицательная оценка: %s",
+		"ratingBody":             "Посетитель оценил чат %s: %q.\nОператор: %s\n\nПереписка:\n\n%s",
+		"offlineSubject":         "Сообщение от %s",
+		"offlineBody":            "Посетитель оставил сообщение, когда операторов не было в сети.\n\nИмя: %s\nКонтакт: %s\nСтраница: %s\n\n%s",
+		"transcriptSubject":      "Ваша переписка",
+		"transcriptBody":         "Переписка вашего чата от %s.\n\n%s",
+		"visitor":                "Посетитель",
+		"operator":               "Оператор",
+		"system":                 "Система",
+		"busySubject":            "Посетитель слишком долго ждал ответа",
+		"busyBody":               "Посетитель чата %s слишком долго ждал ответа (%s): %d с. Ему отправлено сообщение о занятости операторов.\nОператор: %s\n\nПереписка:\n\n%s",
+		"busy.busyFirstResponse": "первый ответ", "busy.busyAnswer": "ответ оператора", "nobody": "ещё не назначен",
+		"rating.excellent": "отлично", "rating.good": "хорошо", "rating.satisfactory": "удовлетворительно", "rating.poor": "плохо", "rating.bad": "очень плохо",
 	},
 }
 
@@ -181,7 +187,8 @@ func (s *Service) LeaveMessage(ctx context.Context, v Party, in OfflineInput) (C
 	}
 	now := s.Now().UTC()
 	c := Chat{AccountID: v.AccountID, ID: NewID(now), VisitorID: v.ID, Status: Closed, Offline: true, Unanswered: true, OfflineName: in.Name, OfflineContact: in.Contact,
-		Language: doc.Company.Language, Question: in.Text, Page: in.Page, StartedAt: now, ClosedAt: now, LastMessageAt: now, Seq: 1, VisitorRead: 1}
+		Language: doc.Company.Language, Question: in.Text, Page: in.Page, StartedAt: now, ClosedAt: now, LastMessageAt: now, Seq: 1, VisitorRead: 1,
+		Outcome: OfflineRequest, OutcomeAt: now}
 	first := []Message{{AccountID: c.AccountID, ChatID: c.ID, Seq: 1, From: FromVisitor, SenderID: v.ID, ClientID: in.ClientID, Text: in.Text, At: now}}
 	limit := 0
 	if doc.Misc.OfflineQueueLimit != nil {

@@ -117,6 +117,9 @@ func (s *Service) Start(ctx context.Context, v Party, in StartInput) (c Chat, fi
 			first[i].AccountID, first[i].ChatID, first[i].Seq, first[i].At = c.AccountID, c.ID, int64(i+1), now
 		}
 		c.Seq = int64(len(first))
+		if in.Question != "" {
+			c.Wait = waitAfter(doc, c, first[len(first)-1])
+		}
 		err = s.Store.StartChat(ctx, c, first, prev)
 		if errors.Is(err, ErrRace) {
 			continue // another tab started one: resume it
@@ -216,7 +219,11 @@ func (s *Service) PostStarting(ctx context.Context, p Party, chatID, clientID, t
 			return
 		}
 		m = Message{AccountID: c.AccountID, ChatID: c.ID, Seq: c.Seq + 1, From: p.Kind, SenderID: p.ID, ClientID: clientID, Text: text, At: s.Now().UTC()}
-		m, dup, err = s.Store.AppendMessage(ctx, c, m)
+		var w Wait
+		if w, err = s.wait(ctx, c, m); err != nil {
+			return
+		}
+		m, dup, err = s.Store.AppendMessage(ctx, c, m, w)
 		if errors.Is(err, ErrRace) {
 			continue
 		}
@@ -224,9 +231,12 @@ func (s *Service) PostStarting(ctx context.Context, p Party, chatID, clientID, t
 			return
 		}
 		if !dup {
-			c.Seq, c.LastMessageAt = m.Seq, m.At
+			c.Seq, c.LastMessageAt, c.Wait = m.Seq, m.At, w
 			if p.Kind == FromOperator && c.AnsweredAt.IsZero() {
 				c.AnsweredAt = m.At
+			}
+			if p.Kind == FromOperator && c.Outcome == "" {
+				c.Outcome, c.OutcomeAt = Answered, m.At
 			}
 		}
 		return
@@ -364,6 +374,14 @@ func (s *Service) Close(ctx context.Context, p Party, chatID string) (Chat, erro
 		}
 		next := c
 		now := s.Now().UTC()
+		if p.Kind == FromVisitor && c.AnsweredAt.IsZero() && c.Outcome == "" {
+			// Closing it unanswered is leaving (SPEC §4.5).
+			doc, derr := s.Settings(ctx, p.AccountID)
+			if derr != nil {
+				return Chat{}, derr
+			}
+			leave(doc, &next, now)
+		}
 		switch {
 		case p.Kind == FromVisitor && c.Status == Active:
 			next.VisitorClosed = true
@@ -698,6 +716,10 @@ type Workplace struct {
 	// have not answered yet has a zero AnsweredAt.
 	Mine   []Chat
 	Others []Chat // led by other operators; empty for operators under hideOthersChats
+	// Missed are the chats whose visitors left before any answer
+	// (LeftUnanswered): still waiting ones, which leave Waiting and
+	// Queued for it, and those closed within MissedWindow, newest first.
+	Missed []Chat
 }
 
 // Workplace returns the open chats the party may see (see Sees).
@@ -714,10 +736,17 @@ func (s *Service) Workplace(ctx context.Context, p Party) (Workplace, error) {
 	if err != nil {
 		return Workplace{}, err
 	}
-	w := Workplace{Waiting: []Chat{}, Queued: []Chat{}, Mine: []Chat{}, Others: []Chat{}}
-	for _, c := range open {
+	w := Workplace{Waiting: []Chat{}, Queued: []Chat{}, Mine: []Chat{}, Others: []Chat{}, Missed: []Chat{}}
+	closed, err := s.Store.MissedChats(ctx, p.AccountID, s.Now().Add(-MissedWindow))
+	if err != nil {
+		return Workplace{}, err
+	}
+	for _, c := range slices.Concat(open, closed) {
 		switch {
 		case !Sees(doc, p, prof, c):
+		case c.LeftUnanswered() && c.Status != Active:
+			w.Missed = append(w.Missed, c)
+		case !c.Open():
 		case c.Status == Waiting && c.QueueSeq > 0:
 			w.Queued = append(w.Queued, c)
 		case c.Status == Waiting:
@@ -729,6 +758,7 @@ func (s *Service) Workplace(ctx context.Context, p Party) (Workplace, error) {
 		}
 	}
 	slices.SortFunc(w.Queued, func(a, b Chat) int { return int(a.QueueSeq - b.QueueSeq) })
+	slices.SortFunc(w.Missed, func(a, b Chat) int { return strings.Compare(b.ID, a.ID) })
 	return w, nil
 }
 

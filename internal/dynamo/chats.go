@@ -58,8 +58,18 @@ type chatRow struct {
 	OperatorRead   int64     `dynamodbav:"operatorRead"`
 	LastMessageAt  time.Time `dynamodbav:"lastMessageAt"`
 	QueueSeq       int64     `dynamodbav:"queueSeq,omitempty"`
-	GSI1PK         string    `dynamodbav:"gsi1pk,omitempty"`
-	GSI1SK         string    `dynamodbav:"gsi1sk,omitempty"`
+	// The wait and what ended it (timeouts.go); times as RFC 3339, the
+	// timer's due second as a number its fire condition compares.
+	WaitingSince string `dynamodbav:"waitingSince,omitempty"`
+	WaitDue      int64  `dynamodbav:"waitDue,omitempty"`
+	WaitKind     string `dynamodbav:"waitKind,omitempty"`
+	BusyFirstAt  string `dynamodbav:"busyFirstAt,omitempty"`
+	BusyAnswerAt string `dynamodbav:"busyAnswerAt,omitempty"`
+	LeftAt       string `dynamodbav:"leftAt,omitempty"`
+	Outcome      string `dynamodbav:"outcome,omitempty"`
+	OutcomeAt    string `dynamodbav:"outcomeAt,omitempty"`
+	GSI1PK       string `dynamodbav:"gsi1pk,omitempty"`
+	GSI1SK       string `dynamodbav:"gsi1sk,omitempty"`
 }
 
 type messageRow struct {
@@ -96,18 +106,24 @@ func toChatRow(c chat.Chat) chatRow {
 		Question: c.Question, Offline: c.Offline, Unanswered: c.Unanswered, OfflineName: c.OfflineName, OfflineContact: c.OfflineContact, StartedAt: c.StartedAt,
 		AssignedAt: c.AssignedAt, AnsweredAt: c.AnsweredAt, ClosedAt: c.ClosedAt, VisitorClosed: c.VisitorClosed, Seq: c.Seq,
 		VisitorRead: c.VisitorRead, OperatorRead: c.OperatorRead, LastMessageAt: c.LastMessageAt, QueueSeq: c.QueueSeq}
-	if c.Open() {
+	setWaitRow(&r, c)
+	switch {
+	case c.Open():
 		r.GSI1PK, r.GSI1SK = openChatsPK(c.AccountID), c.ID
+	case c.LeftUnanswered():
+		r.GSI1PK, r.GSI1SK = missedChatsPK(c.AccountID), c.ID
 	}
 	return r
 }
 
 func fromChatRow(r chatRow) chat.Chat {
-	return chat.Chat{AccountID: r.AccountID, ID: r.ID, VisitorID: r.VisitorID, Status: chat.Status(r.Status), OperatorID: r.OperatorID,
+	c := chat.Chat{AccountID: r.AccountID, ID: r.ID, VisitorID: r.VisitorID, Status: chat.Status(r.Status), OperatorID: r.OperatorID,
 		DepartmentID: r.DepartmentID, Language: r.Language, Category: r.Category, Priority: r.Priority, Page: r.Page, Rating: chat.Rating(r.Rating),
 		Question: r.Question, Offline: r.Offline, Unanswered: r.Unanswered, OfflineName: r.OfflineName, OfflineContact: r.OfflineContact, StartedAt: r.StartedAt,
 		AssignedAt: r.AssignedAt, AnsweredAt: r.AnsweredAt, ClosedAt: r.ClosedAt, VisitorClosed: r.VisitorClosed, Seq: r.Seq,
 		VisitorRead: r.VisitorRead, OperatorRead: r.OperatorRead, LastMessageAt: r.LastMessageAt, QueueSeq: r.QueueSeq}
+	waitFromRow(&c, r)
+	return c
 }
 
 func toMessageRow(m chat.Message) messageRow {
@@ -232,6 +248,13 @@ func (s *Store) startTxn(c chat.Chat, first []chat.Message, prevOpen string) (*t
 	if c.Status == chat.Waiting {
 		t.add(s.waitingDelta(c.AccountID, 1), nil)
 	}
+	if tm, ok := c.Timer(); ok {
+		it, err := s.timerPut(tm)
+		if err != nil {
+			return nil, err
+		}
+		t.add(it, nil)
+	}
 	return t, nil
 }
 
@@ -271,7 +294,7 @@ func (s *Store) Chat(ctx context.Context, accountID, id string) (chat.Chat, erro
 // AppendMessage is one transaction: the chat's seq moves from c.Seq to
 // m.Seq (so messages are numbered in commit order without gaps), the
 // message is stored, and so is its client id (so a resend is recognised).
-func (s *Store) AppendMessage(ctx context.Context, c chat.Chat, m chat.Message) (chat.Message, bool, error) {
+func (s *Store) AppendMessage(ctx context.Context, c chat.Chat, m chat.Message, w chat.Wait) (chat.Message, bool, error) {
 	set := "seq = :n, lastMessageAt = :at"
 	cond := "seq = :prev AND #st IN (:waiting, :active)"
 	values := map[string]types.AttributeValue{":n": num(m.Seq), ":prev": num(c.Seq), ":at": str(m.At.Format(time.RFC3339Nano)),
@@ -282,10 +305,14 @@ func (s *Store) AppendMessage(ctx context.Context, c chat.Chat, m chat.Message) 
 		if c.AnsweredAt.IsZero() {
 			set += ", answeredAt = :at"
 		}
+		// The first answer is the outcome, unless the visitor left first.
+		set += ", outcome = if_not_exists(outcome, :answered), outcomeAt = if_not_exists(outcomeAt, :at)"
+		values[":answered"] = str(string(chat.Answered))
 	}
+	expr := "SET " + set + waitUpdate(w, values)
 	t := &txn{}
 	t.add(types.TransactWriteItem{Update: &types.Update{TableName: aws.String(s.Table), Key: key(accountPK(c.AccountID), chatSK(c.ID)),
-		UpdateExpression: aws.String("SET " + set), ConditionExpression: aws.String(cond),
+		UpdateExpression: aws.String(expr), ConditionExpression: aws.String(cond),
 		ExpressionAttributeNames: map[string]string{"#st": "status"}, ExpressionAttributeValues: values}}, chat.ErrRace)
 	it, err := s.put(toMessageRow(m), chatPK(c.AccountID, c.ID), messageSK(m.Seq), notExists, nil, nil)
 	if err != nil {
@@ -299,9 +326,12 @@ func (s *Store) AppendMessage(ctx context.Context, c chat.Chat, m chat.Message) 
 		}
 		t.add(it, nil)
 	}
+	if err := s.timerChange(t, c, w); err != nil {
+		return chat.Message{}, false, err
+	}
 	_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: t.items})
 	reasons := cancelledReasons(err)
-	if len(reasons) == 3 && reasons[2] == "ConditionalCheckFailed" {
+	if len(reasons) >= 3 && m.ClientID != "" && reasons[2] == "ConditionalCheckFailed" {
 		stored, err := s.messageByClientID(ctx, m)
 		return stored, true, err
 	}
@@ -457,6 +487,13 @@ func chatUnchanged(c chat.Chat) (*string, map[string]string, map[string]types.At
 		cond += " AND operatorId = :op"
 		values[":op"] = str(c.OperatorID)
 	}
+	// A whole-chat write must not drop an outcome set meanwhile.
+	if c.Outcome == "" {
+		cond += " AND attribute_not_exists(outcome)"
+	} else {
+		cond += " AND outcome = :oc"
+		values[":oc"] = str(string(c.Outcome))
+	}
 	return aws.String(cond), map[string]string{"#st": "status"}, values
 }
 
@@ -523,6 +560,17 @@ func (s *Store) SetChatFields(ctx context.Context, c chat.Chat, next chat.Chat) 
 		}
 		set = append(set, name+" = :"+name)
 		values[":"+name] = str(v)
+	}
+	if next.LeftAt.IsZero() {
+		remove = append(remove, "leftAt")
+	} else {
+		set = append(set, "leftAt = :leftAt")
+		values[":leftAt"] = str(tstr(next.LeftAt))
+	}
+	if next.Outcome != "" && next.Outcome != c.Outcome {
+		// Set once: an answer stored meanwhile keeps its outcome.
+		set = append(set, "outcome = if_not_exists(outcome, :oc)", "outcomeAt = if_not_exists(outcomeAt, :ocAt)")
+		values[":oc"], values[":ocAt"] = str(string(next.Outcome)), str(tstr(next.OutcomeAt))
 	}
 	expr := "SET " + strings.Join(set, ", ")
 	if len(remove) > 0 {
@@ -651,6 +699,7 @@ func (s *Store) ListChats(ctx context.Context, accountID string, q chat.Query) (
 	}
 	add("rating", string(q.Rating))
 	add("status", string(q.Status))
+	add("outcome", string(q.Outcome))
 	if q.Offline != nil {
 		// offline is stored only when true.
 		names["#offline"] = "offline"
@@ -723,6 +772,6 @@ func (s *Store) SettingsDocument(ctx context.Context, accountID string) (setting
 
 // ChatService builds the chat use cases on this store.
 func (s *Store) ChatService(now func() time.Time) *chat.Service {
-	return &chat.Service{Store: s, Settings: s.SettingsDocument, Departments: s, Outbox: s, Now: now, Profiles: s.OperatorProfile,
+	return &chat.Service{Store: s, Settings: s.SettingsDocument, Departments: s, Outbox: s, Now: now, Profiles: s.OperatorProfile, Alerts: s,
 		Router: &chat.Router{Store: s, Settings: s.SettingsDocument, Online: s.OnlineOperators, Now: now}}
 }

@@ -166,6 +166,13 @@ func parseChatQuery(in map[string]string, loc *time.Location, now time.Time) (ch
 		}
 		q.Status = st
 	}
+	if s := in["outcome"]; s != "" {
+		o, err := chat.ParseOutcome(s)
+		if err != nil {
+			fields["outcome"] = apperr.Public(err).Message
+		}
+		q.Outcome = o
+	}
 	if s := in["offline"]; s != "" {
 		b, err := strconv.ParseBool(s)
 		if err != nil || (s != "true" && s != "false") {
@@ -211,13 +218,20 @@ type chatJSON struct {
 	ClosedAt      time.Time   `json:"closedAt,omitzero"`
 	VisitorClosed bool        `json:"visitorClosed"`
 	Messages      int64       `json:"messages"`
+	// Outcome and the timeouts that acted (issue 14).
+	Outcome      chat.Outcome `json:"outcome,omitempty"`
+	OutcomeAt    time.Time    `json:"outcomeAt,omitzero"`
+	LeftAt       time.Time    `json:"leftAt,omitzero"`
+	BusyFirstAt  time.Time    `json:"busyFirstAt,omitzero"`
+	BusyAnswerAt time.Time    `json:"busyAnswerAt,omitzero"`
 }
 
 func viewChatJSON(c chat.Chat) chatJSON {
 	return chatJSON{ID: c.ID, Status: c.Status, VisitorID: c.VisitorID, OperatorID: c.OperatorID, DepartmentID: c.DepartmentID, Language: c.Language,
 		Category: c.Category, Priority: c.Priority, Page: c.Page, Rating: c.Rating, Question: c.Question, Offline: c.Offline, Unanswered: c.Unanswered, OfflineName: c.OfflineName,
 		Contact: c.OfflineContact, StartedAt: c.StartedAt, AssignedAt: c.AssignedAt, AnsweredAt: c.AnsweredAt, ClosedAt: c.ClosedAt,
-		VisitorClosed: c.VisitorClosed, Messages: c.Seq}
+		VisitorClosed: c.VisitorClosed, Messages: c.Seq, Outcome: c.Outcome, OutcomeAt: c.OutcomeAt, LeftAt: c.LeftAt,
+		BusyFirstAt: c.BusyFirstAt, BusyAnswerAt: c.BusyAnswerAt}
 }
 
 // prechat is what a widget placement asks before a chat starts (SPEC §3

@@ -189,8 +189,10 @@ func Stream(d Deps) (any, error) {
 	})
 	store := d.store()
 	mailer := &sesmail.Sender{Client: ses, From: d.Config.MailFrom, ConfigurationSet: d.Config.MailConfigSet}
-	return (&reactor.Reactor{Audit: store, Outbox: store, Mailer: mailer, Log: d.Log, Live: d.hub(store),
-		Templates: &templates.Service{Store: store, Members: store, Now: d.Now, NewID: account.NewID}}).Handle, nil
+	hub := d.hub(store)
+	return (&reactor.Reactor{Audit: store, Outbox: store, Mailer: mailer, Log: d.Log, Live: hub,
+		Templates: &templates.Service{Store: store, Members: store, Now: d.Now, NewID: account.NewID},
+		Waits:     hub, Events: store, Alerts: hub.Chats.Service}).Handle, nil
 }
 
 // Sweeper builds the timer sweeper.

@@ -31,6 +31,11 @@ type Reactor struct {
 	// Templates drops the templates of a deleted department or person;
 	// nil: they stay.
 	Templates TemplateScopes
+	// Waits, Events and Alerts act on timeouts, leaving and outcomes
+	// (timeouts.go); nil: nothing does.
+	Waits  Waits
+	Events Events
+	Alerts Alerts
 }
 
 // TemplateScopes deletes the templates of an owner that is gone.
@@ -117,6 +122,12 @@ func (r *Reactor) react(ctx context.Context, rec events.DynamoDBEventRecord) err
 	case "mail":
 		if rec.EventName == string(events.DynamoDBOperationTypeInsert) {
 			return r.sendMail(ctx, img)
+		}
+	case "chat":
+		return r.chatChanged(ctx, rec)
+	case "chatEvent":
+		if rec.EventName == string(events.DynamoDBOperationTypeInsert) {
+			return r.chatEvent(ctx, img)
 		}
 	}
 	return nil

@@ -78,7 +78,7 @@ func (r *Reactor) timerFired(ctx context.Context, img map[string]events.DynamoDB
 	if t.Kind == chat.TimerOperatorOffline && r.Live != nil {
 		return r.Live.OperatorOffline(ctx, t.AccountID, t.Subject)
 	}
-	return nil
+	return r.waitFired(ctx, img)
 }
 
 // settingsRouting drains the queue when a settings write gave operators

@@ -82,6 +82,12 @@ type ChatView struct {
 	OperatorRead  int64             `json:"operatorRead"`
 	Visitor       map[string]string `json:"visitor,omitempty"` // signed identification (SPEC §4.11)
 	CRMURL        string            `json:"crmUrl,omitempty"`
+	// Staff only: the chat's outcome, when its visitor left unanswered,
+	// and when a timeout sent the busy message (issue 14).
+	Outcome      chat.Outcome `json:"outcome,omitempty"`
+	LeftAt       time.Time    `json:"leftAt,omitzero"`
+	BusyFirstAt  time.Time    `json:"busyFirstAt,omitzero"`
+	BusyAnswerAt time.Time    `json:"busyAnswerAt,omitzero"`
 }
 
 // MessageView is a message as a frame shows it.
@@ -172,10 +178,12 @@ func viewTemplates(ts []templates.Template) []TemplateView {
 // WorkplaceView is an operator's state: the lists are always present.
 // Omitted counts what did not fit in the frame (see fit), by list.
 type WorkplaceView struct {
-	Waiting []ChatView     `json:"waiting"`
-	Queued  []ChatView     `json:"queued"`
-	Mine    []ChatView     `json:"mine"`
-	Others  []ChatView     `json:"others"`
+	Waiting []ChatView `json:"waiting"`
+	Queued  []ChatView `json:"queued"`
+	Mine    []ChatView `json:"mine"`
+	Others  []ChatView `json:"others"`
+	// Missed are the chats whose visitors left unanswered (chat.Workplace).
+	Missed  []ChatView     `json:"missed"`
 	Omitted map[string]int `json:"omitted,omitempty"`
 }
 
@@ -192,7 +200,7 @@ func (w *WorkplaceView) fit(f ChatFrame) []byte {
 	for _, list := range []struct {
 		name  string
 		chats *[]ChatView
-	}{{"others", &w.Others}, {"queued", &w.Queued}, {"waiting", &w.Waiting}} {
+	}{{"missed", &w.Missed}, {"others", &w.Others}, {"queued", &w.Queued}, {"waiting", &w.Waiting}} {
 		for len(b) > MaxMessageBytes && len(*list.chats) > 0 {
 			// Drop in proportion to the excess, at least one: a few
 			// encodings, not one per chat.
@@ -232,6 +240,7 @@ func viewChat(c chat.Chat, forVisitor bool) *ChatView {
 	if !forVisitor {
 		v.DepartmentID, v.Language, v.Category, v.Priority, v.Page, v.Question = c.DepartmentID, c.Language, c.Category, c.Priority, c.Page, c.Question
 		v.AnsweredAt, v.Unanswered = c.AnsweredAt, c.Unanswered
+		v.Outcome, v.LeftAt, v.BusyFirstAt, v.BusyAnswerAt = c.Outcome, c.LeftAt, c.BusyFirstAt, c.BusyAnswerAt
 	}
 	return v
 }
@@ -560,6 +569,7 @@ func (h *Hub) hello(ctx context.Context, c Connection, p chat.Party, f Frame) (C
 			if err := h.Chats.Store.Subscribe(ctx, ch.AccountID, ch.ID, []Connection{c}); err != nil {
 				return ChatFrame{}, err
 			}
+			ch = h.visitorBack(ctx, p, ch)
 			// The page the visitor is on now sets the chat's priority flag
 			// (a bad one is ignored: the page is advice, the hello is not).
 			if page, err := chat.CheckPage(f.Page); err == nil && page != ch.Page {
@@ -602,7 +612,7 @@ func (h *Hub) hello(ctx context.Context, c Connection, p chat.Party, f Frame) (C
 		presence = "away"
 	}
 	return ChatFrame{Type: "state", Version: ProtocolVersion, Role: c.Role, ID: p.ID, Presence: presence,
-		WorkplaceView: &WorkplaceView{Waiting: viewChats(w.Waiting), Queued: viewChats(w.Queued), Mine: mine, Others: viewChats(w.Others)}}, nil
+		WorkplaceView: &WorkplaceView{Waiting: viewChats(w.Waiting), Queued: viewChats(w.Queued), Mine: mine, Others: viewChats(w.Others), Missed: viewChats(w.Missed)}}, nil
 }
 
 // announceVisitor tells online staff about a visitor seen for the first

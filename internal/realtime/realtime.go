@@ -132,6 +132,9 @@ func (h *Hub) forgetConnection(ctx context.Context, id string) error {
 	if err := h.Store.DeleteConnection(ctx, id); err != nil {
 		return err
 	}
+	if c.Kind == auth.Visitor {
+		return h.visitorGone(ctx, c)
+	}
 	return h.staffGone(ctx, c)
 }
 
