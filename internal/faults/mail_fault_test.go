@@ -126,9 +126,18 @@ func (w *world) mails(ctx context.Context, offline, ratings, welcome int) {
 // and replays in flight end), then stops the poller.
 func (w *world) run(ctx context.Context, db *dynamodb.Client, ses *sesv2.Client, replay bool, done func() bool) {
 	w.t.Helper()
+	w.runWith(ctx, db, ses, replay, done, nil)
+}
+
+// runWith is run with a reactor that edit completes (nil: as is).
+func (w *world) runWith(ctx context.Context, db *dynamodb.Client, ses *sesv2.Client, replay bool, done func() bool, edit func(*reactor.Reactor, *dynamo.Store)) {
+	w.t.Helper()
 	store := dynamo.New(db, w.table)
 	r := &reactor.Reactor{Audit: store, Outbox: store, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Mailer: &sesmail.Sender{Client: ses, From: "Parley <no-reply@parley.localhost>"}}
+	if edit != nil {
+		edit(r, store)
+	}
 	p := &streams.Poller{DynamoDB: w.clean, Streams: localaws.NewStreamsClient(testenv.DynamoDBEndpoint(w.t)), Table: w.table,
 		Consumer: counting{lambda.NewHandler(r.Handle), w}, MaxRetries: -1, StartingPosition: streams.TrimHorizon,
 		RetryDelay: 5 * time.Millisecond, PollInterval: 20 * time.Millisecond, Replay: replay,

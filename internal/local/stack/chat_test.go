@@ -48,6 +48,12 @@ type chatWorld struct {
 
 func newChatWorld(t *testing.T) *chatWorld {
 	t.Helper()
+	return newChatWorldWith(t, nil)
+}
+
+// newChatWorldWith is newChatWorld on a stack whose options edit changes.
+func newChatWorldWith(t *testing.T, edit func(*stack.Options)) *chatWorld {
+	t.Helper()
 	dbEndpoint, sesEndpoint := testenv.Endpoints(t)
 	root, err := testenv.Root()
 	if err != nil {
@@ -58,8 +64,12 @@ func newChatWorld(t *testing.T) *chatWorld {
 	w := &chatWorld{meter: &bench.Meter{}}
 	// The schedule barely moves, so no sweeper run adds to the counted
 	// requests.
-	w.s, err = stack.Start(ctx, stack.Options{Root: root, DynamoDBEndpoint: dbEndpoint, SESEndpoint: sesEndpoint, Table: testenv.TableName(t),
-		TokenSecret: strings.Repeat("t", 32), StreamStart: streams.TrimHorizon, ScheduleSpeed: 0.001, DynamoDBAPIOptions: w.meter.APIOptions()})
+	opts := stack.Options{Root: root, DynamoDBEndpoint: dbEndpoint, SESEndpoint: sesEndpoint, Table: testenv.TableName(t),
+		TokenSecret: strings.Repeat("t", 32), StreamStart: streams.TrimHorizon, ScheduleSpeed: 0.001, DynamoDBAPIOptions: w.meter.APIOptions()}
+	if edit != nil {
+		edit(&opts)
+	}
+	w.s, err = stack.Start(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
