@@ -92,8 +92,10 @@ type Chat struct {
 	// auto-assignment while it waits there; 0 otherwise.
 	QueueSeq int64
 	// Wait is the visitor's wait for an operator's answer and the timer
-	// it runs (timeouts.go).
-	Wait Wait
+	// it runs (timeouts.go); Timeouts the account's timeouts when the chat
+	// started, which apply to it for its life.
+	Wait     Wait
+	Timeouts Timeouts
 	// BusyFirstAt and BusyAnswerAt are when the first-response and the
 	// answer timeouts sent the busy message: each acts once per chat.
 	BusyFirstAt  time.Time

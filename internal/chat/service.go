@@ -117,8 +117,9 @@ func (s *Service) Start(ctx context.Context, v Party, in StartInput) (c Chat, fi
 			first[i].AccountID, first[i].ChatID, first[i].Seq, first[i].At = c.AccountID, c.ID, int64(i+1), now
 		}
 		c.Seq = int64(len(first))
+		c.Timeouts = TimeoutsOf(doc)
 		if in.Question != "" {
-			c.Wait = waitAfter(doc, c, first[len(first)-1])
+			c.Wait = waitAfter(c, first[len(first)-1])
 		}
 		err = s.Store.StartChat(ctx, c, first, prev)
 		if errors.Is(err, ErrRace) {
@@ -219,10 +220,7 @@ func (s *Service) PostStarting(ctx context.Context, p Party, chatID, clientID, t
 			return
 		}
 		m = Message{AccountID: c.AccountID, ChatID: c.ID, Seq: c.Seq + 1, From: p.Kind, SenderID: p.ID, ClientID: clientID, Text: text, At: s.Now().UTC()}
-		var w Wait
-		if w, err = s.wait(ctx, c, m); err != nil {
-			return
-		}
+		w := waitAfter(c, m)
 		m, dup, err = s.Store.AppendMessage(ctx, c, m, w)
 		if errors.Is(err, ErrRace) {
 			continue

@@ -17,7 +17,8 @@ import (
 // visitor's message that no operator has answered starts the chat's wait
 // (Wait.Since); the first one of a chat runs the first-response timer, a
 // later one (after the first exchange) the answer timer, each due
-// timeout seconds after the message, with the value of that moment. An
+// timeout seconds after the message, by the timeouts the chat started
+// with (Chat.Timeouts). An
 // operator's message ends the wait and deletes the timer in the same
 // transaction; a timer that fires finds the chat through a conditional
 // write that holds only while the chat still runs that very timer, so a
@@ -75,6 +76,19 @@ type Wait struct {
 	Kind string
 }
 
+// Timeouts are autoMessages' two timeouts as a chat started with them (0:
+// never): a chat's timers are due by them, so a message costs no read of
+// the settings.
+type Timeouts struct {
+	FirstResponse time.Duration
+	Answer        time.Duration
+}
+
+// TimeoutsOf are the timeouts of the settings doc.
+func TimeoutsOf(doc settings.Document) Timeouts {
+	return Timeouts{FirstResponse: doc.AutoMessages.FirstResponse(), Answer: doc.AutoMessages.Answer()}
+}
+
 // Timer is the sweeper's timer of chat c's wait; ok is false when none
 // runs.
 func (c Chat) Timer() (timers.Timer, bool) {
@@ -94,7 +108,7 @@ func DueSecond(t time.Time) time.Time {
 // ends it; a visitor's starts one when nobody waited, with the timer the
 // chat still has to run (the first response before the first answer, the
 // answer timeout after it, each at most once and not when 0).
-func waitAfter(doc settings.Document, c Chat, m Message) Wait {
+func waitAfter(c Chat, m Message) Wait {
 	switch m.From {
 	case FromOperator:
 		return Wait{}
@@ -103,9 +117,9 @@ func waitAfter(doc settings.Document, c Chat, m Message) Wait {
 			return c.Wait
 		}
 		w := Wait{Since: m.At}
-		kind, timeout, acted := TimerAnswer, doc.AutoMessages.Answer(), c.BusyAnswerAt
+		kind, timeout, acted := TimerAnswer, c.Timeouts.Answer, c.BusyAnswerAt
 		if c.AnsweredAt.IsZero() {
-			kind, timeout, acted = TimerFirstResponse, doc.AutoMessages.FirstResponse(), c.BusyFirstAt
+			kind, timeout, acted = TimerFirstResponse, c.Timeouts.FirstResponse, c.BusyFirstAt
 		}
 		if timeout > 0 && acted.IsZero() {
 			w.Due, w.Kind = DueSecond(m.At.Add(timeout)), kind
@@ -113,18 +127,6 @@ func waitAfter(doc settings.Document, c Chat, m Message) Wait {
 		return w
 	}
 	return c.Wait
-}
-
-// wait reads the settings only when a visitor's message may start a wait.
-func (s *Service) wait(ctx context.Context, c Chat, m Message) (Wait, error) {
-	if m.From != FromVisitor || !c.Wait.Since.IsZero() {
-		return waitAfter(settings.Document{}, c, m), nil
-	}
-	doc, err := s.Settings(ctx, c.AccountID)
-	if err != nil {
-		return Wait{}, err
-	}
-	return waitAfter(doc, c, m), nil
 }
 
 // TimedOut acts on a fired timeout timer of a chat (SPEC §4.4): while the

@@ -68,8 +68,11 @@ type chatRow struct {
 	LeftAt       string `dynamodbav:"leftAt,omitempty"`
 	Outcome      string `dynamodbav:"outcome,omitempty"`
 	OutcomeAt    string `dynamodbav:"outcomeAt,omitempty"`
-	GSI1PK       string `dynamodbav:"gsi1pk,omitempty"`
-	GSI1SK       string `dynamodbav:"gsi1sk,omitempty"`
+	// The chat's timeouts in seconds (chat.Timeouts).
+	FirstResponseTimeout int64  `dynamodbav:"firstResponseTimeout,omitempty"`
+	AnswerTimeout        int64  `dynamodbav:"answerTimeout,omitempty"`
+	GSI1PK               string `dynamodbav:"gsi1pk,omitempty"`
+	GSI1SK               string `dynamodbav:"gsi1sk,omitempty"`
 }
 
 type messageRow struct {

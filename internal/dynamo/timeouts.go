@@ -55,6 +55,7 @@ func setWaitRow(r *chatRow, c chat.Chat) {
 	}
 	r.BusyFirstAt, r.BusyAnswerAt, r.LeftAt = tstr(c.BusyFirstAt), tstr(c.BusyAnswerAt), tstr(c.LeftAt)
 	r.Outcome, r.OutcomeAt = string(c.Outcome), tstr(c.OutcomeAt)
+	r.FirstResponseTimeout, r.AnswerTimeout = int64(c.Timeouts.FirstResponse/time.Second), int64(c.Timeouts.Answer/time.Second)
 }
 
 func waitFromRow(c *chat.Chat, r chatRow) {
@@ -64,6 +65,7 @@ func waitFromRow(c *chat.Chat, r chatRow) {
 	}
 	c.BusyFirstAt, c.BusyAnswerAt, c.LeftAt = ptime(r.BusyFirstAt), ptime(r.BusyAnswerAt), ptime(r.LeftAt)
 	c.Outcome, c.OutcomeAt = chat.Outcome(r.Outcome), ptime(r.OutcomeAt)
+	c.Timeouts = chat.Timeouts{FirstResponse: time.Duration(r.FirstResponseTimeout) * time.Second, Answer: time.Duration(r.AnswerTimeout) * time.Second}
 }
 
 // waitUpdate is the part of an UpdateExpression (after SET's first

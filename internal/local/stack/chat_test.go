@@ -15,6 +15,7 @@ import (
 	"parley/internal/account"
 	"parley/internal/auth"
 	"parley/internal/bench"
+	"parley/internal/chat"
 	"parley/internal/local/seslocal"
 	"parley/internal/local/stack"
 	"parley/internal/local/streams"
@@ -288,7 +289,13 @@ func TestConversation(t *testing.T) {
 		t.Fatalf("the other operator wrote: %v", f)
 	}
 
-	// DynamoDB requests per message, counted on the functions' client.
+	// DynamoDB requests per message, counted on the functions' client,
+	// once the stream consumer has recorded the chat's outcome (the first
+	// answer's), which is not a message's cost.
+	eventually(t, "the answered outcome's event", func() bool {
+		evs, err := w.s.Store.Events(ctx, w.account, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+		return err == nil && slices.ContainsFunc(evs, func(e chat.Event) bool { return e.ChatID == chatID && e.Outcome == chat.Answered })
+	})
 	before := w.meter.Snapshot()
 	vis.Call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "counted visitor message"})
 	op1.Expect("message", func(f map[string]any) bool { return f["text"] == "counted visitor message" })
