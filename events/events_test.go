@@ -27,6 +27,7 @@ import (
 	"parley/internal/local/testenv"
 	"parley/internal/realtime"
 	"parley/internal/routes"
+	"parley/internal/webhook"
 )
 
 // TestMain stops the DynamoDB Local and local SES that testenv starts.
@@ -53,6 +54,7 @@ var samples = map[string]sample{
 	"dynamodb-stream-settings-modify.json": {routes.FnStream, checkSettingsModify},
 	"dynamodb-stream-mail-insert.json":     {routes.FnStream, checkMailInsert},
 	"eventbridge-scheduled.json":           {routes.FnSweeper, checkScheduled},
+	"eventbridge-scheduled-webhooks.json":  {routes.FnWebhooks, checkWebhooksScheduled},
 }
 
 func TestSamples(t *testing.T) {
@@ -481,5 +483,28 @@ func checkScheduled(t *testing.T, h *harness, raw []byte) {
 	}
 	if fired, err := h.store.TimerFired(t.Context(), timer); err != nil || !fired {
 		t.Fatalf("timer fired: %v (%v), want true", fired, err)
+	}
+}
+
+// checkWebhooksScheduled: the webhook dispatcher's run finds a delivery due
+// in its lookback and attempts it; the demo account has no handler set, so
+// the attempt fails for good without any call out.
+func checkWebhooksScheduled(t *testing.T, h *harness, raw []byte) {
+	ev := strict[events.EventBridgeEvent](t, raw)
+	if ev.DetailType != "Scheduled Event" || !slices.ContainsFunc(routes.Schedules, func(s routes.Schedule) bool { return s.Function == h.fn }) {
+		t.Fatalf("no schedule starts %s with %q", h.fn, ev.DetailType)
+	}
+	at := h.now.Add(-10 * time.Second).Truncate(time.Second)
+	d := webhook.Delivery{AccountID: e2e.DemoAccount, ID: webhook.NewID(at, "sample"), Event: webhook.ChatStart, Body: []byte(`{}`),
+		Status: webhook.Pending, CreatedAt: at, Since: at, NextAt: at}
+	if _, err := h.store.PutDelivery(t.Context(), d); err != nil {
+		t.Fatal(err)
+	}
+	got := invoke[webhook.Result](t, h, raw)
+	if got.Attempts != 1 || got.Delivered != 0 {
+		t.Fatalf("the run: %+v, want the 1 seeded attempted and not delivered", got)
+	}
+	if stored, err := h.store.Delivery(t.Context(), e2e.DemoAccount, d.ID); err != nil || stored.Status != webhook.Failed || !strings.Contains(stored.LastError, "turned off") {
+		t.Fatalf("the delivery after the run: %+v (%v)", stored, err)
 	}
 }

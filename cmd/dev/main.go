@@ -81,6 +81,8 @@ func run(httpPort, wsPort, dbPort, sesPort int, dataDir string, speed float64, v
 		Root: root, DataDir: dataDir, DynamoDBPort: dbPort, SESPort: sesPort,
 		HTTPAddr: fmt.Sprintf("127.0.0.1:%d", httpPort), WSAddr: fmt.Sprintf("127.0.0.1:%d", wsPort),
 		TokenSecret: secret, StreamStart: streams.Latest, ScheduleSpeed: speed, Log: log,
+		// A webhook receiver on this machine is what local development uses.
+		OutboundAllowLoopback: true,
 	})
 	if err != nil {
 		return err

@@ -60,6 +60,10 @@ var accessByFunction = map[string]access{
 	routes.FnStream: {table: tableReadWrite, mail: true, connections: true},
 	// Fires due timers by conditional writes; the stream consumer acts on them.
 	routes.FnSweeper: {table: tableReadWrite},
+	// Sends due webhook deliveries and records their attempts: the table
+	// only. Its calls go out over the internet from Lambda's own network
+	// (no VPC), through the SSRF-safe client.
+	routes.FnWebhooks: {table: tableReadWrite},
 }
 
 // The table actions a function may use: GrantReadData and

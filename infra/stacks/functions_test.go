@@ -21,6 +21,7 @@ var extraEnv = map[string][]string{
 	routes.FnRealtime:   {config.EnvTokenSecretARN, config.EnvConnectionsEndpoint},
 	routes.FnStream:     {config.EnvMailFrom, config.EnvMailConfigSet, config.EnvConnectionsEndpoint},
 	routes.FnSweeper:    {},
+	routes.FnWebhooks:   {},
 }
 
 func TestEveryFunctionIsAnArmBootstrapWithRetainedLogs(t *testing.T) {
@@ -83,5 +84,21 @@ func TestEveryFunctionHasErrorAndThrottleAlarms(t *testing.T) {
 				})
 			})
 		}
+	}
+}
+
+// TestNoFunctionInAVPC: the webhook dispatcher calls the internet from
+// Lambda's own network, like every other function; none is in a VPC,
+// where it would need a NAT gateway and could reach private addresses the
+// outbound client refuses anyway.
+func TestNoFunctionInAVPC(t *testing.T) {
+	for _, fn := range routes.Functions {
+		id := functionsByName(t, fn.Stack)[fn.Name]
+		if p := props(resources(fn.Stack, "AWS::Lambda::Function")[id]); p["VpcConfig"] != nil {
+			t.Errorf("%s has a VpcConfig: %v", fn.Name, p["VpcConfig"])
+		}
+	}
+	if _, ok := functionsByName(t, "realtime")[routes.FnWebhooks]; !ok {
+		t.Fatal("the webhook dispatcher is not in the realtime stack")
 	}
 }

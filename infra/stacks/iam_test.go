@@ -146,6 +146,7 @@ var services = map[string][]string{
 	routes.FnRealtime:   {"dynamodb", "execute-api", "secretsmanager"},
 	routes.FnStream:     {"dynamodb", "execute-api", "ses", "sqs"},
 	routes.FnSweeper:    {"dynamodb"},
+	routes.FnWebhooks:   {"dynamodb"},
 }
 
 func TestFunctionsReachOnlyTheServicesTheyUse(t *testing.T) {

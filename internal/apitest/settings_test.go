@@ -36,7 +36,8 @@ const (
 	firstAdmin = "<the first administrator's e-mail>"
 )
 
-var maskedGenerated = regexp.MustCompile(`^••••[0-9a-f]{4}$`)
+// hex for the 48-character secrets, base64 for the webhook signing secret.
+var maskedGenerated = regexp.MustCompile(`^••••[0-9A-Za-z+/=]{4}$`)
 
 const botToken = "7012345678:AAF1kz9Qx_3mPz-8YtQwErTyUiOpAsDfGhJ"
 
@@ -50,7 +51,7 @@ func amo(account, email, key string) string {
 
 // keyCases lists every key; callbackURL and the masks of the generated
 // secrets depend on the account and the stack, so they are passed in.
-func keyCases(callbackURL, privateMask, vkMask string) []keyCase {
+func keyCases(callbackURL, privateMask, vkMask string, sigMask string) []keyCase {
 	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
 	const zdToken = `"6wiIBWbGkBMo1mRDMuVwkw1EPsNkeUj95PIz2akv"`
 	const amoKey = `"a1b2c3d4e5f6a7b8c9d0"`
@@ -105,6 +106,7 @@ func keyCases(callbackURL, privateMask, vkMask string) []keyCase {
 		{"integration.webhooks.chatStart", `""`, `{"webhooks":{"chatStart":"https://user:password@www.company.com/handler?webim_chat_start"}}`, `"https://user:••••@www.company.com/handler?webim_chat_start"`, `{"webhooks":{"chatStart":"ftp://www.company.com/"}}`},
 		{"integration.webhooks.chatAssign", `""`, `{"webhooks":{"chatAssign":"https://www.company.com/handler?webim_chat_assign"}}`, `"https://www.company.com/handler?webim_chat_assign"`, `{"webhooks":{"chatAssign":"https:///handler"}}`},
 		{"integration.webhooks.chatClose", `""`, `{"webhooks":{"chatClose":"http://hooks.company.com:8080/close"}}`, `"http://hooks.company.com:8080/close"`, `{"webhooks":{"chatClose":"company.com/close"}}`},
+		{"integration.webhooks.signingSecret", generatedMask, `{"webhooks":{"signingSecret":` + q(sigMask) + `}}`, q(sigMask), `{"webhooks":{"signingSecret":"whsec_mine"}}`},
 		{"integration.zendesk.subdomain", `""`, zendesk(`"acme"`, `"agent@acme.com"`, zdToken), `"acme"`, zendesk(`"acme.zendesk.com"`, `"agent@acme.com"`, zdToken)},
 		{"integration.zendesk.login", `""`, zendesk(`"acme"`, `"agent@acme.com"`, zdToken), `"agent@acme.com"`, zendesk(`"acme"`, `"agent"`, zdToken)},
 		{"integration.zendesk.apiToken", `""`, zendesk(`"acme"`, `"agent@acme.com"`, zdToken), `"••••2akv"`, zendesk(`"acme"`, `"agent@acme.com"`, `""`)},
@@ -184,7 +186,8 @@ func TestEveryKeyRoundTrips(t *testing.T) {
 	defaults := map[string]any{}
 	flatten("", all.Body, defaults)
 	integration := all.Body["integration"].(map[string]any)
-	cases := keyCases(e.stack.HTTPURL+"/v1/channels/vk/"+a.ID, integration["privateKey"].(string), integration["vk"].(map[string]any)["secretKey"].(string))
+	cases := keyCases(e.stack.HTTPURL+"/v1/channels/vk/"+a.ID, integration["privateKey"].(string), integration["vk"].(map[string]any)["secretKey"].(string),
+		integration["webhooks"].(map[string]any)["signingSecret"].(string))
 
 	var covered []string
 	for _, c := range cases {
@@ -372,6 +375,7 @@ func TestStaleIfMatch(t *testing.T) {
 		{Method: "DELETE", Path: "/v1/settings/leads/invite-avatar"},
 		{Method: "POST", Path: "/v1/settings/integration/private-key/regenerate"},
 		{Method: "POST", Path: "/v1/settings/integration/vk/secret-key/regenerate"},
+		{Method: "POST", Path: "/v1/settings/integration/webhooks/signing-secret/regenerate"},
 	} {
 		r.Token, r.Headers = a.Admin, stale
 		got := e.do(r)
@@ -402,6 +406,7 @@ func TestRegenerateSecrets(t *testing.T) {
 	for _, c := range []struct{ path, name, key string }{
 		{"/v1/settings/integration/private-key/regenerate", "privateKey", "integration.privateKey"},
 		{"/v1/settings/integration/vk/secret-key/regenerate", "secretKey", "integration.vk.secretKey"},
+		{"/v1/settings/integration/webhooks/signing-secret/regenerate", "signingSecret", "integration.webhooks.signingSecret"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			before := expect(t, "GET", e.do(req{Method: "GET", Path: "/v1/settings/integration", Token: a.Admin}), 200)

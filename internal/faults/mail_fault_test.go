@@ -47,6 +47,8 @@ type world struct {
 	mailTo []string     // the addresses of every mail queued, in order
 	seqMu  sync.Mutex
 	seqs   map[string]int // how many times each stream record was delivered
+	// webhooks, when set, is the consumer's webhook side (webhook_replay_test.go).
+	webhooks reactor.Webhooks
 }
 
 func newWorld(t *testing.T) *world {
@@ -134,7 +136,7 @@ func (w *world) runWith(ctx context.Context, db *dynamodb.Client, ses *sesv2.Cli
 	w.t.Helper()
 	store := dynamo.New(db, w.table)
 	r := &reactor.Reactor{Audit: store, Outbox: store, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Mailer: &sesmail.Sender{Client: ses, From: "Parley <no-reply@parley.localhost>"}}
+		Mailer: &sesmail.Sender{Client: ses, From: "Parley <no-reply@parley.localhost>"}, Webhooks: w.webhooks}
 	if edit != nil {
 		edit(r, store)
 	}

@@ -14,6 +14,7 @@ import (
 	"parley/internal/settings"
 	"parley/internal/templates"
 	"parley/internal/visitor"
+	"parley/internal/webhook"
 )
 
 // Deps are what the HTTP handlers call.
@@ -32,6 +33,11 @@ type Deps struct {
 	Visitors *visitor.Service
 	// Chats is the chat history (GET /v1/chats).
 	Chats *chat.Service
+	// Webhooks is the delivery log and its actions (SPEC §4.9).
+	Webhooks *webhook.Enqueuer
+	// AllowLoopback accepts webhook URLs on loopback literals: the local
+	// stack only (settings.WriteContext).
+	AllowLoopback bool
 }
 
 // Register adds every handler of the HTTP API.
@@ -48,6 +54,7 @@ func Register(api *API, d Deps) {
 	registerDepartments(api, d)
 	registerVisitors(api, d)
 	registerChats(api, d)
+	registerWebhooks(api, d)
 }
 
 type handlers struct{ Deps }

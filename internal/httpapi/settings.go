@@ -28,6 +28,7 @@ func registerSettings(api *API, d Deps) {
 	api.Handle("GET /v1/widget/{accountId}/invite-avatar", h.widgetImage(settings.KeyInviteAvatar))
 	api.Handle("POST /v1/settings/integration/private-key/regenerate", h.regenerate("privateKey", settings.Document.RegeneratePrivateKey))
 	api.Handle("POST /v1/settings/integration/vk/secret-key/regenerate", h.regenerate("secretKey", settings.Document.RegenerateVKSecretKey))
+	api.Handle("POST /v1/settings/integration/webhooks/signing-secret/regenerate", h.regenerate("signingSecret", settings.Document.RegenerateSigningSecret))
 }
 
 type settingsHandlers struct{ Deps }
@@ -86,7 +87,7 @@ func (h settingsHandlers) write(apply writeFunc) HandlerFunc {
 			return Response{}, err
 		}
 		wctx := settings.WriteContext{Plan: acc.Plan, SourceIP: r.SourceIP, ConfirmSelfLockout: r.Query["confirm"] == "lockout" || r.Header("x-parley-confirm") == "lockout",
-			View: h.view(acc.ID)}
+			View: h.view(acc.ID), AllowLoopback: h.AllowLoopback}
 		next, changes, err := apply(doc, r.Path["section"], r.Body, wctx)
 		if err != nil {
 			return Response{}, err

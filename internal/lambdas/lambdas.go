@@ -35,6 +35,7 @@ import (
 	"parley/internal/templates"
 	"parley/internal/timers"
 	"parley/internal/visitor"
+	"parley/internal/webhook"
 	"parley/internal/wsapi"
 )
 
@@ -59,6 +60,11 @@ type Deps struct {
 	// make bench can count every request the handlers make and the
 	// capacity each consumes; nil in AWS.
 	DynamoDBAPIOptions []func(*middleware.Stack) error
+	// OutboundAllowLoopback lets outbound calls (webhooks) reach loopback:
+	// set by the local stack only, never from the environment.
+	OutboundAllowLoopback bool
+	// WebhookRetry overrides the webhook back-off (tests); nil: the default.
+	WebhookRetry *webhook.Retry
 }
 
 // Load fills the token key from the environment or Secrets Manager.
@@ -116,6 +122,8 @@ func Handler(fn string, d Deps) (any, error) {
 		return Stream(d)
 	case routes.FnSweeper:
 		return Sweeper(d)
+	case routes.FnWebhooks:
+		return Webhooks(d)
 	}
 	return nil, fmt.Errorf("lambdas: no function %q", fn)
 }
@@ -139,7 +147,9 @@ func API(d Deps) (any, error) {
 		WebSocketURL: d.Config.WebSocketURL,
 		// Members stays nil until the store answers department questions:
 		// department templates are then refused with 403.
-		Templates: &templates.Service{Store: store, Members: store, Now: d.Now, NewID: account.NewID},
+		Templates:     &templates.Service{Store: store, Members: store, Now: d.Now, NewID: account.NewID},
+		Webhooks:      d.enqueuer(store),
+		AllowLoopback: d.OutboundAllowLoopback,
 	})
 	return api.Serve, nil
 }
@@ -192,7 +202,7 @@ func Stream(d Deps) (any, error) {
 	hub := d.hub(store)
 	return (&reactor.Reactor{Audit: store, Outbox: store, Mailer: mailer, Log: d.Log, Live: hub,
 		Templates: &templates.Service{Store: store, Members: store, Now: d.Now, NewID: account.NewID},
-		Waits:     hub, Events: store, Alerts: hub.Chats.Service}).Handle, nil
+		Waits:     hub, Events: store, Alerts: hub.Chats.Service, Webhooks: d.enqueuer(store)}).Handle, nil
 }
 
 // Sweeper builds the timer sweeper.

@@ -61,12 +61,12 @@ func TestRefusedAddresses(t *testing.T) {
 		"mixed.test":     {"127.0.0.1", "10.0.0.5"},
 	}}
 	cases := []struct {
-		name, url string
+		name, url  string
 		loopbackOK bool // may be reachable with AllowLoopback (never when false)
 	}{
 		{"loopback literal", "http://127.0.0.1:" + port + "/", true},
 		{"loopback 127/8", "http://127.9.9.9:" + port + "/", false}, // allowed, but nothing listens there
-		{"loopback IPv6", "http://[::1]:" + port + "/", false}, // the receiver listens on IPv4 only
+		{"loopback IPv6", "http://[::1]:" + port + "/", false},      // the receiver listens on IPv4 only
 		{"IPv4-mapped loopback", "http://[::ffff:127.0.0.1]:" + port + "/", true},
 		{"unspecified", "http://0.0.0.0:" + port + "/", false},
 		{"private 10/8", "http://10.0.0.1:" + port + "/", false},

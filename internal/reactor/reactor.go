@@ -36,6 +36,8 @@ type Reactor struct {
 	Waits  Waits
 	Events Events
 	Alerts Alerts
+	// Webhooks enqueues the deliveries of chat events (webhooks.go); nil: none.
+	Webhooks Webhooks
 }
 
 // TemplateScopes deletes the templates of an owner that is gone.
@@ -102,6 +104,9 @@ func (r *Reactor) react(ctx context.Context, rec events.DynamoDBEventRecord) err
 	}
 	if img == nil {
 		return nil
+	}
+	if err := r.webhooks(ctx, rec); err != nil {
+		return err
 	}
 	typ, ok := img["type"]
 	if !ok || typ.DataType() != events.DataTypeString {

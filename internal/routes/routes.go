@@ -81,6 +81,7 @@ const (
 	FnRealtime   = "realtime"
 	FnStream     = "stream"
 	FnSweeper    = "sweeper"
+	FnWebhooks   = "webhooks"
 )
 
 // Functions lists every Lambda function.
@@ -90,6 +91,7 @@ var Functions = []Function{
 	{Name: FnRealtime, Description: "WebSocket API: $connect, $disconnect and every message route", MemoryMB: 256, TimeoutSec: 10, Stack: "realtime"},
 	{Name: FnStream, Description: "DynamoDB stream consumer: audit trail, outgoing mail, fan-out side effects", MemoryMB: 256, TimeoutSec: 60, Stack: "realtime"},
 	{Name: FnSweeper, Description: "Timer sweeper: every minute, ticks each second and fires due timers", MemoryMB: 128, TimeoutSec: 70, Stack: "realtime"},
+	{Name: FnWebhooks, Description: "Webhook dispatcher: every minute, ticks each second and sends the event deliveries due (outbound calls, no VPC)", MemoryMB: 128, TimeoutSec: 90, Stack: "realtime"},
 }
 
 // HTTP lists every HTTP API route.
@@ -109,6 +111,7 @@ var HTTP = []HTTPRoute{
 	{Method: "DELETE", Path: "/v1/settings/leads/invite-avatar", Roles: Admins, Function: FnAPI},
 	{Method: "POST", Path: "/v1/settings/integration/private-key/regenerate", Roles: Admins, Function: FnAPI},
 	{Method: "POST", Path: "/v1/settings/integration/vk/secret-key/regenerate", Roles: Admins, Function: FnAPI},
+	{Method: "POST", Path: "/v1/settings/integration/webhooks/signing-secret/regenerate", Roles: Admins, Function: FnAPI},
 	{Method: "GET", Path: "/v1/widget/{accountId}/logo", Function: FnAPI},
 	{Method: "GET", Path: "/v1/widget/{accountId}/invite-avatar", Function: FnAPI},
 	// Templates: every role; the templates package decides per level.
@@ -148,6 +151,10 @@ var HTTP = []HTTPRoute{
 	// Chats: the history; the chat package narrows what operators see.
 	{Method: "GET", Path: "/v1/chats", Roles: Staff, Function: FnAPI},
 	{Method: "GET", Path: "/v1/chats/{chatId}", Roles: Staff, Function: FnAPI},
+	// Event webhooks: the delivery log and its actions (issue 16).
+	{Method: "GET", Path: "/v1/integrations/deliveries", Roles: Admins, Function: FnAPI},
+	{Method: "POST", Path: "/v1/integrations/deliveries/test", Roles: Admins, Function: FnAPI},
+	{Method: "POST", Path: "/v1/integrations/deliveries/{deliveryId}/redeliver", Roles: Admins, Function: FnAPI},
 }
 
 // WebSocket lists every WebSocket API route.
@@ -187,6 +194,7 @@ var Streams = []StreamConsumer{
 // Schedules lists every EventBridge schedule.
 var Schedules = []Schedule{
 	{Name: "timer-sweep", Expression: "rate(1 minute)", Function: FnSweeper},
+	{Name: "webhook-deliveries", Expression: "rate(1 minute)", Function: FnWebhooks},
 }
 
 // FunctionByName returns the function with that name.

@@ -186,6 +186,9 @@ type Webhooks struct {
 	ChatStart  string `json:"chatStart"`
 	ChatAssign string `json:"chatAssign"`
 	ChatClose  string `json:"chatClose"`
+	// SigningSecret signs every delivery (webhook-signature); generated,
+	// never typed.
+	SigningSecret string `json:"signingSecret"`
 }
 
 // Zendesk creates a ticket per new chat. All three keys or none.
@@ -285,7 +288,8 @@ func Defaults(companyLanguage string) Document {
 }
 
 // NewAccountDocument is Defaults(lang) with the generated secrets
-// (integration.privateKey, integration.vk.secretKey) drawn from rand
+// (integration.privateKey, integration.vk.secretKey,
+// integration.webhooks.signingSecret) drawn from rand
 // (crypto/rand.Reader in production).
 func NewAccountDocument(lang string, rand io.Reader) (Document, error) {
 	d := Defaults(lang)
@@ -294,6 +298,9 @@ func NewAccountDocument(lang string, rand io.Reader) (Document, error) {
 		return Document{}, err
 	}
 	if d.Integration.VK.SecretKey, err = NewSecret(rand); err != nil {
+		return Document{}, err
+	}
+	if d.Integration.Webhooks.SigningSecret, err = NewSigningSecret(rand); err != nil {
 		return Document{}, err
 	}
 	return d, nil

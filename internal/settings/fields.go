@@ -133,6 +133,8 @@ func fields() []*field {
 		leaf("integration.webhooks.chatStart", kindURLSecret, func(d *Document) *string { return &d.Integration.Webhooks.ChatStart }, optional(ParseWebhookURL)),
 		leaf("integration.webhooks.chatAssign", kindURLSecret, func(d *Document) *string { return &d.Integration.Webhooks.ChatAssign }, optional(ParseWebhookURL)),
 		leaf("integration.webhooks.chatClose", kindURLSecret, func(d *Document) *string { return &d.Integration.Webhooks.ChatClose }, optional(ParseWebhookURL)),
+		{key: "integration.webhooks.signingSecret", kind: kindGenerated, hint: "regenerate it with POST /v1/settings/integration/webhooks/signing-secret/regenerate",
+			get: func(d *Document) any { return d.Integration.Webhooks.SigningSecret }, set: func(d *Document, v any) { d.Integration.Webhooks.SigningSecret = v.(string) }},
 		leaf("integration.zendesk.subdomain", kindPlain, func(d *Document) *string { return &d.Integration.Zendesk.Subdomain }, optional(accountName("zendesk.com"))),
 		leaf("integration.zendesk.login", kindPlain, func(d *Document) *string { return &d.Integration.Zendesk.Login }, optional(ParseEmail)),
 		leaf("integration.zendesk.apiToken", kindSecret, func(d *Document) *string { return &d.Integration.Zendesk.APIToken }, token(MaxSecretLength)),

@@ -1,6 +1,8 @@
 package settings_test
 
 import (
+	"bytes"
+	"encoding/base64"
 	"slices"
 	"strings"
 	"testing"
@@ -29,6 +31,8 @@ type keyCase struct {
 }
 
 var genMask = settings.Mask(secretOf(0xab))
+
+var sigMask = settings.Mask("whsec_" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0xab}, 32)))
 
 var keyCases = []keyCase{
 	// 2.1 Company
@@ -80,6 +84,7 @@ var keyCases = []keyCase{
 	{"integration.webhooks.chatStart", `""`, `{"webhooks":{"chatStart":"https://user:password@www.company.com/handler?webim_chat_start"}}`, `"https://user:••••@www.company.com/handler?webim_chat_start"`, `{"webhooks":{"chatStart":"ftp://www.company.com/"}}`},
 	{"integration.webhooks.chatAssign", `""`, `{"webhooks":{"chatAssign":"https://www.company.com/handler?webim_chat_assign"}}`, `"https://www.company.com/handler?webim_chat_assign"`, `{"webhooks":{"chatAssign":"https:///handler"}}`},
 	{"integration.webhooks.chatClose", `""`, `{"webhooks":{"chatClose":"http://hooks.company.com:8080/close"}}`, `"http://hooks.company.com:8080/close"`, `{"webhooks":{"chatClose":"company.com/close"}}`},
+	{"integration.webhooks.signingSecret", `"` + sigMask + `"`, `{"webhooks":{"signingSecret":"` + sigMask + `"}}`, `"` + sigMask + `"`, `{"webhooks":{"signingSecret":"whsec_mine"}}`},
 	{"integration.zendesk.subdomain", `""`, zendesk(`"acme"`, `"agent@acme.com"`, `"6wiIBWbGkBMo1mRDMuVwkw1EPsNkeUj95PIz2akv"`), `"acme"`, zendesk(`"acme.zendesk.com"`, `"agent@acme.com"`, `"6wiIBWbGkBMo1mRDMuVwkw1EPsNkeUj95PIz2akv"`)},
 	{"integration.zendesk.login", `""`, zendesk(`"acme"`, `"agent@acme.com"`, `"6wiIBWbGkBMo1mRDMuVwkw1EPsNkeUj95PIz2akv"`), `"agent@acme.com"`, zendesk(`"acme"`, `"agent"`, `"6wiIBWbGkBMo1mRDMuVwkw1EPsNkeUj95PIz2akv"`)},
 	{"integration.zendesk.apiToken", `""`, zendesk(`"acme"`, `"agent@acme.com"`, `"6wiIBWbGkBMo1mRDMuVwkw1EPsNkeUj95PIz2akv"`), `"••••2akv"`, zendesk(`"acme"`, `"agent@acme.com"`, `""`)},

@@ -1,6 +1,7 @@
 package settings
 
 import (
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -30,6 +31,19 @@ func NewSecret(rand io.Reader) (string, error) {
 		return "", fmt.Errorf("settings: read random bytes: %w", err)
 	}
 	return hex.EncodeToString(b), nil
+}
+
+// signingKeyBytes is the webhook signing key's entropy: 256 bits.
+const signingKeyBytes = 32
+
+// NewSigningSecret draws integration.webhooks.signingSecret from rand, in
+// the Standard Webhooks form: whsec_ and the key's bytes in base64.
+func NewSigningSecret(rand io.Reader) (string, error) {
+	b := make([]byte, signingKeyBytes)
+	if _, err := io.ReadFull(rand, b); err != nil {
+		return "", fmt.Errorf("settings: read random bytes: %w", err)
+	}
+	return "whsec_" + base64.StdEncoding.EncodeToString(b), nil
 }
 
 // Mask is the read form of a secret: "" stays "", a secret of at least 12

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"parley/internal/outbound"
 )
 
 // MaxURLLength bounds every URL setting: longer ones do not survive
@@ -125,4 +127,22 @@ func ParsePriorityPages(items []string) ([]string, error) {
 		return nil, invalid("at most %d pages are allowed, got %d", MaxPriorityPages, len(out))
 	}
 	return out, nil
+}
+
+// checkWebhookHosts refuses a webhook URL whose host is an IP literal the
+// outbound client would never dial (private, link-local, the metadata
+// address, loopback outside local development), when it is saved. Names
+// are checked where they are dialled, since what they resolve to changes.
+func (st *writeState) checkWebhookHosts() {
+	w := st.new.Integration.Webhooks
+	for key, raw := range map[string]string{"integration.webhooks.chatStart": w.ChatStart,
+		"integration.webhooks.chatAssign": w.ChatAssign, "integration.webhooks.chatClose": w.ChatClose} {
+		u, err := url.Parse(raw)
+		if raw == "" || err != nil {
+			continue
+		}
+		if err := outbound.CheckLiteralHost(u.Hostname(), st.ctx.AllowLoopback); err != nil {
+			st.fail(key, "Parley does not call private, loopback, link-local or reserved addresses ("+u.Hostname()+"): use a public address")
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package settings_test
 
 import (
+	"errors"
 	"net/url"
 	"slices"
 	"strings"
@@ -171,4 +172,47 @@ func FuzzParsePriorityPages(f *testing.F) {
 			t.Fatalf("re-parse of %q = %q, %v", got, again, err)
 		}
 	})
+}
+
+// TestWebhookLiteralHosts: a webhook URL naming an address Parley never
+// dials is refused with a field error when it is saved; loopback only
+// where the local stack allows it; names are left to the dial.
+func TestWebhookLiteralHosts(t *testing.T) {
+	doc := settings.Defaults("en")
+	for _, tc := range []struct {
+		url           string
+		strict, local bool // accepted without / with AllowLoopback
+	}{
+		{"https://hooks.example.com/x", true, true},
+		{"http://localhost:8080/x", true, true},
+		{"https://93.184.216.34/x", true, true},
+		{"http://127.0.0.1:9000/x", false, true},
+		{"http://[::1]:9000/x", false, true},
+		{"http://[::ffff:127.0.0.1]/x", false, true},
+		{"http://10.0.0.1/x", false, false},
+		{"http://192.168.0.10/x", false, false},
+		{"http://169.254.169.254/latest/meta-data/", false, false},
+		{"http://[fe80::1]/x", false, false},
+		{"http://[fd00:ec2::254]/x", false, false},
+		{"http://[::ffff:10.0.0.1]/x", false, false},
+		{"http://u:p@100.64.1.1/x", false, false},
+	} {
+		body := []byte(`{"webhooks":{"chatClose":"` + tc.url + `"}}`)
+		for _, allow := range []bool{false, true} {
+			_, _, err := doc.Patch("integration", body, settings.WriteContext{AllowLoopback: allow})
+			want := tc.strict
+			if allow {
+				want = tc.local
+			}
+			if (err == nil) != want {
+				t.Errorf("%s (loopback allowed %v): %v", tc.url, allow, err)
+			}
+			if err != nil {
+				var ae *apperr.Error
+				if !errors.As(err, &ae) || ae.Fields["integration.webhooks.chatClose"] == "" {
+					t.Errorf("%s: not a field error: %v", tc.url, err)
+				}
+			}
+		}
+	}
 }

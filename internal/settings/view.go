@@ -150,6 +150,19 @@ func (d Document) RegenerateVKSecretKey(rand io.Reader) (Document, string, error
 	return n, key, nil
 }
 
+// RegenerateSigningSecret replaces integration.webhooks.signingSecret like
+// RegeneratePrivateKey: receivers must verify with the new one, which is
+// returned in clear once.
+func (d Document) RegenerateSigningSecret(rand io.Reader) (Document, string, error) {
+	key, err := NewSigningSecret(rand)
+	if err != nil {
+		return d, "", err
+	}
+	n := d.clone()
+	n.Integration.Webhooks.SigningSecret = key
+	return n, key, nil
+}
+
 // SetImage records an uploaded image (from NewImage) under key (KeyLogo or
 // KeyInviteAvatar), or removes it when img is nil (back to no logo, or to
 // the default avatar). It returns the new document and the change for the

@@ -1,6 +1,8 @@
 package settings_test
 
 import (
+	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -157,6 +159,7 @@ func TestNewAccountDocument(t *testing.T) {
 	want := settings.Defaults("en")
 	want.Integration.PrivateKey = secretOf(0x01)
 	want.Integration.VK.SecretKey = secretOf(0x01)
+	want.Integration.Webhooks.SigningSecret = "whsec_" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0x01}, 32))
 	if diff := cmp.Diff(want, d); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}

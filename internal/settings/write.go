@@ -27,6 +27,9 @@ type WriteContext struct {
 	// ConfirmSelfLockout saves an allowedIps list that excludes SourceIP.
 	// The client sets it only after the user confirmed, explicitly.
 	ConfirmSelfLockout bool
+	// AllowLoopback accepts webhook URLs whose host is a loopback literal
+	// (127.0.0.1, [::1]): the local stack only, as outbound.Options.
+	AllowLoopback bool
 	// View is how the caller's reads are built: derived read-only keys sent
 	// back (integration.vk.callbackUrl, company.logoUrl…) are accepted when
 	// they equal what a read shows.
@@ -312,6 +315,7 @@ func (st *writeState) checkSection(section string) {
 		}
 	case SectionIntegration:
 		i := n.Integration
+		st.checkWebhookHosts()
 		st.together("Zendesk", []keyValue{
 			{"integration.zendesk.subdomain", i.Zendesk.Subdomain},
 			{"integration.zendesk.login", i.Zendesk.Login},

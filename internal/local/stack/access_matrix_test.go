@@ -26,6 +26,7 @@ import (
 	"parley/internal/routes"
 	"parley/internal/settings"
 	"parley/internal/visitor"
+	"parley/internal/webhook"
 )
 
 // The callers of the access matrix: every way a request can arrive.
@@ -326,9 +327,27 @@ func matrix() map[string]cell {
 		"PUT /v1/settings/leads/invite-avatar": {prep: func(_ *testing.T, e *matrixEnv, _ caller) request {
 			return request{path: "/settings/leads/invite-avatar", body: e.pngBytes, ctype: "image/png"}
 		}, ok: 200},
-		"DELETE /v1/settings/leads/invite-avatar":                {prep: fixed("/settings/leads/invite-avatar", nil), ok: 200},
-		"POST /v1/settings/integration/private-key/regenerate":   {prep: fixed("/settings/integration/private-key/regenerate", nil), ok: 200},
-		"POST /v1/settings/integration/vk/secret-key/regenerate": {prep: fixed("/settings/integration/vk/secret-key/regenerate", nil), ok: 200},
+		"DELETE /v1/settings/leads/invite-avatar":                          {prep: fixed("/settings/leads/invite-avatar", nil), ok: 200},
+		"POST /v1/settings/integration/private-key/regenerate":             {prep: fixed("/settings/integration/private-key/regenerate", nil), ok: 200},
+		"POST /v1/settings/integration/vk/secret-key/regenerate":           {prep: fixed("/settings/integration/vk/secret-key/regenerate", nil), ok: 200},
+		"POST /v1/settings/integration/webhooks/signing-secret/regenerate": {prep: fixed("/settings/integration/webhooks/signing-secret/regenerate", nil), ok: 200},
+		"GET /v1/integrations/deliveries":                                  {prep: fixed("/integrations/deliveries", nil), ok: 200},
+		// Account A has a handler (a name that never resolves); B has none,
+		// so its administrator's test event is refused with a field error.
+		"POST /v1/integrations/deliveries/test": {prep: func(t *testing.T, e *matrixEnv, _ caller) request {
+			e.admin(t, "PATCH", "/settings/integration", map[string]any{"webhooks": map[string]any{"chatStart": "https://hooks.parley.invalid/x"}}, 200)
+			return request{path: "/integrations/deliveries/test", body: map[string]any{"event": "chatStart"}}
+		}, ok: 202, byCaller: map[caller]int{otherAccount: 422}},
+		"POST /v1/integrations/deliveries/{deliveryId}/redeliver": {prep: func(t *testing.T, e *matrixEnv, _ caller) request {
+			// A delivered one of account A: redelivering it is allowed.
+			at := time.Now().Add(-time.Hour)
+			d := webhook.Delivery{AccountID: e.accA, ID: webhook.NewID(at, e.unique("matrix")), Event: webhook.ChatStart, Body: []byte(`{}`),
+				Status: webhook.Delivered, Attempts: 1, CreatedAt: at, Since: at, NextAt: at}
+			if _, err := e.s.Store.PutDelivery(t.Context(), d); err != nil {
+				t.Fatal(err)
+			}
+			return request{path: "/integrations/deliveries/" + d.ID + "/redeliver"}
+		}, ok: 202, byCaller: other404},
 		"GET /v1/widget/{accountId}/logo": {prep: func(t *testing.T, e *matrixEnv, _ caller) request {
 			e.do(t, "PUT", "/settings/company/logo", e.tokens[asAdmin], request{body: e.pngBytes, ctype: "image/png"}, "")
 			return request{path: "/widget/" + e.accA + "/logo"}

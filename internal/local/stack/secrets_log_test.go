@@ -13,6 +13,7 @@ import (
 	"parley/internal/local/stack"
 	"parley/internal/local/streams"
 	"parley/internal/local/testenv"
+	"parley/internal/webhook"
 )
 
 // syncBuffer is a bytes.Buffer the stack's goroutines may all write to.
@@ -51,12 +52,22 @@ func TestSecretsNeverLogged(t *testing.T) {
 	defer cancel()
 	s, err := stack.Start(ctx, stack.Options{Root: root, DynamoDBEndpoint: dbEndpoint, SESEndpoint: sesEndpoint, Table: testenv.TableName(t),
 		TokenSecret: strings.Repeat("s", 32), StreamStart: streams.TrimHorizon,
-		Log: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+		// The webhook dispatcher runs every second and may call the
+		// loopback receiver below.
+		ScheduleSpeed: 60, SweepWindow: 900 * time.Millisecond, OutboundAllowLoopback: true,
+		WebhookRetry: &webhook.Retry{First: time.Second, Max: time.Second, GiveUpAfter: time.Hour},
+		Log:          slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Close)
 	api := s.HTTPURL + "/v1"
+	rc := newReceiver(t, func(_ string, n int) int {
+		if n == 1 {
+			return 503
+		}
+		return 200
+	})
 
 	const password = "Password-7f3a-never-logged"
 	admin := fmt.Sprintf("admin-%d@acme.example", time.Now().UnixNano())
@@ -75,15 +86,18 @@ func TestSecretsNeverLogged(t *testing.T) {
 	secrets := []string{password, password + "-wrong", token, refresh}
 
 	integration := map[string]any{
-		"telegram":  map[string]any{"botToken": "123456789:AAH7never-logged-telegram-token-x12"},
-		"vk":        map[string]any{"accessKey": "vk-access-key-never-logged-55d1", "confirmationString": "c0nfirm"},
-		"webhooks":  map[string]any{"chatStart": "https://hook:webhook-pass-never-logged@hooks.acme.example/start"},
+		"telegram": map[string]any{"botToken": "123456789:AAH7never-logged-telegram-token-x12"},
+		"vk":       map[string]any{"accessKey": "vk-access-key-never-logged-55d1", "confirmationString": "c0nfirm"},
+		"webhooks": map[string]any{"chatStart": "https://hook:webhook-pass-never-logged@hooks.acme.example/start",
+			// A receiver that fails once: the delivery is retried, its
+			// error recorded, and the URL's password sent as basic auth.
+			"chatAssign": strings.Replace(rc.srv.URL, "http://", "http://hook:assign-pass-never-logged@", 1) + "/assign?token=query-token-never-logged"},
 		"zendesk":   map[string]any{"subdomain": "acme", "login": "agent@acme.example", "apiToken": "zendesk-token-never-logged-91c"},
 		"amocrm":    map[string]any{"account": "acme", "email": "crm@acme.example", "apiKey": "amocrm-key-never-logged-0b2"},
 		"zoho":      map[string]any{"email": "zoho@acme.example", "password": "zoho-pass-never-logged-7e1", "authToken": "zoho-auth-never-logged-3f9"},
 		"unisender": map[string]any{"apiKey": "unisender-key-never-logged-d4a", "listName": "Visitors"},
 	}
-	secrets = append(secrets, "AAH7never-logged-telegram-token-x12", "vk-access-key-never-logged-55d1", "webhook-pass-never-logged",
+	secrets = append(secrets, "assign-pass-never-logged", "query-token-never-logged", "AAH7never-logged-telegram-token-x12", "vk-access-key-never-logged-55d1", "webhook-pass-never-logged",
 		"zendesk-token-never-logged-91c", "amocrm-key-never-logged-0b2", "zoho-pass-never-logged-7e1", "zoho-auth-never-logged-3f9",
 		"unisender-key-never-logged-d4a")
 	// Refused first (a bad CRM template beside the secrets), then saved.
@@ -97,7 +111,8 @@ func TestSecretsNeverLogged(t *testing.T) {
 	if r := call(t, "PATCH", api+"/settings/integration", token, integration); r.Status != 200 {
 		t.Fatalf("saving the integration secrets: %+v", r)
 	}
-	for _, path := range []string{"/settings/integration/private-key/regenerate", "/settings/integration/vk/secret-key/regenerate"} {
+	for _, path := range []string{"/settings/integration/private-key/regenerate", "/settings/integration/vk/secret-key/regenerate",
+		"/settings/integration/webhooks/signing-secret/regenerate"} {
 		r := call(t, "POST", api+path, token, nil)
 		if r.Status != 200 {
 			t.Fatalf("POST %s: %+v", path, r)
@@ -108,7 +123,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 			}
 		}
 	}
-	if len(secrets) < 14 {
+	if len(secrets) < 17 {
 		t.Fatalf("the regenerated keys were not found in the answers: %d secrets", len(secrets))
 	}
 	// The staff WebSocket carries the token in its query string.
@@ -127,6 +142,17 @@ func TestSecretsNeverLogged(t *testing.T) {
 			t.Fatalf("the audit entries of the saves never came: %+v", r)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+	// A webhook delivery, failed once and retried, with the credentials.
+	if r := call(t, "POST", api+"/integrations/deliveries/test", token, map[string]any{"event": "chatAssign"}); r.Status != 202 {
+		t.Fatalf("a test event: %+v", r)
+	}
+	eventually(t, "the test event, retried", func() bool { return len(rc.all()) >= 2 })
+	if h := rc.all()[1]; h.Password != "assign-pass-never-logged" {
+		t.Fatalf("the receiver's basic auth: %+v", h)
+	}
+	if r := call(t, "GET", api+"/integrations/deliveries", token, nil); r.Status != 200 || strings.Contains(mustJSON(r.Body), "never-logged") {
+		t.Fatalf("the delivery log: %+v", r)
 	}
 	if r := call(t, "POST", api+"/auth/logout", "", map[string]any{"refreshToken": refresh}); r.Status >= 300 {
 		t.Fatalf("sign-out: %+v", r)

@@ -29,6 +29,7 @@ import (
 	"parley/internal/local/seslocal"
 	"parley/internal/local/streams"
 	"parley/internal/routes"
+	"parley/internal/webhook"
 )
 
 // Options configure Start. The zero value runs everything in memory on free
@@ -69,6 +70,13 @@ type Options struct {
 	// entry as the source address. FOR TESTS ONLY (IP allowlists): make dev
 	// never sets it, and API Gateway has no such switch.
 	TrustForwardedFor bool
+	// OutboundAllowLoopback lets webhooks (every outbound call) reach
+	// loopback, so a receiver on the developer's machine or a test's
+	// httptest server can get them. make dev and the tests set it; the
+	// deployed functions have no way to.
+	OutboundAllowLoopback bool
+	// WebhookRetry overrides the webhook back-off (tests); nil: default.
+	WebhookRetry *webhook.Retry
 	// SignUpsPerHour limits sign-ups per address, as in AWS; 0 (the
 	// default here) is no limit, since every local client is loopback.
 	SignUpsPerHour int
@@ -163,6 +171,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 			ConsoleURL: s.HTTPURL, SignUpsPerHour: o.SignUpsPerHour},
 		AWS: localaws.Config(), Log: o.Log, Now: time.Now, TokenKey: []byte(o.TokenSecret), SweepWindow: o.SweepWindow,
 		DynamoDBEndpoint: s.DynamoDBEndpoint, SESEndpoint: s.SESEndpoint, DynamoDBAPIOptions: o.DynamoDBAPIOptions,
+		OutboundAllowLoopback: o.OutboundAllowLoopback, WebhookRetry: o.WebhookRetry,
 	}
 	s.Functions = map[string]gateway.Invoker{}
 	for _, f := range routes.Functions {

@@ -1,0 +1,43 @@
+package lambdas
+
+import (
+	"context"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"parley/internal/dynamo"
+	"parley/internal/outbound"
+	"parley/internal/timers"
+	"parley/internal/webhook"
+)
+
+// outbound is the one HTTP client for calls out of Parley. Loopback is
+// allowed only when the local stack says so in Deps (make dev, the tests'
+// stack); no environment variable can, so a deployed function never does.
+func (d Deps) outbound() *outbound.Client {
+	return outbound.New(outbound.Options{AllowLoopback: d.OutboundAllowLoopback})
+}
+
+func (d Deps) webhookRetry() webhook.Retry {
+	if d.WebhookRetry != nil {
+		return *d.WebhookRetry
+	}
+	return webhook.DefaultRetry
+}
+
+// enqueuer builds the webhook side of the stream consumer and the API.
+func (d Deps) enqueuer(store *dynamo.Store) *webhook.Enqueuer {
+	return &webhook.Enqueuer{Store: store, Settings: store.SettingsDocument, Facts: store, Now: d.Now}
+}
+
+// Webhooks builds the webhook dispatcher: every minute, ticks each second
+// and sends the deliveries due.
+func Webhooks(d Deps) (any, error) {
+	store := d.store()
+	disp := &webhook.Dispatcher{Store: store, Settings: store.SettingsDocument, Client: d.outbound(), Retry: d.webhookRetry(), Log: d.Log,
+		Now: d.Now, Sleep: timers.SleepContext, Window: d.SweepWindow, Lookback: time.Minute}
+	return func(ctx context.Context, ev events.EventBridgeEvent) (webhook.Result, error) {
+		return disp.Run(ctx)
+	}, nil
+}
