@@ -19,6 +19,7 @@ import (
 	"parley/internal/local/testenv"
 	"parley/internal/realtime"
 	"parley/internal/routes"
+	"parley/internal/webhook"
 )
 
 // TestMain stops the DynamoDB Local and local SES that testenv starts.
@@ -60,6 +61,9 @@ var plan = map[string][]step{
 	},
 	routes.FnSweeper: {
 		{sample: "eventbridge-scheduled.json", prepare: seedTimer, check: checkSwept},
+	},
+	routes.FnWebhooks: {
+		{sample: "eventbridge-scheduled-webhooks.json", prepare: seedDelivery, check: checkDispatched},
 	},
 }
 
@@ -287,6 +291,23 @@ func checkMailSent(t *testing.T, w *world, out []byte) {
 func seedTimer(t *testing.T, w *world) {
 	if err := w.store.PutTimer(t.Context(), e2e.DemoTimer(time.Now())); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// seedDelivery puts a webhook delivery due in the dispatcher's lookback;
+// the demo account has no handler, so its attempt fails without a call.
+func seedDelivery(t *testing.T, w *world) {
+	at := time.Now().Add(-10 * time.Second).Truncate(time.Second)
+	d := webhook.Delivery{AccountID: e2e.DemoAccount, ID: webhook.NewID(at, "rie"), Event: webhook.ChatStart, Body: []byte(`{}`),
+		Status: webhook.Pending, CreatedAt: at, Since: at, NextAt: at}
+	if _, err := w.store.PutDelivery(t.Context(), d); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func checkDispatched(t *testing.T, _ *world, out []byte) {
+	if got := decode[webhook.Result](t, out); got.Attempts != 1 {
+		t.Errorf("webhooks: %s, want the 1 seeded delivery attempted", out)
 	}
 }
 
