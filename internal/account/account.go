@@ -112,7 +112,9 @@ type Service struct {
 	// them.
 	Mail mail.Outbox
 	// Branding signs an account's mails (company name and website, SPEC
-	// §4.10). Nil signs with the account's name.
+	// §4.10) and says their language (company.language), which is also
+	// new people's default language. Nil signs with the account's name,
+	// in its sign-up language.
 	Branding func(ctx context.Context, a Account) mail.Signer
 	// LinkURL turns a one-time link secret into the URL mailed to the
 	// person. It may fail: in AWS the console's address is looked up once,

@@ -74,7 +74,10 @@ func (s *Service) mailLink(ctx context.Context, a Account, p Person, l Link, sec
 	if s.Mail == nil {
 		return apperr.New(apperr.Internal, "no mail outbox configured")
 	}
-	texts, ok := linkMails[a.Language]
+	// In company.language (SPEC §2.1), which the signer carries: the
+	// account's sign-up language only until someone changes it.
+	signer := s.signer(ctx, a)
+	texts, ok := linkMails[signer.Language]
 	if !ok {
 		texts = linkMails["en"]
 	}
@@ -86,10 +89,6 @@ func (s *Service) mailLink(ctx context.Context, a Account, p Person, l Link, sec
 			return err
 		}
 	}
-	signer := mail.Signer{CompanyName: a.Name, Language: a.Language}
-	if s.Branding != nil {
-		signer = s.Branding(ctx, a)
-	}
 	// One name throughout: the settings' company name (what the signature
 	// carries), not the account's name of the sign-up, once renamed.
 	name := signer.CompanyName
@@ -99,6 +98,19 @@ func (s *Service) mailLink(ctx context.Context, a Account, p Person, l Link, sec
 	body := signer.Sign(fmt.Sprintf(t[1], name, p.Email, url))
 	return s.Mail.Enqueue(ctx, mail.Message{AccountID: a.ID, ID: string(l.Kind) + "-" + l.Hash[:32], To: []string{p.Email},
 		Subject: fmt.Sprintf(t[0], name), Text: body, CreatedAt: s.Now().UTC()})
+}
+
+// signer is how the account's mails are signed and in which language:
+// company.language through Branding, else the sign-up language.
+func (s *Service) signer(ctx context.Context, a Account) mail.Signer {
+	signer := mail.Signer{CompanyName: a.Name, Language: a.Language}
+	if s.Branding != nil {
+		signer = s.Branding(ctx, a)
+	}
+	if signer.Language == "" {
+		signer.Language = a.Language
+	}
+	return signer
 }
 
 // Reset-request limits: per e-mail, so nobody can flood a mailbox; per

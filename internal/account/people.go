@@ -189,11 +189,15 @@ func (s *Service) Invite(ctx context.Context, actor Actor, in Invitation) (Perso
 	}
 	p := Person{AccountID: acc.ID, ID: NewID(), Email: email, Name: name, Role: in.Role, Status: StatusInvited,
 		InterfaceLanguage: in.InterfaceLanguage, Languages: in.Languages, ChatLimit: in.ChatLimit, Version: 1, CreatedAt: s.Now().UTC()}
-	if p.InterfaceLanguage == "" {
-		p.InterfaceLanguage = acc.Language
-	}
-	if p.Languages == nil {
-		p.Languages = []string{acc.Language}
+	// company.language is new people's default (SPEC §2.1), not the
+	// language the account signed up in.
+	if lang := s.signer(ctx, acc).Language; p.InterfaceLanguage == "" || p.Languages == nil {
+		if p.InterfaceLanguage == "" {
+			p.InterfaceLanguage = lang
+		}
+		if p.Languages == nil {
+			p.Languages = []string{lang}
+		}
 	}
 	p.Departments, fields = checkDepartments(in.Departments, fields)
 	validatePerson(&p, fields)

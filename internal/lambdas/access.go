@@ -60,7 +60,7 @@ func linkURL(console func(ctx context.Context) (string, error)) func(ctx context
 }
 
 // branding signs an account's mails with its company name and website
-// (SPEC §4.10), falling back to the account's name when the settings
+// (SPEC §4.10), in company.language (§2.1), falling back to the account's name when the settings
 // cannot be read: a mail is better sent with a plainer signature than not.
 func branding(store *dynamo.Store) func(ctx context.Context, a account.Account) mail.Signer {
 	return func(ctx context.Context, a account.Account) mail.Signer {
@@ -75,6 +75,9 @@ func branding(store *dynamo.Store) func(ctx context.Context, a account.Account) 
 		}
 		if doc.Company.Name != "" {
 			s.CompanyName = doc.Company.Name
+		}
+		if doc.Company.Language != "" {
+			s.Language = doc.Company.Language
 		}
 		s.Website = doc.Company.Website
 		return s

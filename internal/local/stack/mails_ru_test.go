@@ -2,6 +2,7 @@ package stack_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -57,4 +58,28 @@ func TestMailsInTheAccountLanguage(t *testing.T) {
 	late.Call("chat", map[string]any{"action": "leaveMessage", "name": "Борис", "contact": "+7 900 000-00-00", "text": "Перезвоните мне"})
 	russian(w.mails(t, func(m seslocal.Mail) bool { return strings.Contains(m.Body.Text, "Перезвоните мне") }),
 		"Сообщение от Борис", "Имя: Борис", "Контакт: +7 900 000-00-00")
+}
+
+// TestCompanyLanguageReachesPeople: company.language, changed after
+// sign-up, is the language of the invitation and reset mails and new
+// people's default languages (SPEC §2.1), not the sign-up language.
+func TestCompanyLanguageReachesPeople(t *testing.T) {
+	w := newChatWorld(t) // signed up in English
+	w.patch(t, "company", map[string]any{"language": "ru"})
+	email := fmt.Sprintf("new-%d@acme.example", time.Now().UnixNano())
+	r := call(t, "POST", w.api+"/people", w.admin, map[string]any{"email": email, "name": "Вера", "role": "operator"})
+	if r.Status != 201 {
+		t.Fatalf("invite: %+v", r)
+	}
+	if r.Body["interfaceLanguage"] != "ru" || fmt.Sprint(r.Body["languages"]) != "[ru]" {
+		t.Errorf("a new person's languages: interface %v, speaks %v; want ru", r.Body["interfaceLanguage"], r.Body["languages"])
+	}
+	invite := mailedLink(t, w.s.SESEndpoint, email, "Приглашение в Acme", nil)
+	if r := call(t, "POST", w.api+"/auth/password", "", map[string]any{"token": invite, "password": "correct horse battery"}); r.Status != 200 {
+		t.Fatalf("set password: %+v", r)
+	}
+	if r := call(t, "POST", w.api+"/auth/password-reset", "", map[string]any{"email": email}); r.Status != 202 {
+		t.Fatalf("reset: %+v", r)
+	}
+	mailedLink(t, w.s.SESEndpoint, email, "Сброс пароля", nil)
 }
