@@ -26,7 +26,10 @@ import (
 // Operator is a staff member as routing sees them: whom they may get.
 type Operator struct {
 	ID   string
-	Name string // as mails name them
+	Name string // as mails and the widget name them
+	// PhotoVersion is the photo's version (its hash's prefix, as in the
+	// photo's URL); "" when the person has none.
+	PhotoVersion string
 
 	Languages   []string // the languages they speak (SPEC §4.3)
 	Departments []string

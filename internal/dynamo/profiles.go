@@ -25,6 +25,9 @@ func (s *Store) OperatorProfile(ctx context.Context, accountID, personID string)
 	if p.ChatLimit != nil {
 		op.Limit = *p.ChatLimit
 	}
+	if p.Photo != nil && len(p.Photo.SHA256) >= 16 {
+		op.PhotoVersion = p.Photo.SHA256[:16]
+	}
 	return op, nil
 }
 

@@ -3,6 +3,7 @@ package realtime
 import (
 	"context"
 	"encoding/json"
+	"net/url"
 	"slices"
 	"time"
 
@@ -88,6 +89,17 @@ type ChatView struct {
 	LeftAt       time.Time    `json:"leftAt,omitzero"`
 	BusyFirstAt  time.Time    `json:"busyFirstAt,omitzero"`
 	BusyAnswerAt time.Time    `json:"busyAnswerAt,omitzero"`
+	// Operator is, for the visitor, who answers them: the widget shows
+	// the name and photo in the dialog.
+	Operator *OperatorCard `json:"operator,omitempty"`
+}
+
+// OperatorCard is the chat's operator as the visitor sees them. PhotoURL
+// is a path under the API (the widget's photo route, versioned), "" when
+// the operator has no photo.
+type OperatorCard struct {
+	Name     string `json:"name"`
+	PhotoURL string `json:"photoUrl,omitempty"`
 }
 
 // MessageView is a message as a frame shows it.
@@ -355,7 +367,7 @@ func (h *Hub) chatAction(ctx context.Context, c Connection, p chat.Party, f Fram
 				return ChatFrame{}, err
 			}
 		}
-		out := ChatFrame{Type: "chat", Chat: viewChat(ch, true)}
+		out := ChatFrame{Type: "chat", Chat: h.visitorView(ctx, ch)}
 		out.Messages, out.More = messagesPage(first)
 		return out, nil
 	case "sendMessage":
@@ -397,13 +409,13 @@ func (h *Hub) chatAction(ctx context.Context, c Connection, p chat.Party, f Fram
 			return ChatFrame{}, err
 		}
 		h.chatChanged(ctx, ch, c.ID)
-		return ChatFrame{Type: "chat", Chat: viewChat(ch, true)}, nil
+		return ChatFrame{Type: "chat", Chat: h.visitorView(ctx, ch)}, nil
 	case "leaveMessage":
 		ch, err := s.LeaveMessage(ctx, p, chat.OfflineInput{Name: f.Name, Contact: f.Contact, Text: f.Text, Page: f.Page, ClientID: f.ClientID})
 		if err != nil {
 			return ChatFrame{}, err
 		}
-		return ChatFrame{Type: "chat", Chat: viewChat(ch, true)}, nil
+		return ChatFrame{Type: "chat", Chat: h.visitorView(ctx, ch)}, nil
 	case "sendTranscript":
 		ch, err := s.SendTranscript(ctx, p, f.ChatID, f.Email)
 		if err != nil {
@@ -581,8 +593,13 @@ func (h *Hub) hello(ctx context.Context, c Connection, p chat.Party, f Frame) (C
 				}
 			}
 		}
-		out.Chat = viewChat(ch, true)
+		out.Chat = h.visitorView(ctx, ch)
 		out.Messages, out.More = messagesPage(ms)
+		// A visitor back in a queued chat (a reload, a reconnect) is told
+		// their place again: it may have moved while they were away.
+		if ch.Status == chat.Waiting {
+			h.queuedAtStart(ctx, ch)
+		}
 		return out, nil
 	}
 	// An operator coming online takes the oldest queued chats they may
@@ -814,7 +831,7 @@ func (h *Hub) chatChanged(ctx context.Context, ch chat.Chat, except string) {
 // it does not linger in their list. One read of the settings and of the
 // staff connections serves both. Best effort.
 func (h *Hub) chatChangedFrom(ctx context.Context, ch chat.Chat, except string, leftWaiting bool) {
-	h.toVisitor(ctx, ch, encode(ChatFrame{Type: "chat", Chat: viewChat(ch, true)}))
+	h.toVisitor(ctx, ch, encode(ChatFrame{Type: "chat", Chat: h.visitorView(ctx, ch)}))
 	aud, err := h.audience(ctx, ch.AccountID)
 	if err != nil {
 		h.Log.ErrorContext(ctx, "staff connections", "err", err)
@@ -916,4 +933,26 @@ func (a *audience) watchers(ctx context.Context, ch chat.Chat) ([]Connection, er
 		}
 	}
 	return out, nil
+}
+
+// visitorView is the visitor's view of a chat with its operator's card
+// (name and photo, one read of their profile). Best effort: without the
+// profile the visitor still gets the chat.
+func (h *Hub) visitorView(ctx context.Context, ch chat.Chat) *ChatView {
+	v := viewChat(ch, true)
+	if ch.OperatorID == "" || h.Chats.Service.Profiles == nil {
+		return v
+	}
+	op, err := h.Chats.Service.Profiles(ctx, ch.AccountID, ch.OperatorID)
+	if err != nil {
+		if apperr.CodeOf(err) != apperr.NotFound {
+			h.Log.ErrorContext(ctx, "operator card", "chat", ch.ID, "err", err)
+		}
+		return v
+	}
+	v.Operator = &OperatorCard{Name: op.Name}
+	if op.PhotoVersion != "" {
+		v.Operator.PhotoURL = "/v1/widget/" + url.PathEscape(ch.AccountID) + "/people/" + url.PathEscape(op.ID) + "/photo?v=" + op.PhotoVersion
+	}
+	return v
 }

@@ -617,16 +617,33 @@ test('widget: with nobody online the visitor leaves a message through the offlin
   await visitor.locator('#parley-state', { hasText: 'No operator online' }).waitFor();
   assert.equal(await visitor.locator('#parley-send').isHidden(), true, 'no chat form while offline');
 
-  // An incomplete form is refused with the service's message.
+  // An incomplete form: each missing field is marked beside itself, in
+  // the widget's words, and the first gets the cursor; nothing goes to
+  // the chat's log.
   await visitor.locator('#parley-offline button').click();
-  await visitor.locator('#parley-log p.system').first().waitFor();
+  for (const [id, text] of [['name', 'Please give your name'], ['contact', 'Please give an e-mail address or a phone number'],
+    ['text', 'Please write your message']]) {
+    await visitor.locator(`#parley-offline-${id}-error`, { hasText: text }).waitFor();
+    assert.equal(await visitor.locator(`#parley-offline-${id}`).getAttribute('aria-invalid'), 'true', id);
+  }
+  await visitor.locator('#parley-note', { hasText: 'Please correct the marked fields' }).waitFor();
+  await visitor.locator('#parley-offline-name:focus').waitFor();
+  assert.equal(await visitor.locator('#parley-log p').count(), 0, 'no grey line in the log');
+  await shot(visitor, 'offline-errors');
 
-  await visitor.locator('#parley-offline-name').fill('Bob');
-  await visitor.locator('#parley-offline-contact').fill('bob@visitor.example');
-  await visitor.locator('#parley-offline-text').fill('Please call me back');
+  // Real labels: the fields are found by them. A field filled in loses its
+  // mark at the next try; a successful send clears every mark and the note.
+  await visitor.getByLabel('Your name').fill('Bob');
+  await visitor.locator('#parley-offline button').click();
+  await visitor.locator('#parley-offline-name-error').waitFor({ state: 'hidden' });
+  assert.equal(await visitor.locator('#parley-offline-contact').getAttribute('aria-invalid'), 'true');
+  await visitor.getByLabel('E-mail or phone').fill('bob@visitor.example');
+  await visitor.getByLabel('Your message').fill('Please call me back');
   await visitor.locator('#parley-offline button').click();
   await visitor.locator('#parley-state', { hasText: 'we will get back to you' }).waitFor();
   await visitor.locator('#parley-offline').waitFor({ state: 'hidden' });
+  await visitor.locator('#parley-note').waitFor({ state: 'hidden' });
+  assert.equal(await visitor.locator('.parley-field-error:visible').count(), 0, 'no field stays marked');
   await visitor.screenshot({ path: join(env.artifacts, 'widget-offline.png') });
   assert.deepEqual(errors, [], 'the widget ran without errors');
   await context.close();
@@ -869,4 +886,118 @@ test('widget: with nobody online an invitation with the avatar opens the offline
     await v.context.close();
   }
   await staff.close();
+});
+
+// --- the dialog as a visitor sees it, and every state's screenshot ---
+
+// shot saves the page at a desktop's and a phone's width, under
+// widget-states/ in the test folder.
+async function shot(page, name) {
+  const size = page.viewportSize();
+  for (const [width, height] of [[1366, 900], [390, 844]]) {
+    await page.setViewportSize({ width, height });
+    await page.screenshot({ path: join(env.artifacts, 'widget-states', `${name}-${width}.png`) });
+  }
+  await page.setViewportSize(size);
+}
+
+// windowHeight is the chat window's height in pixels.
+const windowHeight = (page) => page.locator('#parley-window').evaluate((e) => Math.round(e.getBoundingClientRect().height));
+
+test('widget: the dialog shows the operator\'s name and photo, messages as bubbles with their times, in a window of one height', async () => {
+  const team = await signUp('en');
+  await api(team, 'PATCH', `/v1/people/${team.adminId}`, { name: 'Anna Petrova' });
+  await upload(team, `/v1/people/${team.adminId}/photo`, AVATAR_PNG);
+  await api(team, 'POST', '/v1/departments', { name: 'Sales' });
+  const { context, op, visitor, errors } = await session(team);
+  const { body } = await openWidget(visitor, demoURL(team, '&askDepartment=1'));
+  await shot(visitor, 'online');
+  // The department picker is there with its label.
+  await visitor.getByLabel('Department').waitFor();
+  await shot(visitor, 'prechat');
+  const before = await windowHeight(visitor);
+  await visitor.locator('#parley-prechat button').click();
+  await visitor.locator('#parley-state', { hasText: 'Waiting for an operator' }).waitFor();
+  assert.equal(await visitor.locator('#parley-operator').isHidden(), true, 'no operator before one answers');
+  await say(visitor, 'Where is my parcel?');
+  await shot(visitor, 'waiting');
+
+  await op.send({ action: 'sendMessage', clientId: 'card-1', to: body.visitorId, text: 'Let me look it up.' });
+  await visitor.locator('#parley-operator-name', { hasText: 'Anna Petrova' }).waitFor();
+  const photo = visitor.locator('#parley-operator-photo');
+  assert.equal(await loaded(photo), 24, 'the operator\'s photo loaded');
+  assert.equal(await photo.getAttribute('alt'), 'Photo of Anna Petrova');
+  const answer = visitor.locator('#parley-log p.operator', { hasText: 'Let me look it up.' });
+  await answer.waitFor();
+  // Each message is a bubble with its time (the visitor's clock), the
+  // visitor's on the right, the operator's on the left.
+  const time = await answer.getAttribute('data-time');
+  assert.match(time, /^\d{1,2}:\d{2}/, `the message's time: ${time}`);
+  const mine = visitor.locator('#parley-log p.visitor', { hasText: 'Where is my parcel?' });
+  assert.match(await mine.getAttribute('data-time'), /^\d{1,2}:\d{2}/);
+  const [left, right] = [await answer.boundingBox(), await mine.boundingBox()];
+  assert.ok(right.x > left.x, 'the visitor\'s bubble is to the right of the operator\'s');
+  assert.notEqual(await answer.evaluate((e) => getComputedStyle(e).backgroundColor), 'rgba(0, 0, 0, 0)', 'a bubble has a background');
+  assert.equal(await answer.textContent(), 'Let me look it up.', 'the time is not part of the text');
+  await shot(visitor, 'dialog');
+  // The window kept its height from the pre-chat form to the dialog.
+  assert.equal(await windowHeight(visitor), before, 'the window does not jump between states');
+
+  // Rated after the operator closed the chat.
+  await op.send({ action: 'closeChat', clientId: 'card-2', chatId: (await op.wait(messageIs, 'Where is my parcel?')).chatId });
+  await visitor.locator('#parley-rating button', { hasText: 'Excellent' }).click();
+  await visitor.locator('#parley-state', { hasText: 'Thank you for your rating' }).waitFor();
+  await shot(visitor, 'rated');
+  assert.equal(await windowHeight(visitor), before, 'nor after the chat');
+  assert.deepEqual(errors, [], 'the widget ran without errors');
+  await context.close();
+});
+
+test('widget: screenshots of the offline, invitation, queued and reconnecting states', async () => {
+  // Offline, and the invitation.
+  const quiet = await signUp('en');
+  const off = await visitorPage();
+  await openWidget(off.page, demoURL(quiet, INVITE), { expand: false });
+  await off.page.locator('#parley-invite').waitFor();
+  await shot(off.page, 'invitation');
+  await off.page.locator('#parley-launcher').click();
+  await off.page.locator('#parley-offline').waitFor();
+  await shot(off.page, 'offline');
+  await off.context.close();
+
+  // Queued with its position: room for one chat.
+  const busy = await signUp('en');
+  await api(busy, 'PATCH', '/v1/settings/features', { autoAssign: true, maxChatsPerOperator: 1 });
+  const s = await session(busy);
+  await s.op.send({ action: 'hello', clientId: 'shots-hello' });
+  await s.op.wait((f) => f.type === 'state' && f.clientId === 'shots-hello');
+  await openWidget(s.visitor, demoURL(busy));
+  await say(s.visitor, 'First in');
+  await s.visitor.locator('#parley-state', { hasText: 'An operator has joined the chat' }).waitFor();
+  const second = await visitorPage();
+  await openWidget(second.page, demoURL(busy, '&askQuestion=1'));
+  await second.page.locator('#parley-question').fill('Second in');
+  await second.page.locator('#parley-prechat button').click();
+  const queued = second.page.locator('#parley-state[data-state=queue]', { hasText: 'you are number 1 in the queue' });
+  await queued.waitFor();
+  await shot(second.page, 'queued');
+
+  // Reconnecting: the visitor's socket is cut and every new one refused.
+  let blocked = false;
+  const sockets = [];
+  await second.page.routeWebSocket((url) => url.searchParams.has('visitorToken'), (ws) => {
+    if (blocked) { ws.close(); return; }
+    sockets.push({ ws, server: ws.connectToServer() });
+  });
+  await openWidget(second.page);
+  await queued.waitFor();
+  blocked = true;
+  const cut = sockets.at(-1);
+  await cut.server.close();
+  await cut.ws.close();
+  await second.page.locator('#parley-state[data-state=reconnecting]', { hasText: 'Connection lost: reconnecting' }).waitFor();
+  await shot(second.page, 'reconnecting');
+  assert.deepEqual(second.errors, [], 'the widget ran without errors');
+  await second.context.close();
+  await s.context.close();
 });

@@ -114,6 +114,9 @@
       unread: (n) => n + ' unread',
       invite: 'No operator is online right now. Leave us a message and we will get back to you!',
       inviteClose: 'Close the invitation',
+      operatorPhoto: (n) => 'Photo of ' + n, yourOperator: 'Your operator',
+      fieldName: 'Please give your name', fieldContact: 'Please give an e-mail address or a phone number',
+      fieldText: 'Please write your message (at most 16 KB)', fieldsWrong: 'Please correct the marked fields',
     },
     ru: {
       title: 'Чат с нами', minimise: 'Свернуть чат', open: 'Открыть чат',
@@ -136,6 +139,9 @@
       unread: (n) => 'непрочитанных: ' + n,
       invite: 'Сейчас операторов нет в сети. Оставьте нам сообщение, и мы с вами свяжемся!',
       inviteClose: 'Закрыть приглашение',
+      operatorPhoto: (n) => 'Фото: ' + n, yourOperator: 'Ваш оператор',
+      fieldName: 'Укажите ваше имя', fieldContact: 'Укажите e-mail или телефон',
+      fieldText: 'Напишите сообщение (не больше 16 КБ)', fieldsWrong: 'Исправьте отмеченные поля',
     },
   };
   let lang = 'en';
@@ -249,10 +255,26 @@
     '#parley-invite-avatar{position:absolute;top:-1.2rem;left:-1.2rem;width:3rem;height:3rem;border-radius:50%;object-fit:cover;border:2px solid #fff;box-shadow:0 1px 5px rgba(0,0,0,.3);background:#fff}' +
     '#parley #parley-invite-text{display:block;border:0;background:none;padding:0;text-align:left;color:inherit;cursor:pointer}' +
     '#parley #parley-invite-close{position:absolute;top:.2rem;right:.3rem;border:0;background:none;padding:.1rem .35rem;font-size:1.1em;line-height:1;color:#777;cursor:pointer}' +
-    '#parley-state{font-size:.9em;color:#555}#parley-log{height:14rem;overflow-y:auto;margin:.4rem 0}' +
-    '#parley-log p{margin:.25rem 0;white-space:pre-wrap;overflow-wrap:anywhere}#parley-log .visitor{text-align:right;color:#24364f}' +
-    '#parley-log .operator{color:#1b6e2a}#parley-log .system{color:#888;font-size:.9em}#parley-log .pending{opacity:.55}' +
-    '#parley-log .failed{color:#b00020}#parley-log .visitor.seen::after{content:" \\2713";color:#6a8}' +
+    // The window keeps one height in every state (the log or the form
+    // takes what is left), so it does not jump as the visitor goes on.
+    '#parley-window{height:min(31rem,calc(100vh - 6rem));display:flex;flex-direction:column}' +
+    '#parley-body{flex:1;min-height:0;display:flex;flex-direction:column;overflow-y:auto}' +
+    '#parley-state{font-size:.9em;color:#555;padding:.2rem .4rem;border-radius:4px}' +
+    '#parley-state[data-state=reconnecting],#parley-state[data-state=connecting]{background:#fff4d6;color:#6b4d00}' +
+    '#parley-state[data-state=queue]{background:#e8f0fb;color:#1d3f6e;font-weight:600}' +
+    '#parley-operator{display:flex;align-items:center;gap:.5rem;padding:.35rem 0;border-bottom:1px solid #eee}' +
+    '#parley-operator img{width:2.4rem;height:2.4rem;border-radius:50%;object-fit:cover;background:#dfe6ee}' +
+    '#parley-operator small{display:block;color:#777;font-size:.8em}#parley-operator-name{font-weight:600}' +
+    '#parley-log{flex:1;min-height:6rem;overflow-y:auto;margin:.4rem 0;display:flex;flex-direction:column}' +
+    '#parley-log p{margin:.2rem 0;padding:.35rem .6rem;border-radius:12px;max-width:85%;white-space:pre-wrap;overflow-wrap:anywhere}' +
+    '#parley-log p[data-time]::after{content:attr(data-time);display:block;text-align:right;font-size:.72em;opacity:.7;margin-top:.1rem}' +
+    '#parley-log .visitor{align-self:flex-end;background:#24364f;color:#fff;border-bottom-right-radius:3px}' +
+    '#parley-log .operator{align-self:flex-start;background:#eef1f5;color:#1d2a38;border-bottom-left-radius:3px}' +
+    '#parley-log .system{align-self:center;max-width:100%;color:#777;font-size:.88em;padding:.1rem .3rem;text-align:center}' +
+    '#parley-log .pending{opacity:.55}#parley-log .failed{background:#fde7ea;color:#b00020}' +
+    '#parley-log .visitor.seen[data-time]::after{content:attr(data-time) " \\2713"}' +
+    '#parley label{display:flex;flex-direction:column;gap:.15rem;font-size:.9em;color:#333}' +
+    '#parley .parley-field-error{color:#b00020;font-size:.85em}#parley [aria-invalid=true]{border:1px solid #b00020;outline-color:#b00020}' +
     '#parley-typing{font-size:.85em;color:#888;font-style:italic}#parley-note{color:#b00020;font-size:.9em;margin:.3rem 0}' +
     '#parley form{display:flex;gap:.4rem;margin:.3rem 0;flex-wrap:wrap}#parley-offline,#parley-prechat{flex-direction:column}' +
     '#parley input,#parley textarea,#parley select{flex:1;min-width:0;padding:.35rem;font:inherit}#parley button{font:inherit;padding:.3rem .8rem}' +
@@ -285,6 +307,22 @@
     const input = (id, props) => ($[id] = el(props.rows ? 'textarea' : 'input', Object.assign({ id: 'parley-' + id, autocomplete: 'off' }, props)));
     const button = (id, text, props) => ($[id] = el('button', Object.assign({ id: id && 'parley-' + id, textContent: text }, props)));
     const form = (id, ...kids) => ($[id] = el('form', { id: 'parley-' + id, hidden: true }, ...kids));
+    // labelled is a form field with its visible label and the place for
+    // the service's complaint about it (fieldErrors).
+    function labelled(id, text, props) {
+      const field = input(id, props);
+      const err = ($[id + '-error'] = el('span', { id: 'parley-' + id + '-error', className: 'parley-field-error', hidden: true }));
+      field.setAttribute('aria-describedby', err.id);
+      return el('label', {}, text, field, err);
+    }
+    // operatorCard shows who answers: the operator's photo and name
+    // (SPEC §2.1 profile), once a chat has an operator.
+    function operatorCard() {
+      $.operatorPhoto = el('img', { id: 'parley-operator-photo', alt: '', hidden: true });
+      $.operatorPhoto.addEventListener('error', () => { $.operatorPhoto.hidden = true; });
+      return ($.operator = el('div', { id: 'parley-operator', hidden: true }, $.operatorPhoto,
+        el('div', {}, $.operatorName = el('span', { id: 'parley-operator-name' }), el('small', { textContent: t('yourOperator') }))));
+    }
     const ratings = ['excellent', 'good', 'satisfactory', 'poor', 'bad'];
     const root = document.getElementById('parley') || document.body.appendChild(el('div', { id: 'parley', className: 'parley-float' }));
     root.lang = lang;
@@ -305,18 +343,20 @@
           button('toggle', '–', { type: 'button', title: t('minimise'), 'aria-label': t('minimise') })),
         $.body = el('div', { id: 'parley-body' },
           $.state = el('div', { id: 'parley-state', role: 'status' }),
+          operatorCard(),
           $.log = el('div', { id: 'parley-log', role: 'log', 'aria-live': 'polite' }),
           $.typing = el('div', { id: 'parley-typing', hidden: true, textContent: t('typing') }),
           form('prechat',
-            $.department = el('select', { id: 'parley-department', hidden: departments.length === 0, 'aria-label': t('department') },
-              ...departments.map((d) => el('option', { value: d.id, textContent: d.name }))),
+            el('label', { hidden: departments.length === 0 }, t('department'),
+              $.department = el('select', { id: 'parley-department' },
+                ...departments.map((d) => el('option', { value: d.id, textContent: d.name })))),
             input('question', { placeholder: t('question'), 'aria-label': t('question') }),
             button('', t('start'))),
           form('send', input('text', { placeholder: t('message'), 'aria-label': t('message') }), button('', t('send'))),
           form('offline',
-            input('offline-name', { placeholder: t('name'), autocomplete: 'name' }),
-            input('offline-contact', { placeholder: t('contact'), autocomplete: 'email' }),
-            input('offline-text', { placeholder: t('offlineText'), rows: 3 }),
+            labelled('offline-name', t('name'), { autocomplete: 'name' }),
+            labelled('offline-contact', t('contact'), { autocomplete: 'email' }),
+            labelled('offline-text', t('offlineText'), { rows: 3 }),
             button('', t('leave'))),
           form('rating', el('span', { textContent: t('rateQuestion') }), ...ratings.map((r) => el('button', { value: r, textContent: t(r) }))),
           form('transcript', input('transcript-email', { type: 'email', placeholder: t('transcript'), 'aria-label': t('transcript') }), button('', t('send'))),
@@ -457,6 +497,9 @@
       $.close.hidden = !open || !connected;
       $.new.hidden = !chat || open || chat.offline;
       let s;
+      $.state.dataset.state = !connected ? (everConnected ? 'reconnecting' : 'connecting')
+        : chat && chat.status === 'waiting' && !left && (chat.queued || (queue && queue.chatId === chat.id)) ? 'queue' : '';
+      showOperator();
       if (!connected) s = everConnected ? t('reconnecting') : t('connecting');
       else if (!chat) s = online ? t('online') : t('offline');
       else if (chat.offline) s = t('offlineSent');
@@ -470,6 +513,43 @@
       layout();
     }
 
+    // showOperator fills the operator's card while a chat has one.
+    function showOperator() {
+      const op = chat && chat.operatorId && !chat.offline && chat.operator;
+      $.operator.hidden = !op;
+      if (!op) return;
+      $.operatorName.textContent = op.name || '';
+      const src = op.photoUrl ? apiBase + op.photoUrl : '';
+      if (src && $.operatorPhoto.getAttribute('src') !== src) { $.operatorPhoto.src = src; $.operatorPhoto.hidden = false; }
+      if (!src) $.operatorPhoto.hidden = true;
+      $.operatorPhoto.alt = t('operatorPhoto', op.name || '');
+    }
+
+    // --- the offline form's errors, beside their fields ---
+    const offlineFields = { name: 'offline-name', contact: 'offline-contact', text: 'offline-text' };
+    const fieldText = { name: 'fieldName', contact: 'fieldContact', text: 'fieldText' };
+    function fieldErrors(fields) {
+      let first = null;
+      for (const [f, id] of Object.entries(offlineFields)) {
+        const bad = !!(fields && fields[f]);
+        $[id].setAttribute('aria-invalid', String(bad));
+        $[id + '-error'].hidden = !bad;
+        $[id + '-error'].textContent = bad ? t(fieldText[f]) : '';
+        if (bad && !first) first = $[id];
+      }
+      return first;
+    }
+    function offlineRefused(e) {
+      const first = fieldErrors(e.fields);
+      note(first ? t('fieldsWrong') : (e.message || t('trouble')));
+      if (first) first.focus();
+    }
+    function offlineSent() {
+      fieldErrors(null);
+      note('');
+      $.offline.reset();
+    }
+
     // --- messages ---
     // place puts a line among the chat's lines by seq: after lines with a
     // smaller one, before the visitor's own still unacknowledged ones.
@@ -480,8 +560,16 @@
       while (at && (at.classList.contains('pending') || (at.dataset.chat === p.dataset.chat && +at.dataset.seq > seq))) at = at.previousElementSibling;
       $.log.insertBefore(p, at ? at.nextSibling : $.log.firstChild);
     }
-    function line(cls, text) {
+    // hhmm is a message's time as the visitor's clock shows it.
+    function hhmm(at) {
+      const d = at ? new Date(at) : new Date();
+      return isNaN(d) ? '' : d.toLocaleTimeString(lang, { hour: '2-digit', minute: '2-digit' });
+    }
+    // line adds a message's bubble; its time is drawn from data-time (by
+    // CSS), so the line's text stays the message's text.
+    function line(cls, text, at) {
       const p = el('p', { className: cls, textContent: text });
+      if (cls !== 'system') p.dataset.time = hhmm(at);
       $.log.appendChild(p);
       $.log.scrollTop = $.log.scrollHeight;
       return p;
@@ -510,7 +598,7 @@
       const key = m.chatId + '/' + m.seq;
       if (shown.has(key)) return;
       let p = m.clientId && mine.get(m.clientId);
-      if (p) { mine.delete(m.clientId); pending.delete(m.clientId); } else p = line(m.from.kind, m.text);
+      if (p) { mine.delete(m.clientId); pending.delete(m.clientId); p.dataset.time = hhmm(m.at); } else p = line(m.from.kind, m.text, m.at);
       keyed(p, m.chatId, m.seq);
       if (m.from.kind === 'operator') $.typing.hidden = true;
       seen(m.chatId, m.seq, m.from.kind);
@@ -522,6 +610,7 @@
       mine.delete(f.clientId);
       pending.delete(f.clientId);
       const key = f.chatId + '/' + f.seq;
+      if (p && f.at) p.dataset.time = hhmm(f.at);
       if (p && shown.has(key) && shown.get(key) !== p) p.remove();
       else if (p && !shown.has(key)) keyed(p, f.chatId, f.seq);
       if (!chat || chat.id !== f.chatId) {
@@ -637,6 +726,7 @@
         console.warn('Parley: ' + id + ': ' + e.message);
         return;
       }
+      if (id === 'offline') { offlineRefused(e); return; }
       if (id === 'rate') rated = '';
       const p = mine.get(id);
       if (p) {
@@ -657,7 +747,9 @@
     function onFrame(f) {
       switch (f.type) {
         case 'state': onState(f); nextPage(f); break;
-        case 'chat': setChat(f.chat); (f.messages || []).forEach(showMessage); nextPage(f); break;
+        case 'chat':
+          if (f.chat && f.chat.offline && f.clientId === 'offline') offlineSent();
+          setChat(f.chat); (f.messages || []).forEach(showMessage); nextPage(f); break;
         case 'messages':
           rec(f.chat.id).fetching = false;
           if (chat && f.chat.id === chat.id) setChat(f.chat);
@@ -766,7 +858,7 @@
     });
     $.offline.addEventListener('submit', (ev) => {
       ev.preventDefault();
-      const f = { action: 'leaveMessage', name: $['offline-name'].value, contact: $['offline-contact'].value, text: $['offline-text'].value };
+      const f = { action: 'leaveMessage', clientId: 'offline', name: $['offline-name'].value, contact: $['offline-contact'].value, text: $['offline-text'].value };
       if (sendPage && currentPage()) f.page = currentPage();
       // Having left a message, the visitor needs no invitation to.
       if (fits(f.text, f) && send(f)) inviteDone();
