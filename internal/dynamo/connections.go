@@ -61,10 +61,19 @@ func (s *Store) PutConnection(ctx context.Context, c realtime.Connection) error 
 	if err != nil {
 		return err
 	}
-	_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+	items := []types.TransactWriteItem{
 		{Put: &types.Put{TableName: aws.String(s.Table), Item: byID}},
 		{Put: &types.Put{TableName: aws.String(s.Table), Item: inSet}},
-	}})
+	}
+	if c.Kind == auth.Visitor {
+		// And in the account's set of visitors, for the button's push.
+		inAccount, err := marshal(row, visitorsPK(c.AccountID), "CONN#"+c.ID)
+		if err != nil {
+			return err
+		}
+		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.Table), Item: inAccount}})
+	}
+	_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if err != nil {
 		return fmt.Errorf("dynamo: put connection: %w", err)
 	}
@@ -100,6 +109,11 @@ func (s *Store) DeleteConnection(ctx context.Context, id string) error {
 	if _, err := s.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.Table), Key: key(r.SetPK, "CONN#"+id)}); err != nil {
 		return fmt.Errorf("dynamo: delete connection membership: %w", err)
 	}
+	if auth.Kind(r.Kind) == auth.Visitor {
+		if _, err := s.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.Table), Key: key(visitorsPK(r.AccountID), "CONN#"+id)}); err != nil {
+			return fmt.Errorf("dynamo: delete visitor membership: %w", err)
+		}
+	}
 	for _, c := range r.Chats {
 		acc, chatID, _ := strings.Cut(c, "/")
 		if err := s.unsubscribe(ctx, acc, chatID, id); err != nil {
@@ -112,6 +126,33 @@ func (s *Store) DeleteConnection(ctx context.Context, id string) error {
 // StaffConnections lists an account's staff connections with one Query.
 func (s *Store) StaffConnections(ctx context.Context, accountID string) ([]realtime.Connection, error) {
 	return s.connectionSet(ctx, accountPK(accountID)+"#STAFF")
+}
+
+// visitorsPK is the set of every visitor connection of an account.
+func visitorsPK(accountID string) string { return accountPK(accountID) + "#VISITORS" }
+
+// AccountVisitorConnections lists every visitor connection of an account
+// (the button's push, realtime/presence.go): one Query, paged.
+func (s *Store) AccountVisitorConnections(ctx context.Context, accountID string) ([]realtime.Connection, error) {
+	return s.connectionSet(ctx, visitorsPK(accountID))
+}
+
+// SetOnline records whether the account has someone online (item ACC#a /
+// ONLINE) and reports whether that changed: a conditional write, so of
+// the events racing on one change exactly one sees it.
+func (s *Store) SetOnline(ctx context.Context, accountID string, online bool) (bool, error) {
+	_, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.Table), Key: key(accountPK(accountID), "ONLINE"),
+		UpdateExpression:          aws.String("SET #type = :type, #online = :v"),
+		ConditionExpression:       aws.String("attribute_not_exists(#online) OR #online <> :v"),
+		ExpressionAttributeNames:  map[string]string{"#type": "type", "#online": "online"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":type": str("online"), ":v": &types.AttributeValueMemberBOOL{Value: online}}})
+	if isConditionFailed(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("dynamo: online state: %w", err)
+	}
+	return true, nil
 }
 
 // VisitorConnections lists one visitor's connections with one Query.

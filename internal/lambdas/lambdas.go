@@ -186,7 +186,7 @@ func (d Deps) hub(store *dynamo.Store) *realtime.Hub {
 	svc := store.ChatService(d.Now)
 	svc.Router.Store = chat.ObserveAssignments(svc.Router.Store, hub.Assigned)
 	hub.Chats = &realtime.Chats{Service: svc, Store: store, Settings: store.SettingsDocument, People: store,
-		Templates: &templates.Service{Store: store, Members: store, Now: d.Now, NewID: account.NewID}, Timers: store, Queue: store}
+		Templates: &templates.Service{Store: store, Members: store, Now: d.Now, NewID: account.NewID}, Timers: store, Queue: store, Presence: store}
 	return hub
 }
 

@@ -30,6 +30,9 @@ type Chats struct {
 	Timers TimerStore
 	// Queue tells queued visitors their position; nil: it does not.
 	Queue QueueStore
+	// Presence pushes the button's changes to visitors (presence.go);
+	// nil: it does not.
+	Presence PresenceStore
 }
 
 // ChatStore declares the connection bookkeeping of chats.
@@ -510,6 +513,7 @@ func (h *Hub) chatAction(ctx context.Context, c Connection, p chat.Party, f Fram
 		if err := h.Chats.Store.SetAway(ctx, p.AccountID, p.ID, f.Status == "away"); err != nil {
 			return ChatFrame{}, err
 		}
+		h.presenceChanged(ctx, p.AccountID)
 		if f.Status == "online" {
 			// Back from away: the oldest queued chats they may take.
 			if err := h.Drain(ctx, p.AccountID, p.ID); err != nil {
@@ -607,6 +611,7 @@ func (h *Hub) hello(ctx context.Context, c Connection, p chat.Party, f Frame) (C
 	if err := h.Drain(ctx, p.AccountID, p.ID); err != nil {
 		return ChatFrame{}, err
 	}
+	h.presenceChanged(ctx, p.AccountID)
 	w, err := s.Workplace(ctx, p)
 	if err != nil {
 		return ChatFrame{}, err

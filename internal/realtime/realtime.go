@@ -135,6 +135,9 @@ func (h *Hub) forgetConnection(ctx context.Context, id string) error {
 	if c.Kind == auth.Visitor {
 		return h.visitorGone(ctx, c)
 	}
+	if c.Kind == auth.Access {
+		h.presenceChanged(ctx, c.AccountID)
+	}
 	return h.staffGone(ctx, c)
 }
 

@@ -1001,3 +1001,33 @@ test('widget: screenshots of the offline, invitation, queued and reconnecting st
   await second.context.close();
   await s.context.close();
 });
+
+test('widget: the button follows the operators\' presence live, without a reload (SPEC §4.16)', async () => {
+  const team = await signUp('en');
+  const v = await visitorPage();
+  const { body } = await openWidget(v.page, demoURL(team), { expand: false });
+  assert.equal(body.button, 'offline');
+  const launcher = v.page.locator('#parley-launcher');
+  await v.page.locator('#parley-launcher[data-button=offline]').waitFor();
+  const configs = [];
+  v.page.on('response', (r) => { if (isConfig(r)) configs.push(r); });
+
+  // An operator signs in to the workplace: the visitor's button turns online.
+  const opContext = await browser.newContext();
+  const op = await connectOperator(opContext, team);
+  await op.send({ action: 'hello', clientId: 'live-hello' });
+  await v.page.locator('#parley-launcher[data-button=online]', { hasText: 'Chat with us' }).waitFor();
+  assert.ok(configs.length >= 1, 'the widget asked its config again');
+  await launcher.click();
+  await v.page.locator('#parley-send').waitFor();
+  await shot(v.page, 'presence-online');
+
+  // They leave: the window offers the offline form again.
+  await op.page.evaluate(() => window.operator.close());
+  await v.page.locator('#parley-offline').waitFor();
+  await v.page.locator('#parley-state', { hasText: 'No operator online' }).waitFor();
+  await v.page.locator('#parley-launcher[data-button=offline]').waitFor({ state: 'attached' });
+  assert.deepEqual(v.errors, [], 'the widget ran without errors');
+  await opContext.close();
+  await v.context.close();
+});

@@ -766,6 +766,7 @@
           }
           break;
         case 'queue': queue = f; break;
+        case 'button': followPresence(f); break;
         case 'teleport': if (/^https?:\/\//i.test(f.url)) location.href = f.url; break;
         case 'ok':
           if (f.transcript) { transcriptSent = true; line('system', t('transcriptSent')); }
@@ -776,6 +777,18 @@
       }
       render();
       maybeRead();
+    }
+
+    // followPresence: the account's operators came online or all left
+    // (SPEC §4.16). The config says which button this placement shows (its
+    // language, the queue limits); the push spreads the visitors' calls.
+    let presenceTimer = 0;
+    function followPresence(f) {
+      clearTimeout(presenceTimer);
+      presenceTimer = setTimeout(async () => {
+        try { online = (await loadConfig()).button === 'online'; } catch (e) { online = !!f.online; }
+        render();
+      }, Math.min(Math.max(+f.refreshMs || 0, 0), 5000));
     }
 
     // --- the socket, reconnecting with back-off ---

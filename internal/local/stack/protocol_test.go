@@ -58,3 +58,41 @@ func TestProtocolFrames(t *testing.T) {
 		t.Fatalf("after a 33 KB frame the socket ended with %v, want close 1009", op.Err)
 	}
 }
+
+// TestButtonFollowsPresence: connected visitors are pushed `button` when
+// the account's operators come online or all leave (SPEC §4.16), once per
+// change: an operator's hello, away and back, and their socket closing.
+func TestButtonFollowsPresence(t *testing.T) {
+	w := newChatWorld(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	vis, _ := w.visitor(t, ctx, "visitor")
+	vis.Call("state", map[string]any{"action": "hello"})
+	// next is the visitor's next button push, which must say want: an
+	// extra push in between fails the test.
+	next := func(want bool) {
+		t.Helper()
+		if f := vis.Expect("button", nil); f["online"] != want {
+			t.Fatalf("button push %v, want online %v", f, want)
+		}
+	}
+
+	op := w.staff(t, ctx, "op1", w.op1.token) // says hello
+	next(true)
+	// A second operator changes nothing: someone was online already.
+	op2 := w.staff(t, ctx, "op2", w.op2.token)
+	op2.Call("presence", map[string]any{"action": "setPresence", "status": "away"})
+	op.Call("presence", map[string]any{"action": "setPresence", "status": "away"})
+	next(false) // everyone is away now
+	op.Call("presence", map[string]any{"action": "setPresence", "status": "online"})
+	next(true)
+	op.Conn.Close(websocket.StatusNormalClosure, "")
+	next(false) // the only one not away left
+	// Exactly one push per change: none came for op2's hello or away.
+	vis.CallKeeping("pong", map[string]any{"action": "ping"})
+	for _, f := range vis.Kept {
+		if f["type"] == "button" {
+			t.Errorf("an extra push: %v", f)
+		}
+	}
+}
