@@ -87,7 +87,9 @@ import { attachTimezones } from './timezone.js';
   // images are uploaded as their own bytes.
   async function call(method, path, body, headers) {
     const file = body instanceof Blob;
-    const h = Object.assign({ 'content-type': file ? body.type || 'application/octet-stream' : 'application/json' }, headers || {});
+    // The API words its refusals in the language asked for: the
+    // interface's, which is the signed-in person's.
+    const h = Object.assign({ 'content-type': file ? body.type || 'application/octet-stream' : 'application/json', 'accept-language': language() }, headers || {});
     const token = sessionStorage.getItem('parley.token');
     if (token) h.authorization = 'Bearer ' + token;
     const r = await fetch(apiBase + path, { method, headers: h, body: body === undefined ? undefined : file ? body : JSON.stringify(body) });

@@ -47,3 +47,35 @@ func TestSignUpStartsUsable(t *testing.T) {
 		}
 	}
 }
+
+// TestErrorsInCallersLanguage: a refusal is worded in the language the
+// request asks for (the console sends its person's interface language),
+// whatever the account's language; codes and keys stay the same.
+func TestErrorsInCallersLanguage(t *testing.T) {
+	e := newEnv(t)
+	a := e.signUp("basic") // a Russian account
+	bad := map[string]any{"website": "www.sila.com", "timezone": "Mars/Olympus"}
+	en := expect(t, "refused, English asked", e.do(req{Method: "PATCH", Path: "/v1/settings/company", Token: a.Admin, Body: bad,
+		Headers: map[string]string{"Accept-Language": "en-GB,en;q=0.9"}}), 422)
+	ru := expect(t, "refused, Russian asked", e.do(req{Method: "PATCH", Path: "/v1/settings/company", Token: a.Admin, Body: bad,
+		Headers: map[string]string{"Accept-Language": "ru-RU,ru;q=0.9,en;q=0.5"}}), 422)
+	none := expect(t, "refused, nothing asked", e.do(req{Method: "PATCH", Path: "/v1/settings/company", Token: a.Admin, Body: bad}), 422)
+	if ru.errorCode() != "invalid" || len(ru.errorFields()) != 2 || len(en.errorFields()) != 2 {
+		t.Fatalf("codes and keys: %s / %s", ru.Raw, en.Raw)
+	}
+	if got := ru.errorFields()["company.timezone"]; got != `"Mars/Olympus" — не часовой пояс: выберите регион и город, например Europe/Moscow` {
+		t.Errorf("Russian time zone message: %v", got)
+	}
+	if got := en.errorFields()["company.website"]; got != `"www.sila.com": a URL must start with https:// or http://` {
+		t.Errorf("English website message: %v", got)
+	}
+	if diff := cmp.Diff(en.Body, none.Body); diff != "" {
+		t.Errorf("without Accept-Language the messages are English (-en +none):\n%s", diff)
+	}
+	// A public route too: the sign-up page speaks its visitor's language.
+	su := expect(t, "sign-up refused", e.do(req{Method: "POST", Path: "/v1/accounts", Body: map[string]any{"companyName": "", "email": "x", "password": "short"},
+		Headers: map[string]string{"Accept-Language": "ru"}}), 422)
+	if got := su.errorFields()["password"]; got != "должно быть не короче 10 символов" {
+		t.Errorf("sign-up password message: %v", got)
+	}
+}

@@ -81,19 +81,34 @@ const MaxBodyBytes = 1 << 20
 
 // Serve is the Lambda handler.
 func (a *API) Serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	lang := errorLanguage(header(ev.Headers, "accept-language"))
 	h, ok := a.handlers[ev.RouteKey]
 	if !ok {
-		return a.encodeError(ctx, apperr.New(apperr.NotFound, "no route %s", ev.RouteKey)), nil
+		return a.encodeError(ctx, apperr.New(apperr.NotFound, "no route %s", ev.RouteKey), lang), nil
 	}
 	req, err := decode(ev)
 	if err != nil {
-		return a.encodeError(ctx, err), nil
+		return a.encodeError(ctx, err, lang), nil
 	}
 	resp, err := h(ctx, req)
 	if err != nil {
-		return a.encodeError(ctx, err), nil
+		return a.encodeError(ctx, err, lang), nil
 	}
 	return encode(resp), nil
+}
+
+// header is a request header by its lower-case name, whatever case the
+// event gives it in.
+func header(h map[string]string, name string) string {
+	if v, ok := h[name]; ok {
+		return v
+	}
+	for k, v := range h {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
 }
 
 func decode(ev events.APIGatewayV2HTTPRequest) (Request, error) {
@@ -157,14 +172,15 @@ func encodeBody(status int, body any) events.APIGatewayV2HTTPResponse {
 		Headers: map[string]string{"content-type": "application/json; charset=utf-8", "cache-control": "no-store"}}
 }
 
-// encodeError maps err to its status and body; only internal errors are
-// logged, and their cause never reaches the client.
-func (a *API) encodeError(ctx context.Context, err error) events.APIGatewayV2HTTPResponse {
+// encodeError maps err to its status and body, its messages in lang
+// (errlang.go); only internal errors are logged, and their cause never
+// reaches the client.
+func (a *API) encodeError(ctx context.Context, err error, lang string) events.APIGatewayV2HTTPResponse {
 	code := apperr.CodeOf(err)
 	if code == apperr.Internal {
 		a.Log.ErrorContext(ctx, "request failed", "err", err)
 	}
-	return encodeBody(apperr.Status(code), apperr.ToBody(err))
+	return encodeBody(apperr.Status(code), localizeError(apperr.ToBody(err), lang))
 }
 
 // DecodeJSON decodes a request body strictly: unknown fields are refused so

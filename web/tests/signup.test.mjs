@@ -132,3 +132,34 @@ test('sign-up: a new company signs up, lands on its checklist, with its name in 
   assert.deepEqual(errors, [], 'the page ran without errors');
   await context.close();
 });
+
+test('field errors come in the person\'s interface language, not the account\'s', async () => {
+  // An English account whose administrator reads the console in Russian.
+  const email = `signup-ru-${Date.now()}@example.com`;
+  const r = await ok(call('POST', '/v1/accounts', { companyName: 'English Ltd', email, password: 'a long enough password', language: 'en' }), 201);
+  await ok(call('PATCH', '/v1/people/' + r.user.id, { interfaceLanguage: 'ru' }, r.token));
+  const context = await browser.newContext({ viewport: { width: 1000, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(30_000);
+  const errors = pageErrors(page);
+  await page.goto(env.httpURL + '/#/departments');
+  await page.locator('#login-form input[name="email"]').fill(email);
+  await page.locator('#login-form input[name="password"]').fill('a long enough password');
+  await page.locator('#login-form button[type="submit"]').click();
+  await page.locator('#departments-list[data-state="loaded"]').waitFor();
+  await page.locator('html[lang="ru"]').waitFor();
+  await page.getByRole('button', { name: 'Создать отдел' }).click();
+  const error = page.locator('#department-create [data-field="name"]');
+  await page.locator('#department-create [data-field="name"]:not(:empty)').waitFor();
+  assert.equal(await error.textContent(), 'должно быть от 1 до 100 символов');
+  await page.screenshot({ path: join(env.artifacts, 'errors-ru.png'), fullPage: true });
+
+  // Signed out, the sign-up page speaks the browser's last language.
+  await page.getByRole('button', { name: 'Выйти' }).click();
+  await page.getByRole('link', { name: 'Впервые в Parley? Создайте аккаунт' }).click();
+  await page.getByRole('button', { name: 'Создать аккаунт' }).click();
+  await page.locator('#signup-form [data-field="password"]:not(:empty)').waitFor();
+  assert.equal(await page.locator('#signup-form [data-field="password"]').textContent(), 'должно быть не короче 10 символов');
+  assert.deepEqual(errors, [], 'the page ran without errors');
+  await context.close();
+});
