@@ -60,8 +60,9 @@ func TestAuditTrail(t *testing.T) {
 		return name && prob
 	})
 	name := changes["company.name"]
-	if name.By != a.AdminID || name.Old != "" || name.New != "Acme Ltd" || name.At.Before(before) || name.At.After(after) {
-		t.Errorf("company.name: %+v, want by %s between %v and %v, \"\" -> \"Acme Ltd\"", name, a.AdminID, before, after)
+	// The sign-up's company name is the settings' from the start.
+	if name.By != a.AdminID || name.Old != "Acme" || name.New != "Acme Ltd" || name.At.Before(before) || name.At.After(after) {
+		t.Errorf("company.name: %+v, want by %s between %v and %v, \"Acme\" -> \"Acme Ltd\"", name, a.AdminID, before, after)
 	}
 	prob := changes["misc.buttonProbability"]
 	if prob.By != a.AdminID || prob.Old != float64(100) || prob.New != float64(40) || prob.Version <= name.Version {

@@ -98,7 +98,7 @@ func TestImages(t *testing.T) {
 	if err != nil || u.Path != widgetLogo || len(u.Query().Get("v")) < 8 || !strings.HasPrefix(logoURL, e.stack.HTTPURL) {
 		t.Fatalf("logoUrl = %q", logoURL)
 	}
-	if up.Body["name"] != "" || up.ETag() == start.ETag() {
+	if up.Body["name"] != "Acme" || up.ETag() == start.ETag() {
 		t.Errorf("upload answer: %v, ETag %s", up.Body, up.ETag())
 	}
 	if r := e.do(req{Method: "GET", Path: "/v1/settings/company", Token: a.Admin}); r.Body["logoUrl"] != logoURL || r.ETag() != up.ETag() {

@@ -362,7 +362,7 @@ func TestStaleIfMatch(t *testing.T) {
 	a := e.signUp("basic")
 	first := expect(t, "GET", e.do(req{Method: "GET", Path: "/v1/settings/company", Token: a.Admin}), 200)
 	second := expect(t, "PATCH on the current ETag", e.do(req{Method: "PATCH", Path: "/v1/settings/company", Token: a.Admin,
-		Body: map[string]any{"name": "Acme"}, Headers: map[string]string{"If-Match": first.ETag()}}), 200)
+		Body: map[string]any{"name": "Acme Renamed"}, Headers: map[string]string{"If-Match": first.ETag()}}), 200)
 	if second.ETag() == first.ETag() {
 		t.Fatalf("the ETag did not change on a write")
 	}
@@ -387,7 +387,7 @@ func TestStaleIfMatch(t *testing.T) {
 	if now.ETag() != second.ETag() {
 		t.Errorf("a refused write changed the ETag: %s -> %s", second.ETag(), now.ETag())
 	}
-	if now.Body["company"].(map[string]any)["name"] != "Acme" {
+	if now.Body["company"].(map[string]any)["name"] != "Acme Renamed" {
 		t.Errorf("a stale write was saved: %v", now.Body["company"])
 	}
 	for _, m := range []string{"W/" + now.ETag(), "*"} {
