@@ -130,7 +130,7 @@ export function createWorkplace({ root, api, refresh, user, websocketURL, reveal
     try {
       url = await websocketURL();
     } catch (e) {
-      showError({ code: 'unavailable', message: t('wp.noUrl', { message: e.message }) });
+      showError({ code: 'unavailable', text: t('wp.noUrl', { message: e.message }) });
       retry(true);
       return;
     } finally {
@@ -215,14 +215,14 @@ export function createWorkplace({ root, api, refresh, user, websocketURL, reveal
     frame.clientId = frame.clientId || frame.action + '-' + uuid();
     return new Promise((resolve) => {
       if (!sendFrame(frame)) {
-        const error = { code: 'disconnected', message: t('wp.notConnected') };
+        const error = { code: 'disconnected', message: t('wp.notConnected'), text: t('wp.notConnected') };
         if (frame.action !== 'sendMessage') showError(error);
         resolve({ ok: false, error, lost: true });
         return;
       }
       const timer = setTimeout(() => {
         requests.delete(frame.clientId);
-        const error = { code: 'timeout', message: t('wp.noAnswer') };
+        const error = { code: 'timeout', message: t('wp.noAnswer'), text: t('wp.noAnswer') };
         showError(error);
         resolve({ ok: false, error });
       }, requestTimeoutMs);
@@ -597,7 +597,7 @@ export function createWorkplace({ root, api, refresh, user, websocketURL, reveal
     const [s, d, p] = await Promise.all([api('GET', '/v1/settings'), api('GET', '/v1/departments'), api('GET', '/v1/people')]);
     if (s.signedOut || d.signedOut || p.signedOut || !wanted) return;
     const failed = (what, r) => showError({ code: (r.data && r.data.error && r.data.error.code) || String(r.status),
-      message: t('wp.loadFailed', { what, message: (r.data && r.data.error && r.data.error.message) || (r.data && r.data.message) || 'HTTP ' + r.status }) });
+      text: t('wp.loadFailed', { what, message: (r.data && r.data.error && r.data.error.message) || (r.data && r.data.message) || 'HTTP ' + r.status }) });
     if (s.status === 200) settings = s.data; else failed('/v1/settings', s);
     if (d.status === 200) departments = new Map(d.data.items.map((x) => [x.id, x])); else failed('/v1/departments', d);
     if (p.status === 200) people = new Map(p.data.items.map((x) => [x.id, x])); else failed('/v1/people', p);
@@ -631,9 +631,16 @@ export function createWorkplace({ root, api, refresh, user, websocketURL, reveal
     return min < 1 ? t('wp.justNow') : t('wp.minutes', { n: min });
   }
 
+  // clock shows a time in the account's time zone (company.timezone), as
+  // History does, so every operator reads the same hour whatever their
+  // browser's zone; the browser's zone only until the settings are read.
   function clock(iso) {
     const d = new Date(iso);
-    return isNaN(d) ? '' : d.toLocaleTimeString(document.documentElement.lang || [], { hour: '2-digit', minute: '2-digit' });
+    if (isNaN(d)) return '';
+    const opts = { hour: '2-digit', minute: '2-digit' };
+    const zone = settings && settings.company && settings.company.timezone;
+    if (zone) opts.timeZone = zone;
+    try { return d.toLocaleTimeString(document.documentElement.lang || [], opts); } catch (e) { delete opts.timeZone; return d.toLocaleTimeString([], opts); }
   }
 
   function badges(c) {
@@ -796,17 +803,34 @@ export function createWorkplace({ root, api, refresh, user, websocketURL, reveal
   }
 
   // --- notices and errors --------------------------------------------------
+  // push shows a notice or an error; an error saying the same sentence
+  // again replaces the one shown rather than piling up (a notice again is
+  // news: a chat announced again after a redirect).
   function push(listSel, li) {
     const ul = $(listSel);
+    if (li.classList.contains('error')) for (const old of Array.from(ul.children)) if (old.dataset.text === li.dataset.text) old.remove();
     ul.append(li);
     while (ul.children.length > maxShown) ul.firstElementChild.remove();
   }
 
+  // errorSentence says what went wrong in the person's language: the
+  // service's codes and setting keys are for programs, not for people.
+  // A message the workplace wrote itself (e.text) is shown as it is.
+  function errorSentence(e) {
+    if (e.text) return e.text;
+    const fields = Object.keys(e.fields || {});
+    if (e.code === 'conflict' && fields.includes('category')) return t('wp.err.categoryRequired');
+    if (e.code === 'invalid' && fields.length) return t('wp.err.invalidFields', { fields: fields.map((f) => { const k = 'wp.field.' + f; const l = t(k); return l === k ? f : l; }).join(', ') });
+    const known = ['invalid', 'not_found', 'conflict', 'forbidden', 'unauthorized', 'too_large', 'rate_limited', 'internal'];
+    return t('wp.err.' + (known.includes(e.code) ? e.code : 'internal'));
+  }
+
   function showError(e) {
-    const text = t('wp.error', { code: e.code || 'internal', message: e.message || '' });
-    const li = el('li', { class: 'error', dataset: { code: e.code || '' } }, el('span', { text }));
+    const text = errorSentence(e);
+    const li = el('li', { class: 'error', dataset: { code: e.code || '', text } }, el('span', { text }));
     li.append(el('button', { type: 'button', class: 'dismiss', 'aria-label': t('wp.dismiss'), text: '×', onclick: () => li.remove() }));
     push('#wp-errors', li);
+    setTimeout(() => li.remove(), 60_000);
   }
 
   function notice(text, kind) {
@@ -1148,7 +1172,7 @@ export function createWorkplace({ root, api, refresh, user, websocketURL, reveal
     ev.preventDefault();
     const text = $('#reply').value.trim();
     if (!openId) return;
-    if (!text) { showError({ code: 'invalid', message: t('wp.nothingToSave') }); return; }
+    if (!text) { showError({ code: 'invalid', text: t('wp.nothingToSave') }); return; }
     const r = await request({ action: 'saveTemplate', chatId: openId, text, title: $('#template-title').value.trim(), section: $('#template-section').value.trim() });
     if (r.ok) { $('#template-title').value = ''; $('#template-section').value = ''; }
   });

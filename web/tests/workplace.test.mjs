@@ -375,3 +375,60 @@ test('workplace: with auto-assignment full, chats queue oldest first and the nex
   for (const v of [a, b, c]) await v.close();
   await o.close();
 });
+
+test('workplace: at 1366×900 the templates and the reply box are within the screen; notices are sentences that do not pile up; times in the account\'s zone', async () => {
+  // A zone far from the browser's (UTC here), so the two cannot agree.
+  await ok(call('PATCH', '/v1/settings/company', { timezone: 'Asia/Tokyo' }, adminToken));
+  await ok(call('PATCH', '/v1/settings/features', { autoAssign: false }, adminToken));
+  const s = await staffPage(operator);
+  const { page } = s;
+  await page.setViewportSize({ width: 1366, height: 900 });
+  const v = await visitor();
+  const sent = await v.say('Checking the layout');
+  const item = page.locator(`#list-waiting li[data-chat="${sent.chatId}"]`);
+  await item.locator('button').click();
+  await page.getByRole('button', { name: 'Take the chat' }).click();
+  await page.locator(`#list-mine li[data-chat="${sent.chatId}"]`).waitFor();
+
+  // The message's time is the account's hour, as History shows it.
+  const shownTime = await page.locator('#transcript li.msg.visitor', { hasText: 'Checking the layout' }).locator('time').textContent();
+  const [tokyo, local] = await page.evaluate((at) => [
+    new Date(at).toLocaleTimeString(document.documentElement.lang, { hour: '2-digit', minute: '2-digit', timeZone: 'Asia/Tokyo' }),
+    new Date(at).toLocaleTimeString(document.documentElement.lang, { hour: '2-digit', minute: '2-digit' })], sent.at);
+  assert.equal(shownTime.trim(), tokyo, 'the time in Asia/Tokyo');
+  assert.notEqual(shownTime.trim(), local, 'not the browser\'s zone');
+
+  // The reply box keeps clear of the bottom edge; the templates open
+  // within the screen, beside the chat.
+  await page.evaluate(() => window.scrollTo(0, 0));
+  const box = async (sel) => page.locator(sel).boundingBox();
+  const replyBox = await box('#reply');
+  assert.ok(replyBox.y + replyBox.height <= 900 - 24, `the reply box ends at ${replyBox.y + replyBox.height} of 900`);
+  await page.getByRole('button', { name: 'Templates' }).click();
+  await page.locator('#templates-panel button', { hasText: 'Refund policy' }).waitFor();
+  await page.evaluate(() => window.scrollTo(0, 0));
+  const panel = await box('#templates-panel');
+  assert.ok(panel.y >= 0 && panel.y + Math.min(panel.height, 200) <= 900, `the templates panel at ${panel.y}..${panel.y + panel.height}`);
+  assert.ok((await box('#reply')).y + (await box('#reply')).height <= 900 - 24, 'the reply box still on screen with the templates open');
+  await page.screenshot({ path: join(env.artifacts, 'workplace-states', 'templates-1366.png') });
+
+  // A refused close is a sentence in the person's language, without the
+  // service's code or setting key; trying again does not add another.
+  for (let i = 0; i < 2; i++) {
+    await page.getByRole('button', { name: 'Close the chat' }).click();
+    await page.locator('#wp-errors li', { hasText: 'Pick the chat\'s category first' }).waitFor();
+  }
+  const errorsShown = await texts(page.locator('#wp-errors li span'));
+  assert.equal(errorsShown.length, 1, `one notice: ${JSON.stringify(errorsShown)}`);
+  assert.doesNotMatch(errorsShown[0], /conflict|classification|required\)/);
+  await page.screenshot({ path: join(env.artifacts, 'workplace-states', 'category-needed-1366.png') });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: join(env.artifacts, 'workplace-states', 'category-needed-390.png'), fullPage: true });
+  await page.getByLabel('Category of the chat').selectOption('Billing / Refunds');
+  await page.getByRole('button', { name: 'Set the category and close' }).click();
+  await page.locator('#chat-view[data-status="closed"]').waitFor();
+  await ok(call('PATCH', '/v1/settings/company', { timezone: 'Europe/Moscow' }, adminToken));
+  assert.deepEqual(s.errors, [], 'the workplace ran without errors');
+  await v.close();
+  await s.close();
+});
