@@ -15,7 +15,7 @@ addStrings({
     'dep.title': 'Departments',
     'dep.intro': 'Visitors may choose a department before a chat; its members answer it. Department templates are offered to its members only.',
     'dep.none': 'No departments yet.',
-    'dep.members': '{n} members',
+    'dep.members': 'Members: {n}',
     'dep.loadFailed': 'Could not read the departments.',
     'dep.newName': 'New department',
     'dep.create': 'Create the department',
@@ -52,7 +52,8 @@ addStrings({
     'dep.tplSaved': 'Template “{title}” saved.',
     'dep.tplDeleted': 'Template “{title}” deleted.',
     'dep.tplNotSaved': 'Not saved: see the messages beside the fields.',
-    'dep.tplStale': 'Someone changed this template since you opened it. Reload it to see their version; what you typed is kept here.',
+    'dep.tplStale': 'Someone changed this template since you opened it. Load their version to compare; what you typed stays in the form, and saving then replaces theirs.',
+    'dep.tplReload': 'Load their version',
     'dep.tplFailed': 'Not saved.',
   },
   ru: {
@@ -97,7 +98,8 @@ addStrings({
     'dep.tplSaved': 'Шаблон «{title}» сохранён.',
     'dep.tplDeleted': 'Шаблон «{title}» удалён.',
     'dep.tplNotSaved': 'Не сохранено: см. сообщения у полей.',
-    'dep.tplStale': 'Кто-то изменил этот шаблон, пока он был открыт у вас. Перезагрузите его, чтобы увидеть новую версию; набранное вами останется здесь.',
+    'dep.tplStale': 'Кто-то изменил этот шаблон, пока он был открыт у вас. Загрузите их версию для сравнения; набранное вами останется в форме, и сохранение заменит их версию.',
+    'dep.tplReload': 'Загрузить их версию',
     'dep.tplFailed': 'Не сохранено.',
   },
 });
@@ -301,7 +303,19 @@ function templateForm(ctx, d, status) {
       loadTemplates(ctx, d);
       return;
     }
-    if (r.status === 412) { say(status, t('dep.tplStale'), true); return; }
+    if (r.status === 412) {
+      say(status, t('dep.tplStale'), true);
+      // Their version goes into the list and becomes the base of the next
+      // save; the form keeps what was typed.
+      status.append(' ', el('button', { type: 'button', id: 'template-reload', text: t('dep.tplReload'), onclick: async () => {
+        const g = await ctx.api('GET', '/v1/templates/' + encodeURIComponent(editing.id));
+        if (g.signedOut) return;
+        if (g.status === 200 && state.editing === editing) editing.etag = g.etag || '"v' + g.data.version + '"';
+        say(status, '');
+        loadTemplates(ctx, d);
+      } }));
+      return;
+    }
     say(status, Object.keys(fields).length ? t('dep.tplNotSaved') : ctx.errorOf(r, t('dep.tplFailed')), true);
   });
   return form;
