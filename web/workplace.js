@@ -796,10 +796,60 @@ export function createWorkplace({ root, api, refresh, user, websocketURL, reveal
     if (!withTemplates.length) { panel.replaceChildren(el('p', { class: 'hint', text: t('wp.noTemplates') })); return; }
     panel.replaceChildren(...withTemplates.map((s) => el('section', { class: 'tpl-section', dataset: { section: s.section } },
       el('h4', { text: s.section || t('wp.generalSection') }),
-      el('ul', {}, ...s.templates.map((tpl) => el('li', {}, el('button', {
+      el('ul', {}, ...s.templates.map((tpl) => (tpl.id === editing ? templateEditor(tpl, s.section, c) : el('li', {}, el('button', {
         type: 'button', class: 'template', dataset: { template: tpl.id, level: tpl.level }, title: tpl.text,
         onclick: () => insertText(tpl.text),
-      }, tpl.title ? el('strong', { text: tpl.title }) : null, el('span', { text: tpl.text }))))))));
+      }, tpl.title ? el('strong', { text: tpl.title }) : null, el('span', { text: tpl.text })),
+      tpl.level === 'personal' ? personalTools(tpl, c) : null)))))));
+  }
+
+  // --- the operator's own templates: edit and delete them in place ---------
+  let editing = ''; // the personal template being edited
+  let deleting = ''; // the one whose delete waits for a second click
+  function personalTools(tpl, c) {
+    const sure = deleting === tpl.id;
+    return el('span', { class: 'tpl-tools' },
+      el('button', { type: 'button', class: 'tpl-edit', 'aria-label': t('wp.tplEditOf', { title: tpl.title || tpl.text.slice(0, 40) }), text: t('wp.tplEdit'),
+        onclick: () => { editing = tpl.id; deleting = ''; renderTemplates(); } }),
+      el('button', { type: 'button', class: 'tpl-delete' + (sure ? ' sure' : ''), 'aria-label': t(sure ? 'wp.tplDeleteSure' : 'wp.tplDeleteOf', { title: tpl.title || tpl.text.slice(0, 40) }),
+        text: t(sure ? 'wp.tplDeleteSure' : 'wp.tplDelete'), onclick: () => (sure ? deleteTemplate(tpl, c) : (deleting = tpl.id, renderTemplates())) }));
+  }
+  function templateEditor(tpl, section, c) {
+    const field = (name, label, value, props) => {
+      const input = el(props && props.rows ? 'textarea' : 'input', Object.assign({ name }, props || {}));
+      input.value = value;
+      return el('label', {}, el('span', { text: label }), input, el('span', { class: 'field-error', dataset: { field: name } }));
+    };
+    const form = el('form', { class: 'tpl-editor', dataset: { template: tpl.id } },
+      field('title', t('wp.templateTitle'), tpl.title || '', { maxLength: 200 }),
+      field('section', t('wp.templateSection'), section || '', { maxLength: 100 }),
+      field('text', t('wp.tplText'), tpl.text, { rows: 4 }),
+      el('button', { type: 'submit', text: t('wp.tplSave') }),
+      el('button', { type: 'button', class: 'cancel', text: t('wp.cancel'), onclick: () => { editing = ''; renderTemplates(); } }));
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const body = { language: chatLanguage.get(c.id) || c.language, title: form.elements.title.value.trim(), section: form.elements.section.value.trim(), text: form.elements.text.value };
+      const r = await api('PUT', '/v1/templates/' + encodeURIComponent(tpl.id), body);
+      if (r.signedOut) return;
+      if (r.status !== 200) { templateRefused(form, r); return; }
+      editing = '';
+      notice(t('wp.tplSaved', { title: body.title || body.text.slice(0, 40) }), 'template');
+      request({ action: 'templates', chatId: c.id });
+    });
+    return el('li', {}, form);
+  }
+  function templateRefused(form, r) {
+    const e = (r.data && r.data.error) || { code: 'internal' };
+    if (form) for (const p of form.querySelectorAll('.field-error')) p.textContent = (e.fields && e.fields[p.dataset.field]) || '';
+    showError(e);
+  }
+  async function deleteTemplate(tpl, c) {
+    deleting = '';
+    const r = await api('DELETE', '/v1/templates/' + encodeURIComponent(tpl.id));
+    if (r.signedOut) return;
+    if (r.status !== 204) { templateRefused(null, r); renderTemplates(); return; }
+    notice(t('wp.tplDeleted', { title: tpl.title || tpl.text.slice(0, 40) }), 'template');
+    request({ action: 'templates', chatId: c.id });
   }
 
   // --- notices and errors --------------------------------------------------
