@@ -348,7 +348,7 @@ func checkHello(t *testing.T, h *harness, raw []byte) {
 		t.Fatalf("hello: %d %s", resp.StatusCode, resp.Body)
 	}
 	want := realtime.ChatFrame{Type: "state", Version: realtime.ProtocolVersion, ClientID: "h-1", Role: string(routes.Administrator), ID: e2e.DemoAdmin, Presence: "online",
-		WorkplaceView: &realtime.WorkplaceView{Waiting: []realtime.ChatView{}, Queued: []realtime.ChatView{}, Mine: []realtime.ChatView{}, Others: []realtime.ChatView{}}}
+		WorkplaceView: &realtime.WorkplaceView{Waiting: []realtime.ChatView{}, Queued: []realtime.ChatView{}, Mine: []realtime.ChatView{}, Others: []realtime.ChatView{}, Missed: []realtime.ChatView{}}}
 	if diff := cmp.Diff(want, st); diff != "" {
 		t.Errorf("state (-want +got):\n%s", diff)
 	}
