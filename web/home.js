@@ -73,7 +73,8 @@ addHomeCheck(({ settings }) => {
 addHomeCheck(({ settings }) => {
   const hooks = settings && settings.integration && settings.integration.webhooks;
   if (!hooks) return null;
-  return Object.values(hooks).some((v) => v) ? null : { key: 'webhooks', text: t('home.noWebhooks'), route: 'settings/integration' };
+  // The event handlers' addresses; the signing secret is generated, not set.
+  return ['chatStart', 'chatAssign', 'chatClose'].some((k) => hooks[k]) ? null : { key: 'webhooks', text: t('home.noWebhooks'), route: 'settings/integration' };
 });
 
 let ask = 0;
