@@ -811,7 +811,8 @@ function createRecords({ historyRoot, offlineRoot, api, errorOf, showErrors, sta
       el('td', { class: 'status', text: t('hist.status.' + c.status) }),
       el('td', { class: 'offline' }, c.offline
         ? el('span', { class: 'badge ' + (c.unanswered ? 'offline' : 'handled'), text: t(c.unanswered ? 'hist.unansweredMark' : 'hist.offlineMark') })
-        : null));
+        : null),
+      el('td', { class: 'outcome', text: c.outcome ? t('outcome.' + c.outcome) : '' }));
     return tr;
   }
 
@@ -857,6 +858,9 @@ function createRecords({ historyRoot, offlineRoot, api, errorOf, showErrors, sta
       ['hist.offline', c.offline ? t(c.unanswered ? 'hist.unansweredMark' : 'hist.offlineMark') : ''],
       ['hist.started', when(c.startedAt)],
       ['hist.closedAt', when(c.closedAt)],
+      ['hist.outcome', c.outcome ? t('outcome.' + c.outcome) : ''],
+      ['hist.busyFirst', c.busyFirstAt ? when(c.busyFirstAt) : ''],
+      ['hist.busyAnswer', c.busyAnswerAt ? when(c.busyAnswerAt) : ''],
     ].filter(([, v]) => v);
     const meta = rows.flatMap(([k, v]) => [el('dt', { text: t(k) }), el('dd', { dataset: { key: k }, text: v })]);
     if (c.page) meta.push(el('dt', { text: t('hist.page') }), el('dd', {}, el('a', { href: c.page, target: '_blank', rel: 'noopener noreferrer', text: c.page })));

@@ -283,7 +283,7 @@ export function createWorkplace({ root, api, refresh, user, websocketURL, reveal
     queueOrder = new Map();
     arrival = 0;
     for (const c of f.queued || []) queueOrder.set(c.id, ++arrival);
-    for (const name of ['waiting', 'queued', 'mine', 'others']) {
+    for (const name of ['waiting', 'queued', 'mine', 'others', 'missed']) {
       for (const c of f[name] || []) { upsert(c, {}); seen.add(c.id); }
     }
     // What the state no longer lists has closed or gone elsewhere.
@@ -345,16 +345,32 @@ export function createWorkplace({ root, api, refresh, user, websocketURL, reveal
     if (next.status === 'closed') {
       typingIn.delete(c.id);
       unread.delete(c.id);
-      if (c.id !== openId) chats.delete(c.id);
+      if (c.id !== openId && !leftUnanswered(next)) chats.delete(c.id);
     }
     render();
   }
 
   function manages() { return role === 'supervisor' || role === 'administrator'; }
 
+  // leftUnanswered: the visitor left before any answer (SPEC §4.5), so the
+  // chat sits in the missed list, which it leaves once someone answers.
+  function leftUnanswered(c) {
+    return !c.answeredAt && (c.outcome === 'missed' || c.outcome === 'refusal') && (!!c.leftAt || c.status === 'closed');
+  }
+
+  // timeoutBadges mark a chat whose visitor a timeout sent the busy
+  // message (SPEC §4.4), and a missed chat's outcome.
+  function timeoutBadges(c) {
+    const out = [];
+    if (c.busyFirstAt || c.busyAnswerAt) out.push(el('span', { class: 'badge timeout', title: t('wp.timeoutFiredTitle'), text: '⏱ ' + t('wp.timeoutFired') }));
+    if (leftUnanswered(c)) out.push(el('span', { class: 'badge outcome', text: t('outcome.' + c.outcome) }));
+    return out;
+  }
+
   // listFor says which list shows a chat; null: none (closed, or another
   // operator's while features.hideOthersChats hides them from operators).
   function listFor(c) {
+    if (c && c.status !== 'active' && leftUnanswered(c)) return 'missed';
     if (!c || c.status === 'closed') return null;
     if (c.status === 'waiting') return c.queued ? 'queued' : 'waiting';
     if (c.operatorId === me) return 'mine';
@@ -644,7 +660,7 @@ export function createWorkplace({ root, api, refresh, user, websocketURL, reveal
   }
 
   function badges(c) {
-    const out = [];
+    const out = timeoutBadges(c);
     if (c.priority) out.push(el('span', { class: 'badge priority', text: '★ ' + t('wp.priority') }));
     if (c.language) out.push(el('span', { class: 'badge lang', title: t('wp.language'), text: c.language.toUpperCase() }));
     if (c.departmentId) out.push(el('span', { class: 'badge dept', title: t('wp.department'), text: (departments.get(c.departmentId) || {}).name || c.departmentId }));
@@ -659,13 +675,14 @@ export function createWorkplace({ root, api, refresh, user, websocketURL, reveal
   }
 
   function renderLists() {
-    const groups = { waiting: [], queued: [], mine: [], others: [] };
+    const groups = { waiting: [], queued: [], mine: [], others: [], missed: [] };
     for (const c of chats.values()) { const l = listFor(c); if (l) groups[l].push(c); }
     const at = (c) => Date.parse(c.startedAt) || 0;
     groups.waiting.sort((a, b) => (b.priority ? 1 : 0) - (a.priority ? 1 : 0) || at(a) - at(b));
     groups.queued.sort((a, b) => (queueOrder.get(a.id) || 0) - (queueOrder.get(b.id) || 0));
     groups.mine.sort((a, b) => at(a) - at(b));
     groups.others.sort((a, b) => at(a) - at(b));
+    groups.missed.sort((a, b) => at(b) - at(a));
     for (const [name, list] of Object.entries(groups)) {
       const section = $('#list-' + name);
       section.querySelector('.count').textContent = String(list.length);

@@ -16,6 +16,7 @@ import (
 	"parley/internal/local/stack"
 	"parley/internal/local/streams"
 	"parley/internal/local/testenv"
+	"parley/internal/timers"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -87,6 +88,16 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Close)
+	// The schedule starts the sweeper at the next whole minute; pages that
+	// wait for a timeout of seconds (timeouts.test.mjs) get one ticking
+	// from the start, as every run after the first is. Overlapping
+	// sweepers fire a timer once.
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	t.Cleanup(stopSweep)
+	go func() {
+		sw := &timers.Sweeper{Store: s.Store, Now: time.Now, Sleep: timers.SleepContext, Window: 12 * time.Minute, Lookback: time.Minute}
+		_, _ = sw.Run(sweepCtx)
+	}()
 
 	email := fmt.Sprintf("browser-%d@example.com", time.Now().UnixNano())
 	const password = "correct horse battery staple"

@@ -77,6 +77,10 @@ func TestAutoAssignLive(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	w.patch(t, "features", map[string]any{"autoAssign": true, "maxChatsPerOperator": 1})
+	// No timeouts: firing the timers a grace ahead would fire the
+	// unanswered chats' first-response timers too (TestBusyMessageLive
+	// covers those).
+	w.patch(t, "autoMessages", map[string]any{"firstResponseTimeout": 0, "answerTimeout": 0})
 	op1 := w.staff(t, ctx, "op1", w.op1.token)
 	op2 := w.staff(t, ctx, "op2", w.op2.token)
 	ops := map[string]*wsClient{w.op1.id: op1, w.op2.id: op2}
