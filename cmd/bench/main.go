@@ -31,6 +31,9 @@ func main() {
 	flag.IntVar(&o.ColdStarts, "cold-starts", 5, "cold starts per function under the emulator")
 	flag.Float64Var(&o.ChatMinutes, "chat-minutes", 10, "assumed minutes a visitor stays connected per chat, for the cost")
 	flag.BoolVar(&o.SkipFunctions, "skip-functions", false, "leave out bootstrap sizes and cold starts")
+	flag.IntVar(&o.Busy.Chats, "busy-chats", 50, "unanswered chats in the busy-message lateness run")
+	flag.DurationVar(&o.Busy.Spread, "busy-spread", 10*time.Second, "time over which the busy run's chats start")
+	flag.StringVar(&o.Only, "only", "", `run one part alone: "busy" (the busy-message lateness)`)
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

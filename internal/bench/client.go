@@ -139,9 +139,10 @@ type frame struct {
 	ClientID string `json:"clientId"`
 	Text     string `json:"text"`
 	Chat     *struct {
-		ID         string `json:"id"`
-		Status     string `json:"status"`
-		OperatorID string `json:"operatorId"`
+		ID         string    `json:"id"`
+		Status     string    `json:"status"`
+		OperatorID string    `json:"operatorId"`
+		StartedAt  time.Time `json:"startedAt"`
 	} `json:"chat"`
 	Error *struct {
 		Code    string `json:"code"`
@@ -220,6 +221,7 @@ type outbound struct {
 	ClientID string `json:"clientId,omitempty"`
 	ChatID   string `json:"chatId,omitempty"`
 	Text     string `json:"text,omitempty"`
+	Question string `json:"question,omitempty"` // startChat's first message
 }
 
 var errTimeout = errors.New("bench: timed out")

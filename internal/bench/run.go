@@ -23,6 +23,10 @@ type Options struct {
 	Load   LoadOptions
 	Assign AssignOptions
 	Timers TimerOptions
+	Busy   BusyOptions
+	// Only runs one part alone ("busy": the busy-message lateness), on a
+	// stack of its own; "" runs everything.
+	Only string
 	// Repeat is how many whole chats are measured one operation at a time.
 	Repeat int
 	// ColdStarts is how many times each function is started under the
@@ -76,6 +80,12 @@ func (o *Options) defaults() {
 	if o.Timers.Spread == 0 {
 		o.Timers.Spread = 20 * time.Second
 	}
+	if o.Busy.Chats == 0 {
+		o.Busy.Chats = 50
+	}
+	if o.Busy.Spread == 0 {
+		o.Busy.Spread = 10 * time.Second
+	}
 	if o.Repeat == 0 {
 		o.Repeat = 3
 	}
@@ -106,7 +116,7 @@ func Run(ctx context.Context, o Options) error {
 	// Everything is built before anything is measured, so the compiler
 	// does not share the two cores with a measurement.
 	var b *builds
-	if !o.SkipFunctions {
+	if !o.SkipFunctions && o.Only == "" {
 		progress("building every function (arm64 and for this machine), the hello-world Lambda and the emulator")
 		if b, err = buildAll(ctx, o.Root, dir); err != nil {
 			return err
@@ -131,6 +141,9 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	defer st.Close()
+	if o.Only == "busy" {
+		return measureBusy(ctx, st, o, out, progress)
+	}
 
 	progress("warming up DynamoDB Local")
 	pairs, err := warmUp(ctx, st.DynamoDBEndpoint, st.Table, 5*time.Second)
@@ -216,6 +229,9 @@ func Run(ctx context.Context, o Options) error {
 	out.Ms("timer_lateness_p50", Percentile(late, 50))
 	out.Ms("timer_lateness_p99", Percentile(late, 99))
 	out.Figure("timer_unfired", float64(scheduled-len(late)), "count")
+	if err := measureBusy(ctx, st, o, out, progress); err != nil {
+		return err
+	}
 
 	progress(fmt.Sprintf("auto-assignment: %d chats at once on %d operators with a limit of %d, then closing them all",
 		o.Assign.Chats, o.Assign.Operators, o.Assign.Limit))
