@@ -313,7 +313,7 @@ test('history and offline requests in Russian, for an operator whose workplace i
   await page.locator('#history-table[data-state="loaded"]').waitFor();
   assert.equal(await page.locator('#history-view h2').textContent(), 'История чатов');
   assert.deepEqual(await texts(page.locator('#history-table th')),
-    ['Начат', 'Посетитель', 'Оператор', 'Отдел', 'Категория', 'Оценка', 'Сообщений', 'Состояние', 'Офлайн']);
+    ['Начат', 'Посетитель', 'Оператор', 'Отдел', 'Категория', 'Оценка', 'Сообщений', 'Состояние', 'Офлайн', 'Итог']);
   const refund = page.locator(`#history-table tr[data-chat="${chats.refund}"]`);
   assert.equal(await refund.locator('td.rating').textContent(), 'отлично');
   assert.equal(await refund.locator('td.status').textContent(), 'закрыт');

@@ -262,7 +262,7 @@ test('workplace: a Russian-speaking operator gets the interface in Russian and a
   assert.equal(await page.locator('#workplace-view h2').textContent(), 'Рабочее место');
   assert.equal(await page.locator('#ws-status').textContent(), 'Подключено');
   assert.deepEqual(await texts(page.locator('#nav button')), ['Рабочее место', 'Настройки', 'Сотрудники']);
-  assert.deepEqual(await texts(page.locator('.wp-list h3 > span:first-child')), ['Ожидают', 'Общая очередь', 'Мои чаты', 'Чаты других операторов']);
+  assert.deepEqual(await texts(page.locator('.wp-list h3 > span:first-child')), ['Ожидают', 'Общая очередь', 'Мои чаты', 'Чаты других операторов', 'Пропущенные']);
 
   // The English-speaking operator takes a new chat and redirects it to them.
   const v = await visitor();
