@@ -44,7 +44,8 @@ func TestAllowlistLockout(t *testing.T) {
 			refused := expect(t, "a list without the caller", adm("PATCH", "/v1/settings/security", map[string]any{"allowedIps": list}, home, nil), 422)
 			f := refused.errorFields()
 			msg, _ := f["security.allowedIps"].(string)
-			if len(f) != 1 || !strings.Contains(msg, home) || refused.errorCode() != "invalid" {
+			confirm, _ := refused.Body["error"].(map[string]any)["confirm"].(string)
+			if len(f) != 1 || !strings.Contains(msg, home) || refused.errorCode() != "invalid" || confirm != "lockout" {
 				t.Errorf("refusal: %s, want 422 on security.allowedIps naming %s", refused.Raw, home)
 			}
 			if r := expect(t, "read back", adm("GET", "/v1/settings/security", nil, home, nil), 200); r.Body["allowedIps"] != "" {

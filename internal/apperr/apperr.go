@@ -32,6 +32,10 @@ type Error struct {
 	Code    Code
 	Message string
 	Fields  map[string]string
+	// Confirm, when set, names the explicit confirmation that would let
+	// the same request through (e.g. "lockout": ?confirm=lockout), so a
+	// client can ask its user instead of reading the message.
+	Confirm string
 }
 
 func (e *Error) Error() string {
@@ -105,10 +109,11 @@ type BodyError struct {
 	Code    Code              `json:"code"`
 	Message string            `json:"message"`
 	Fields  map[string]string `json:"fields,omitempty"`
+	Confirm string            `json:"confirm,omitempty"`
 }
 
 // ToBody converts err to the response body a client sees.
 func ToBody(err error) Body {
 	e := Public(err)
-	return Body{Error: BodyError{Code: e.Code, Message: e.Message, Fields: e.Fields}}
+	return Body{Error: BodyError{Code: e.Code, Message: e.Message, Fields: e.Fields, Confirm: e.Confirm}}
 }

@@ -86,7 +86,7 @@ func (h settingsHandlers) write(apply writeFunc) HandlerFunc {
 		if err := checkIfMatch(r, rec.Version); err != nil {
 			return Response{}, err
 		}
-		wctx := settings.WriteContext{Plan: acc.Plan, SourceIP: r.SourceIP, ConfirmSelfLockout: r.Query["confirm"] == "lockout" || r.Header("x-parley-confirm") == "lockout",
+		wctx := settings.WriteContext{Plan: acc.Plan, SourceIP: r.SourceIP, ConfirmSelfLockout: r.Query["confirm"] == settings.ConfirmLockout || r.Header("x-parley-confirm") == settings.ConfirmLockout,
 			View: h.view(acc.ID), AllowLoopback: h.AllowLoopback}
 		next, changes, err := apply(doc, r.Path["section"], r.Body, wctx)
 		if err != nil {

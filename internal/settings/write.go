@@ -17,6 +17,10 @@ import (
 // text, the allowed IPs) stays far below it.
 const MaxBodyBytes = 256 << 10
 
+// ConfirmLockout is the confirmation (?confirm=lockout, and the error
+// body's "confirm") that saves an allowedIps list excluding the caller.
+const ConfirmLockout = "lockout"
+
 // WriteContext is what a write needs to know besides the body.
 type WriteContext struct {
 	// Plan is the account's plan; categories need PlanCorporate.
@@ -111,7 +115,13 @@ func (d Document) write(section string, body []byte, w WriteContext, replace boo
 		return d, nil, err
 	}
 	if len(st.errs) > 0 {
-		return d, nil, apperr.Fields(st.errs)
+		err := apperr.Fields(st.errs)
+		if st.lockout && len(st.errs) == 1 {
+			// Only the confirmation is missing: say so in a form the
+			// console reads, whatever language the message is in.
+			err.(*apperr.Error).Confirm = ConfirmLockout
+		}
+		return d, nil, err
 	}
 	return st.new, diff(schema.leaves[section], &d, &st.new), nil
 }
@@ -137,6 +147,9 @@ func decodeObject(body []byte) (map[string]any, error) {
 // writeState is one write in progress: new starts as a copy of old and
 // receives every accepted value; errs collects every refusal.
 type writeState struct {
+	// lockout is set when security.allowedIps was refused only for
+	// shutting the caller out.
+	lockout  bool
 	old, new Document
 	ctx      WriteContext
 	defaults Document
@@ -374,6 +387,7 @@ func (st *writeState) checkLockout() {
 	if addr == "" {
 		addr = "unknown"
 	}
+	st.lockout = true
 	st.fail(key, "the list does not include your current address ("+addr+"): saving it would lock you out of the console. Add your address, or confirm that you want to save it anyway")
 }
 

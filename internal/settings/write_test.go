@@ -490,7 +490,16 @@ func TestAllowedIPsSelfLockout(t *testing.T) {
 			if msg := fields["security.allowedIps"]; !strings.Contains(msg, "confirm") {
 				t.Errorf("fields = %v, want a message asking to confirm", fields)
 			}
+			if c := apperr.Public(err).Confirm; c != settings.ConfirmLockout {
+				t.Errorf("confirm = %q, want %q: the console asks its user on it", c, settings.ConfirmLockout)
+			}
 		})
+	}
+
+	// A list that does not parse is a plain refusal: no confirmation can save it.
+	_, _, err := validAccount(t).Patch("security", []byte(`{"allowedIps":"1.2.3"}`), settings.WriteContext{SourceIP: "5.6.7.8"})
+	if e := apperr.Public(err); e.Code != apperr.Invalid || e.Confirm != "" {
+		t.Errorf("a bad list: %+v, want invalid without confirm", e)
 	}
 
 	// Putting back an unchanged list never asks again.
