@@ -17,10 +17,10 @@ import './audit.js';
 import './embed.js';
 import { personEditor, mayEdit } from './people-edit.js';
 import { attachTimezones } from './timezone.js';
+import { createSettings } from './settings.js';
 
 {
   let apiBase = '';
-  let etag = null;
   // The secret of a mailed link (#set-password=...), kept in memory only:
   // it is taken out of the address bar as soon as the page reads it.
   let linkToken = '';
@@ -139,7 +139,6 @@ import { attachTimezones } from './timezone.js';
     p.textContent = text;
     p.classList.toggle('error', !!isError);
   }
-  const status = (text, isError) => setStatus('#company-status', text, isError);
 
   // The menu buttons of views for some roles only (data-roles) are in the
   // header of those roles only, not merely hidden from the others.
@@ -241,10 +240,6 @@ import { attachTimezones } from './timezone.js';
     setStatus('#login-status', message);
     if (email) $('#login-form').elements.email.value = email;
   }
-
-  // The company's time zone is picked from the IANA zones (timezone.js).
-  const zoneInput = $('#company-form input[name="timezone"]');
-  if (zoneInput) attachTimezones(zoneInput);
 
   const profile = createProfile({ root: views['profile-view'], api, errorOf, showErrors, user, keepUser, applyLanguage, signOutSaying });
 
@@ -369,24 +364,14 @@ import { attachTimezones } from './timezone.js';
     if (handle) handles.set(v.name, handle);
   }
 
-  async function showSettings() {
-    show('settings-view');
-    signedIn();
-    const u = user();
-    $('#widget-link').href = 'widget/demo.html?account=' + encodeURIComponent(u.accountId || '');
-    // The form stays disabled until the settings arrive: saving the empty
-    // form before then would overwrite them, and without an If-Match.
-    // Only administrators may change settings; the others read them.
-    $('#company-fields').disabled = true;
-    delete $('#company-form').dataset.loaded;
-    const r = await api('GET', '/v1/settings/company');
-    if (r.signedOut) return;
-    if (r.status !== 200) { status(errorOf(r, t('settings.loadFailed')), true); return; }
-    etag = r.etag;
-    const f = $('#company-form');
-    for (const k of ['name', 'timezone', 'website', 'language']) f.elements[k].value = r.data[k] || '';
-    $('#company-fields').disabled = !isAdmin();
-    f.dataset.loaded = 'true';
+  // The settings pages are settings.js's (#/settings/<section>); this
+  // only shows them. Their handle guards unsaved changes (leave).
+  const settingsPages = createSettings({ root: views['settings-view'], api, errorOf, isAdmin, attachTimezones,
+    navigate: (section) => navigate('settings/' + section) });
+  async function showSettings(section) {
+    $('#widget-link').href = 'widget/demo.html?account=' + encodeURIComponent(user().accountId || '');
+    await settingsPages.show(section);
+    return settingsPages;
   }
 
   const roles = ['operator', 'supervisor', 'administrator'];
@@ -507,11 +492,9 @@ import { attachTimezones } from './timezone.js';
     const refreshToken = sessionStorage.getItem('parley.refresh');
     if (refreshToken) call('POST', '/v1/auth/logout', { refreshToken }).catch(() => {});
     sessionStorage.clear();
-    etag = null;
     // The invitation form is out of every view for non-administrators.
-    for (const f of [$('#login-form'), $('#company-form'), inviteForm, $('#forgot-form'), $('#set-password-form')]) { f.reset(); showErrors(f, {}); }
-    $('#company-fields').disabled = true;
-    status('');
+    for (const f of [$('#login-form'), inviteForm, $('#forgot-form'), $('#set-password-form')]) { f.reset(); showErrors(f, {}); }
+    settingsPages.reset();
     $('#login-error').textContent = '';
     $('#people-table tbody').replaceChildren();
     delete $('#people-table').dataset.loaded;
@@ -603,18 +586,6 @@ import { attachTimezones } from './timezone.js';
     setStatus('#invite-status', errorOf(r, t('people.notInvited')), true);
   });
 
-  $('#company-form').addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    const f = ev.target;
-    const body = { name: f.elements.name.value, timezone: f.elements.timezone.value, website: f.elements.website.value, language: f.elements.language.value };
-    const r = await api('PATCH', '/v1/settings/company', body, etag ? { 'if-match': etag } : {});
-    if (r.signedOut) return;
-    if (r.status === 200) { etag = r.etag; showErrors(f, {}); status(t('settings.saved')); return; }
-    status(errorOf(r, t('settings.notSaved')), true);
-    showErrors(f, r.data && r.data.error && r.data.error.fields);
-  });
-  // An edit makes an earlier "Saved." untrue.
-  $('#company-form').addEventListener('input', () => status(''));
   $('#logout').addEventListener('click', signOut);
   document.querySelectorAll('header nav button[data-route]').forEach((b) => b.addEventListener('click', () => navigate(b.dataset.route)));
 
