@@ -65,21 +65,29 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	node := tools(t, root)
-	// PARLEY_BROWSER_TESTS narrows the run to the files matching a glob
-	// (e.g. "workplace*"), for working on one page; make test runs all.
-	pattern := "*.test.mjs"
+	// PARLEY_BROWSER_TESTS narrows the run to the files matching one or
+	// more comma-separated globs (e.g. "workplace*,settings-*"), for
+	// working on a page; make test runs all.
+	patterns := "*.test.mjs"
 	if p := os.Getenv("PARLEY_BROWSER_TESTS"); p != "" {
-		pattern = p
+		patterns = p
 	}
-	files, err := filepath.Glob(filepath.Join(root, "web", "tests", pattern))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no browser tests in web/tests: %v", err)
+	var files []string
+	for _, pattern := range strings.Split(patterns, ",") {
+		matched, err := filepath.Glob(filepath.Join(root, "web", "tests", strings.TrimSpace(pattern)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, matched...)
+	}
+	if len(files) == 0 {
+		t.Fatalf("no browser tests in web/tests match %q", patterns)
 	}
 
 	dbEndpoint, sesEndpoint := testenv.Endpoints(t)
-	// Generous: node runs the files one after another on a 2-core machine
-	// (about 5 minutes in all), the workplace test with two staff pages and
-	// visitors, on cores other jobs share.
+	// Generous: node runs the files two at a time (each file is a process
+	// of its own with its own chromium) on a 2-core machine, the workplace
+	// test with two staff pages and visitors, on cores other jobs share.
 	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Minute)
 	defer cancel()
 	s, err := stack.Start(ctx, stack.Options{Root: root, DynamoDBEndpoint: dbEndpoint, SESEndpoint: sesEndpoint,
@@ -106,7 +114,10 @@ func TestBrowser(t *testing.T) {
 	// Screenshots go to an ignored folder that make clean empties, to be
 	// looked at after a run.
 	artifacts := filepath.Join(root, ".local", "test", "browser")
-	args := append([]string{"--test", "--test-reporter=spec"}, files...)
+	// Two files at once: the browser waits on the stack more than it
+	// computes, and the files do not share state that one could change
+	// under another (those that change settings sign up their own account).
+	args := append([]string{"--test", "--test-concurrency=2", "--test-reporter=spec"}, files...)
 	cmd := exec.CommandContext(ctx, node, args...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(),

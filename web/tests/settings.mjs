@@ -48,7 +48,7 @@ export async function fieldError(page, key) {
   const box = page.locator(`.setting[data-key="${key}"]`);
   const error = box.locator(`.field-error[data-field="${key}"]`);
   await assert.doesNotReject(error.waitFor({ state: 'attached' }), `${key} has an error line`);
-  const control = box.locator('input, textarea, select, code').first();
+  const control = box.locator('input:visible, textarea:visible, select:visible, code:visible').first();
   const [e, c] = [await error.boundingBox(), await control.boundingBox()];
   const text = (await error.textContent()).trim();
   if (text) {
