@@ -142,6 +142,12 @@ test('settings: every page in both languages; refusals beside their fields; ever
   }
   assert.equal(await page.getByRole('button', { name: 'Сохранить' }).count(), 1);
 
+  // On a 390 px phone the widest page fits without sideways scrolling.
+  await page.setViewportSize({ width: 390, height: 800 });
+  await section(page, 'integration');
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'the integration page fits 390 px');
+  await page.screenshot({ path: join(env.artifacts, 'settings-integration-390.png'), fullPage: true });
+
   assert.deepEqual(errors, [], 'the pages ran without errors');
   await page.context().close();
 });
