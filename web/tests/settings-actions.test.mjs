@@ -75,9 +75,9 @@ test('settings: logo and invite avatar upload, preview, delete; keys regenerated
   await page.screenshot({ path: join(env.artifacts, 'settings-integration-regenerated.png'), fullPage: true });
   // Shown once: a reload shows it masked only.
   const privateShown = await box(page, 'integration.privateKey').locator('.new-secret code.secret').textContent();
+  // The address keeps the section: a reload opens it again.
   await page.reload();
-  await page.locator('#company-form[data-loaded="true"]').waitFor();
-  await section(page, 'integration');
+  await page.locator('#integration-form[data-loaded="true"]').waitFor();
   assert.equal(await page.locator('.new-secret:not([hidden])').count(), 0);
   assert.equal((await page.locator('body').textContent()).includes(privateShown.trim()), false, 'the key is not on the page any more');
 
@@ -196,7 +196,7 @@ test('settings: global templates per language and section; the lockout confirmat
   assert.deepEqual(items.map((x) => [x.title, x.text, x.section]).sort(), [['', 'We ship in 2 days.', 'Delivery'], ['Hello', 'Hello! How can I help?', 'Greetings']]);
   // Russian has its own set, empty so far.
   await page.locator('#templates-language').selectOption('ru');
-  await page.locator('.templates-list .hint', { hasText: 'No templates in this language yet.' }).waitFor();
+  await page.locator('.tpl-list .hint', { hasText: 'No templates in this language yet.' }).waitFor();
   await add.getByLabel('Text').fill('Здравствуйте!');
   await add.getByRole('button', { name: 'Add the template' }).click();
   await page.locator('.template-row', { hasText: 'Здравствуйте!' }).waitFor();
@@ -233,7 +233,7 @@ test('settings: global templates per language and section; the lockout confirmat
   await save(page, 'security');
   await dialog.waitFor();
   await dialog.getByRole('button', { name: 'Save anyway' }).click();
-  await page.locator('#security-status', { hasText: 'Saved.' }).waitFor();
+  await page.locator('#security-status', { hasText: /^Saved\.$/ }).waitFor();
   assert.equal(await ips.inputValue(), '10.0.0.1-10.0.0.9');
   const deadline = Date.now() + 30_000;
   for (;;) {

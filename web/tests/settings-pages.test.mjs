@@ -132,7 +132,7 @@ test('settings: every page in both languages; refusals beside their fields; ever
   // The same pages in Russian, for a person whose interface is Russian.
   await ok(call('PATCH', '/v1/people/' + admin.id, { interfaceLanguage: 'ru' }, admin.token));
   await page.reload();
-  await page.locator('#company-form[data-loaded="true"]').waitFor();
+  await page.locator('#integration-form[data-loaded="true"]').waitFor();
   await page.locator('#settings-nav button', { hasText: 'Компания' }).waitFor();
   for (const s of description) {
     await section(page, s.id);

@@ -22,7 +22,8 @@ export async function open(browser, admin, options = {}) {
   const context = await browser.newContext(Object.assign({ viewport: { width: 1100, height: 900 } }, options));
   const page = await context.newPage();
   page.setDefaultTimeout(20_000);
-  await page.goto(env.httpURL + '/');
+  // A deep link: the sign-in leads to the settings' first page.
+  await page.goto(env.httpURL + '/#/settings/company');
   await signIn(page, admin);
   await page.locator('#company-form[data-loaded="true"]').waitFor();
   return page;
