@@ -57,15 +57,16 @@ test('settings: logo and invite avatar upload, preview, delete; keys regenerated
   // The private key: regenerated after a confirmation, shown once in clear
   // with a copy button, masked everywhere else.
   await section(page, 'integration');
-  for (const [key, group] of [['integration.privateKey', 'privateKey'], ['integration.vk.secretKey', 'secretKey']]) {
+  const keys = [['integration.privateKey', 'privateKey'], ['integration.vk.secretKey', 'secretKey'], ['integration.webhooks.signingSecret', 'signingSecret']];
+  for (const [key, group] of keys) {
     const b = box(page, key);
     page.once('dialog', (d) => d.accept());
     await b.getByRole('button', { name: 'Regenerate' }).click();
     await b.locator('.new-secret code.secret').waitFor();
     const secret = (await b.locator('.new-secret code.secret').textContent()).trim();
-    assert.match(secret, /^[0-9a-f]{48}$/, `${group}: the new key in clear`);
+    assert.match(secret, group === 'signingSecret' ? /^whsec_[A-Za-z0-9+/]{43}=$/ : /^[0-9a-f]{48}$/, `${group}: the new key in clear`);
     const integration = await read(admin, 'integration');
-    const shown = key === 'integration.privateKey' ? integration.privateKey : integration.vk.secretKey;
+    const shown = { privateKey: integration.privateKey, secretKey: integration.vk.secretKey, signingSecret: integration.webhooks.signingSecret }[group];
     assert.equal(shown, '••••' + secret.slice(-4), 'the API reads it masked');
     assert.equal((await b.locator('code.masked').textContent()).trim(), shown);
     await b.getByRole('button', { name: 'Copy' }).click();
