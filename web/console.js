@@ -172,6 +172,8 @@ import { createSettings } from './settings.js';
     records.translated();
     profile.translated();
     for (const h of handles.values()) if (typeof h.translated === 'function') h.translated();
+    // Also while its first mount is still reading the section.
+    settingsPages.translated();
   }
 
   // settleLanguage makes the interface speak the signed-in person's
@@ -371,7 +373,7 @@ import { createSettings } from './settings.js';
   async function showSettings(section) {
     $('#widget-link').href = 'widget/demo.html?account=' + encodeURIComponent(user().accountId || '');
     await settingsPages.show(section);
-    return settingsPages;
+    return { leave: settingsPages.leave, reset: settingsPages.reset };
   }
 
   const roles = ['operator', 'supervisor', 'administrator'];
