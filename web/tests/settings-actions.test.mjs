@@ -195,6 +195,24 @@ test('settings: global templates per language and section; the lockout confirmat
   await page.screenshot({ path: join(env.artifacts, 'settings-templates-en.png'), fullPage: true });
   let items = (await ok(call('GET', '/v1/templates?level=global&language=en', undefined, admin.token))).items;
   assert.deepEqual(items.map((x) => [x.title, x.text, x.section]).sort(), [['', 'We ship in 2 days.', 'Delivery'], ['Hello', 'Hello! How can I help?', 'Greetings']]);
+  // Someone else changes the template while it is open here: the save is
+  // refused (412), and a reload keeps the text typed here to save again.
+  await row.getByRole('button', { name: 'Edit' }).click();
+  await row.getByLabel('Text').fill('We ship tomorrow.');
+  const stored = items.find((x) => x.text === 'We ship in 2 days.');
+  const put = await fetch(env.httpURL + '/v1/templates/' + stored.id, { method: 'PUT', headers: { 'content-type': 'application/json', authorization: 'Bearer ' + admin.token, 'if-match': `"v${stored.version}"` },
+    body: JSON.stringify({ level: 'global', language: 'en', section: 'Delivery', title: '', text: 'We ship in 1 day.' }) });
+  assert.equal(put.status, 200);
+  await row.getByRole('button', { name: 'Save' }).click();
+  await row.locator('.conflict:not([hidden])').waitFor();
+  await row.getByRole('button', { name: 'Reload, keeping what I typed' }).click();
+  await row.locator('.conflict[hidden]').waitFor({ state: 'attached' });
+  assert.equal(await row.getByLabel('Text').inputValue(), 'We ship tomorrow.');
+  await row.getByRole('button', { name: 'Save' }).click();
+  await page.locator('.template-row', { hasText: 'We ship tomorrow.' }).waitFor();
+  items = (await ok(call('GET', '/v1/templates?level=global&language=en', undefined, admin.token))).items;
+  assert.ok(items.some((x) => x.text === 'We ship tomorrow.'));
+
   // Russian has its own set, empty so far.
   await page.locator('#templates-language').selectOption('ru');
   await page.locator('.tpl-list .hint', { hasText: 'No templates in this language yet.' }).waitFor();
@@ -209,7 +227,7 @@ test('settings: global templates per language and section; the lockout confirmat
   await page.locator('li.template', { hasText: 'Hello! How can I help?' }).getByRole('button', { name: 'Delete' }).click();
   await page.locator('.template-row', { hasText: 'Hello! How can I help?' }).waitFor({ state: 'detached' });
   items = (await ok(call('GET', '/v1/templates?level=global&language=en', undefined, admin.token))).items;
-  assert.deepEqual(items.map((x) => x.text), ['We ship in 2 days.']);
+  assert.deepEqual(items.map((x) => x.text), ['We ship tomorrow.']);
 
   // The allowed addresses: a list without this browser's address asks
   // before saving; cancelling saves nothing, confirming saves it.

@@ -141,6 +141,14 @@ test('settings: every page in both languages; refusals beside their fields; ever
     await page.screenshot({ path: join(env.artifacts, `settings-${s.id}-ru.png`), fullPage: true });
   }
   assert.equal(await page.getByRole('button', { name: 'Сохранить' }).count(), 1);
+  // A refusal speaks the person's language too, beside its field.
+  const misc = await read(admin, 'misc');
+  await input(page, 'misc.buttonProbability').fill('101');
+  assert.match(await save(page, 'misc'), /^Не сохранено\./);
+  assert.match(await fieldError(page, 'misc.buttonProbability'), /[а-яё]/i);
+  assert.deepEqual(await read(admin, 'misc'), misc);
+  await page.screenshot({ path: join(env.artifacts, 'settings-misc-refused-ru.png'), fullPage: true });
+  await input(page, 'misc.buttonProbability').fill(String(misc.buttonProbability));
 
   // On a 390 px phone the widest page fits without sideways scrolling.
   await page.setViewportSize({ width: 390, height: 800 });
