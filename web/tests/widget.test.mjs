@@ -1031,3 +1031,16 @@ test('widget: the button follows the operators\' presence live, without a reload
   await opContext.close();
   await v.context.close();
 });
+
+test('widget: screenshot of the busy message (SPEC §4.4) a visitor gets when nobody answers in time', async () => {
+  const team = await signUp('en');
+  const busyText = 'All our operators are busy right now; we will answer as soon as we can.';
+  await api(team, 'PATCH', '/v1/settings/autoMessages', { firstResponseTimeout: 2, busyMessage: busyText });
+  const { context, visitor, errors } = await session(team);
+  await openWidget(visitor, demoURL(team));
+  await say(visitor, 'Hello? Anyone?');
+  await visitor.locator('#parley-log p.system', { hasText: busyText }).waitFor();
+  await shot(visitor, 'busy');
+  assert.deepEqual(errors, [], 'the widget ran without errors');
+  await context.close();
+});
