@@ -1153,13 +1153,22 @@ export function createWorkplace({ root, api, refresh, user, websocketURL, reveal
     return r.ok;
   }
 
-  function openRedirect() {
+  // openRedirect offers the colleagues who can take the chat now: active
+  // people with a live workplace, online first, those away marked; invited
+  // and offline people are left out (the staff action says who is which).
+  async function openRedirect() {
     const c = chats.get(openId);
     if (!c) return;
     const select = $('#redirect-target');
     const groups = [];
-    const ops = Array.from(people.values()).filter((p) => p.id !== me && p.status === 'active');
-    if (ops.length) groups.push(el('optgroup', { label: t('wp.redirectOperators') }, ...ops.map((p) => el('option', { value: 'operatorId:' + p.id, text: (p.name || p.email) + ' (' + t('roleName.' + p.role) + ')' }))));
+    const r = await request({ action: 'staff' });
+    const online = new Set((r.ok && r.frame.online) || []);
+    const away = new Set((r.ok && r.frame.away) || []);
+    const label = (p) => (p.name || p.email) + ' (' + t('roleName.' + p.role) + ', ' + t(online.has(p.id) ? 'wp.presenceOnline' : 'wp.presenceAway') + ')';
+    const ops = Array.from(people.values()).filter((p) => p.id !== me && p.status === 'active' && (online.has(p.id) || away.has(p.id)))
+      .sort((a, b) => (online.has(b.id) ? 1 : 0) - (online.has(a.id) ? 1 : 0));
+    if (ops.length) groups.push(el('optgroup', { label: t('wp.redirectOperators') }, ...ops.map((p) => el('option', { value: 'operatorId:' + p.id, dataset: { presence: online.has(p.id) ? 'online' : 'away' }, text: label(p) }))));
+    else groups.push(el('optgroup', { label: t('wp.redirectNobody') }));
     if (departments.size) groups.push(el('optgroup', { label: t('wp.redirectDepartments') }, ...Array.from(departments.values()).map((d) => el('option', { value: 'departmentId:' + d.id, text: d.name }))));
     if (settings && settings.features && settings.features.multilingual) {
       const langs = ['ru', 'en'].filter((l) => l !== c.language);

@@ -147,6 +147,10 @@ type ChatFrame struct {
 	WaitSeconds int64 `json:"waitSeconds,omitempty"`
 	// Template is the template saveTemplate stored.
 	Template *TemplateView `json:"template,omitempty"`
+	// Online and Away answer staff: who of the account's staff has a live
+	// connection, not away and away (ids, sorted).
+	Online []string `json:"online,omitempty"`
+	Away   []string `json:"away,omitempty"`
 	*TemplatesView
 	*SuggestionsView
 }
@@ -306,7 +310,7 @@ func messagesPage(ms []chat.Message) (out []MessageView, more bool) {
 // refused with a clear error rather than ignored.
 var (
 	visitorActions = []string{"hello", "startChat", "sendMessage", "typing", "read", "closeChat", "rate", "leaveMessage", "sendTranscript", "page", "history"}
-	staffActions   = []string{"hello", "sendMessage", "typing", "read", "closeChat", "take", "setCategory", "teleport", "redirect", "setPresence", "history",
+	staffActions   = []string{"hello", "sendMessage", "typing", "read", "closeChat", "take", "setCategory", "teleport", "redirect", "setPresence", "staff", "history",
 		"templates", "suggest", "saveTemplate", "watch", "unwatch"}
 )
 
@@ -506,6 +510,8 @@ func (h *Hub) chatAction(ctx context.Context, c Connection, p chat.Party, f Fram
 		v := viewChat(ch, false)
 		h.identify(ctx, p.AccountID, v)
 		return ChatFrame{Type: "chat", Chat: v}, nil
+	case "staff":
+		return h.staffList(ctx, p)
 	case "setPresence":
 		if f.Status != "online" && f.Status != "away" {
 			return ChatFrame{}, apperr.New(apperr.Invalid, "status must be online or away")

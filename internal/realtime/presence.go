@@ -6,7 +6,9 @@ import (
 	"math/rand/v2"
 	"slices"
 
+	"parley/internal/apperr"
 	"parley/internal/auth"
+	"parley/internal/chat"
 )
 
 // The button follows operators' presence live (SPEC §4.16): when the
@@ -72,4 +74,37 @@ func (h *Hub) presenceChanged(ctx context.Context, accountID string) {
 		b, _ := json.Marshal(ButtonFrame{Type: "button", Online: online, RefreshMs: rand.IntN(1500)})
 		h.deliver(ctx, v.ID, b)
 	}
+}
+
+// staffList answers `staff`: whose staff connections are live, split by
+// away, so a workplace offers a redirect to people who can take it.
+func (h *Hub) staffList(ctx context.Context, p chat.Party) (ChatFrame, error) {
+	if h.Chats.Presence == nil {
+		return ChatFrame{}, apperr.New(apperr.Internal, "presence is not configured")
+	}
+	conns, away, err := h.Chats.Presence.StaffPresence(ctx, p.AccountID)
+	if err != nil {
+		return ChatFrame{}, err
+	}
+	on, off := map[string]bool{}, map[string]bool{}
+	for _, c := range conns {
+		if c.Kind != auth.Access {
+			continue
+		}
+		if away[c.Subject] {
+			off[c.Subject] = true
+		} else {
+			on[c.Subject] = true
+		}
+	}
+	out := ChatFrame{Type: "staff", Online: []string{}, Away: []string{}}
+	for id := range on {
+		out.Online = append(out.Online, id)
+	}
+	for id := range off {
+		out.Away = append(out.Away, id)
+	}
+	slices.Sort(out.Online)
+	slices.Sort(out.Away)
+	return out, nil
 }

@@ -435,6 +435,25 @@ test('workplace: at 1366×900 the templates and the reply box are within the scr
   await page.locator('#templates-panel button[data-level="personal"]').waitFor({ state: 'detached' });
   await page.locator('#templates-panel button', { hasText: 'Refund policy' }).waitFor();
 
+  // Redirect offers the colleagues who can take the chat now, with their
+  // presence: not the administrator who never opened a workplace, nor
+  // someone still invited.
+  const invited = await ok(call('POST', '/v1/people', { email: `wp-invited-${stamp}@example.com`, name: 'Ivy Invited', role: 'operator' }, adminToken), 201);
+  const everyone = (await ok(call('GET', '/v1/people', undefined, adminToken))).items;
+  const adminId = everyone.find((p) => p.email === admin.email).id;
+  await page.getByRole('button', { name: 'Redirect…' }).click();
+  const options = page.locator('#redirect-target optgroup:first-child option');
+  await page.locator('#redirect-form').waitFor();
+  const values = await options.evaluateAll((os) => os.map((o) => [o.value, o.dataset.presence, o.textContent]));
+  for (const [value, presence, text] of values) {
+    assert.ok(presence === 'online' || presence === 'away', `${text} is marked online or away`);
+    assert.match(text, /, (online|away)\)$/);
+    assert.notEqual(value, 'operatorId:' + adminId, 'the administrator is offline');
+    assert.notEqual(value, 'operatorId:' + invited.id, 'an invited person cannot take chats');
+  }
+  await page.screenshot({ path: join(env.artifacts, 'workplace-states', 'redirect-1366.png') });
+  await page.locator('#redirect-form .cancel').click();
+
   // A refused close is a sentence in the person's language, without the
   // service's code or setting key; trying again does not add another.
   for (let i = 0; i < 2; i++) {

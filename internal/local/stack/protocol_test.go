@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -82,6 +83,13 @@ func TestButtonFollowsPresence(t *testing.T) {
 	// A second operator changes nothing: someone was online already.
 	op2 := w.staff(t, ctx, "op2", w.op2.token)
 	op2.Call("presence", map[string]any{"action": "setPresence", "status": "away"})
+	// staff lists who is online and who away, for a redirect.
+	if f := op2.Call("staff", map[string]any{"action": "staff"}); fmt.Sprint(f["online"]) != "["+w.op1.id+"]" || fmt.Sprint(f["away"]) != "["+w.op2.id+"]" {
+		t.Errorf("staff: %v, want %s online and %s away", f, w.op1.id, w.op2.id)
+	}
+	if f := vis.Call("error", map[string]any{"action": "staff"}); f["error"].(map[string]any)["code"] != "invalid" {
+		t.Errorf("a visitor asking for the staff: %v", f)
+	}
 	op.Call("presence", map[string]any{"action": "setPresence", "status": "away"})
 	next(false) // everyone is away now
 	op.Call("presence", map[string]any{"action": "setPresence", "status": "online"})
