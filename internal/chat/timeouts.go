@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"parley/internal/apperr"
@@ -37,6 +38,9 @@ const (
 // moving to another page of the site (the widget reconnects as the page
 // loads), short against refusalTimeout's default of 30 s.
 const VisitorGrace = 15 * time.Second
+
+// maxAttachedTranscript bounds the transcript attached to the alert mail.
+const maxAttachedTranscript = 200 << 10
 
 // AlertWindow is how long after one "waited too long" mail an account gets
 // no other (SPEC §4.4: "unless the account was sent such a mail in the
@@ -274,9 +278,16 @@ func (s *Service) AlertBusy(ctx context.Context, e Event) error {
 	if c.Wait.Since.IsZero() {
 		waited = e.At.Sub(c.StartedAt).Round(time.Second)
 	}
+	transcript := Transcript(doc, ms)
+	if len(transcript) > maxAttachedTranscript {
+		// A mail item must fit in one DynamoDB item: the end of a very
+		// long chat is in the history.
+		transcript = strings.ToValidUTF8(transcript[:maxAttachedTranscript], "") + "\n…\n"
+	}
 	m := mail.Message{AccountID: c.AccountID, ID: "busy-" + c.ID + "-" + e.Kind, To: doc.Emails.NegativeReviews, ReplyTo: replyTo(doc),
-		Subject: text(doc, "busySubject"),
-		Text:    signer(doc).Sign(fmt.Sprintf(text(doc, "busyBody"), c.ID, which, int64(waited/time.Second), operator, Transcript(doc, ms)))}
+		Subject:     text(doc, "busySubject"),
+		Text:        signer(doc).Sign(fmt.Sprintf(text(doc, "busyBody"), c.ID, which, int64(waited/time.Second), operator)),
+		Attachments: []mail.Attachment{{Name: "transcript-" + c.ID + ".txt", ContentType: "text/plain; charset=utf-8", Data: []byte(transcript)}}}
 	return s.Outbox.Enqueue(ctx, m)
 }
 

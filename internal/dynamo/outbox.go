@@ -25,6 +25,14 @@ type mailRow struct {
 	Status    string    `dynamodbav:"status"`
 	CreatedAt time.Time `dynamodbav:"createdAt"`
 	ExpiresAt int64     `dynamodbav:"expiresAt"` // sent or not, a mail record is kept 30 days
+	// Attachments are small files (a transcript, capped by its composer).
+	Attachments []attachmentRow `dynamodbav:"attachments,omitempty"`
+}
+
+type attachmentRow struct {
+	Name        string `dynamodbav:"name"`
+	ContentType string `dynamodbav:"contentType"`
+	Data        []byte `dynamodbav:"data"`
 }
 
 // MailRow is the exported view of a queued mail for the stream consumer,
@@ -33,7 +41,11 @@ type MailRow = mailRow
 
 // ToMessage converts a stored mail to the domain message.
 func (r mailRow) ToMessage() mail.Message {
-	return mail.Message{AccountID: r.AccountID, ID: r.ID, To: r.To, ReplyTo: r.ReplyTo, Subject: r.Subject, Text: r.Text, CreatedAt: r.CreatedAt}
+	m := mail.Message{AccountID: r.AccountID, ID: r.ID, To: r.To, ReplyTo: r.ReplyTo, Subject: r.Subject, Text: r.Text, CreatedAt: r.CreatedAt}
+	for _, a := range r.Attachments {
+		m.Attachments = append(m.Attachments, mail.Attachment{Name: a.Name, ContentType: a.ContentType, Data: a.Data})
+	}
+	return m
 }
 
 // Enqueue stores a mail to send. The same id twice stores it once.
@@ -43,6 +55,9 @@ func (s *Store) Enqueue(ctx context.Context, m mail.Message) error {
 	}
 	row := mailRow{Type: "mail", AccountID: m.AccountID, ID: m.ID, To: m.To, ReplyTo: m.ReplyTo, Subject: m.Subject, Text: m.Text,
 		Status: "pending", CreatedAt: m.CreatedAt, ExpiresAt: m.CreatedAt.Add(30 * 24 * time.Hour).Unix()}
+	for _, a := range m.Attachments {
+		row.Attachments = append(row.Attachments, attachmentRow{Name: a.Name, ContentType: a.ContentType, Data: a.Data})
+	}
 	item, err := marshal(row, accountPK(m.AccountID), "MAIL#"+m.ID)
 	if err != nil {
 		return err

@@ -19,6 +19,15 @@ type Message struct {
 	Subject   string
 	Text      string
 	CreatedAt time.Time
+	// Attachments are files sent with the mail (a transcript).
+	Attachments []Attachment
+}
+
+// Attachment is one file of a mail.
+type Attachment struct {
+	Name        string
+	ContentType string
+	Data        []byte
 }
 
 // Sender delivers a message (SES in production and locally).

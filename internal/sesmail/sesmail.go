@@ -31,6 +31,10 @@ func (s *Sender) Send(ctx context.Context, m mail.Message) error {
 		}},
 		EmailTags: []types.MessageTag{{Name: aws.String("mailId"), Value: aws.String(m.ID)}},
 	}
+	for _, a := range m.Attachments {
+		in.Content.Simple.Attachments = append(in.Content.Simple.Attachments, types.Attachment{FileName: aws.String(a.Name), RawContent: a.Data,
+			ContentType: aws.String(a.ContentType), ContentDisposition: types.AttachmentContentDispositionAttachment})
+	}
 	if s.ConfigurationSet != "" {
 		in.ConfigurationSetName = aws.String(s.ConfigurationSet)
 	}

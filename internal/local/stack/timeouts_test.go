@@ -2,6 +2,7 @@ package stack_test
 
 import (
 	"context"
+	"encoding/base64"
 	"slices"
 	"strings"
 	"testing"
@@ -42,8 +43,15 @@ func TestBusyMessageLive(t *testing.T) {
 	m := w.mails(t, func(m seslocal.Mail) bool {
 		return slices.Contains(m.To(), "neg@acme.example") && strings.Contains(m.Body.Text, chatID)
 	})
-	if m.Subject != "A visitor waited too long for an answer" || !strings.Contains(m.Body.Text, "Is the blue one in stock?") {
+	if m.Subject != "A visitor waited too long for an answer" || !strings.Contains(m.Body.Text, "The transcript is attached.") {
 		t.Errorf("alert mail %q:\n%s", m.Subject, m.Body.Text)
+	}
+	if len(m.Attachments) != 1 || m.Attachments[0].Filename != "transcript-"+chatID+".txt" {
+		t.Fatalf("alert mail attachments: %+v", m.Attachments)
+	}
+	transcript, err := base64.StdEncoding.DecodeString(m.Attachments[0].Content)
+	if err != nil || !strings.Contains(string(transcript), "Visitor: Is the blue one in stock?") || !strings.Contains(string(transcript), "System: "+busy) {
+		t.Errorf("attached transcript (%v):\n%s", err, transcript)
 	}
 	signed(t, m)
 
