@@ -14,6 +14,7 @@ import './signup.js';
 import './home.js';
 import './departments.js';
 import './audit.js';
+import './deliveries.js';
 import './embed.js';
 import { personEditor, mayEdit } from './people-edit.js';
 import { attachTimezones } from './timezone.js';

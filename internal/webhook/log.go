@@ -18,7 +18,7 @@ type Integration struct {
 	Configured bool
 	Target     string
 	Failing    bool
-	Last       *Delivery // the latest real (not test) delivery, nil without
+	Last       *Delivery // the latest delivery attempted (test events too), nil without
 }
 
 // Log is the delivery log: each handler's state and the recent
@@ -42,7 +42,9 @@ func (e *Enqueuer) Log(ctx context.Context, accountID string) (Log, error) {
 }
 
 // Summarize is each event's Integration from the recent deliveries
-// (newest first). Test deliveries do not make an integration failing.
+// (newest first): its latest attempted delivery, a test event's too, says
+// whether the handler works, so a test that fails shows it failing and one
+// that passes clears it.
 func Summarize(w settings.Webhooks, recent []Delivery) []Integration {
 	out := make([]Integration, 0, len(Events))
 	for _, ev := range Events {
@@ -50,7 +52,7 @@ func Summarize(w settings.Webhooks, recent []Delivery) []Integration {
 		in := Integration{Event: ev, Configured: url != "", Target: outbound.Redact(url)}
 		for i := range recent {
 			d := recent[i]
-			if d.Event != ev || d.Test || d.Attempts == 0 {
+			if d.Event != ev || d.Attempts == 0 {
 				continue
 			}
 			in.Last = &d
