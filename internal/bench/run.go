@@ -24,9 +24,12 @@ type Options struct {
 	Assign AssignOptions
 	Timers TimerOptions
 	Busy   BusyOptions
-	// Only runs one part alone ("busy": the busy-message lateness), on a
-	// stack of its own; "" runs everything.
+	// Only runs one part alone ("busy": the busy-message lateness, on a
+	// stack of its own; "webhooks": the webhook deliveries, on a DynamoDB
+	// Local of its own); "" runs everything.
 	Only string
+	// Webhooks shape the webhook delivery run.
+	Webhooks WebhookOptions
 	// Repeat is how many whole chats are measured one operation at a time.
 	Repeat int
 	// ColdStarts is how many times each function is started under the
@@ -86,6 +89,15 @@ func (o *Options) defaults() {
 	if o.Busy.Spread == 0 {
 		o.Busy.Spread = 10 * time.Second
 	}
+	if o.Webhooks.Chats == 0 {
+		o.Webhooks.Chats = 300
+	}
+	if o.Webhooks.Spread == 0 {
+		o.Webhooks.Spread = 15 * time.Second
+	}
+	if o.Webhooks.FailRate == 0 {
+		o.Webhooks.FailRate = 0.1
+	}
 	if o.Repeat == 0 {
 		o.Repeat = 3
 	}
@@ -106,6 +118,14 @@ func Run(ctx context.Context, o Options) error {
 	started := time.Now()
 	out := Printer{W: o.Out}
 	progress := func(s string) { fmt.Fprintf(o.Log, "bench: %5.1fs %s\n", time.Since(started).Seconds(), s) }
+	if o.Only == "webhooks" {
+		r, err := RunWebhooksAlone(ctx, o.Root, o.Webhooks, progress)
+		if err != nil {
+			return err
+		}
+		printWebhooks(out, o.Out, o.Webhooks, r)
+		return nil
+	}
 
 	dir, err := os.MkdirTemp("", "parley-bench-")
 	if err != nil {
@@ -231,6 +251,17 @@ func Run(ctx context.Context, o Options) error {
 	out.Figure("timer_unfired", float64(scheduled-len(late)), "count")
 	if err := measureBusy(ctx, st, o, out, progress); err != nil {
 		return err
+	}
+
+	// On a DynamoDB Local of its own, like the assignment run: the stack's
+	// stream holds every record of the runs before.
+	if wr, err := RunWebhooksAlone(ctx, o.Root, o.Webhooks, progress); err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
+		fmt.Fprintf(o.Out, "# webhooks: no figures: %v\n", err)
+	} else {
+		printWebhooks(out, o.Out, o.Webhooks, wr)
 	}
 
 	progress(fmt.Sprintf("auto-assignment: %d chats at once on %d operators with a limit of %d, then closing them all",

@@ -93,10 +93,10 @@ func TestBrowser(t *testing.T) {
 	s, err := stack.Start(ctx, stack.Options{Root: root, DynamoDBEndpoint: dbEndpoint, SESEndpoint: sesEndpoint,
 		Table: testenv.TableName(t), TokenSecret: strings.Repeat("b", 32), StreamStart: streams.TrimHorizon,
 		// The webhook page's test sends to a receiver on loopback, and sees
-		// the dispatcher's attempts within seconds: a schedule minute a
-		// second, each run ticking under a second (timers still fire on
-		// the real clock).
-		OutboundAllowLoopback: true, ScheduleSpeed: 60, SweepWindow: 900 * time.Millisecond})
+		// the dispatcher's attempts within seconds: a schedule minute every
+		// 6 s, each run ticking until the next (timers still fire on the
+		// real clock).
+		OutboundAllowLoopback: true, ScheduleSpeed: 10, SweepWindow: 6 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -65,6 +65,10 @@ type Deps struct {
 	OutboundAllowLoopback bool
 	// WebhookRetry overrides the webhook back-off (tests); nil: the default.
 	WebhookRetry *webhook.Retry
+	// WebhookLookback is how far back a dispatcher run's first tick looks;
+	// 0: a minute, the schedule's period. The local stack, whose schedule
+	// may run faster, shortens it to its period.
+	WebhookLookback time.Duration
 }
 
 // Load fills the token key from the environment or Secrets Manager.

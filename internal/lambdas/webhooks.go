@@ -35,8 +35,12 @@ func (d Deps) enqueuer(store *dynamo.Store) *webhook.Enqueuer {
 // and sends the deliveries due.
 func Webhooks(d Deps) (any, error) {
 	store := d.store()
+	lookback := d.WebhookLookback
+	if lookback <= 0 {
+		lookback = time.Minute
+	}
 	disp := &webhook.Dispatcher{Store: store, Settings: store.SettingsDocument, Client: d.outbound(), Retry: d.webhookRetry(), Log: d.Log,
-		Now: d.Now, Sleep: timers.SleepContext, Window: d.SweepWindow, Lookback: time.Minute}
+		Now: d.Now, Sleep: timers.SleepContext, Window: d.SweepWindow, Lookback: lookback}
 	return func(ctx context.Context, ev events.EventBridgeEvent) (webhook.Result, error) {
 		return disp.Run(ctx)
 	}, nil

@@ -74,10 +74,19 @@ func (d *Dispatcher) Run(ctx context.Context) (Result, error) {
 				return res, nil // the invocation is ending: the next run's lookback picks up
 			}
 		}
-		due, err := d.Store.DueDeliveries(ctx, next.Unix())
+		// The second before too: a pointer written just after that
+		// second's tick (the stream consumer's write took a moment) would
+		// otherwise wait for the next run's lookback. A pointer seen twice
+		// is claimed once.
+		due, err := d.Store.DueDeliveries(ctx, next.Unix()-1)
 		if err != nil {
 			return res, err
 		}
+		now, err := d.Store.DueDeliveries(ctx, next.Unix())
+		if err != nil {
+			return res, err
+		}
+		due = append(due, now...)
 		for _, p := range due {
 			if !d.take(p.AccountID) {
 				if err := d.Store.Defer(ctx, p, next.Add(time.Second)); err != nil {

@@ -173,6 +173,11 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		DynamoDBEndpoint: s.DynamoDBEndpoint, SESEndpoint: s.SESEndpoint, DynamoDBAPIOptions: o.DynamoDBAPIOptions,
 		OutboundAllowLoopback: o.OutboundAllowLoopback, WebhookRetry: o.WebhookRetry,
 	}
+	if o.ScheduleSpeed > 1 {
+		// Runs come every minute of schedule time: the dispatcher need look
+		// back no further than two of those, not a minute of the clock.
+		deps.WebhookLookback = max(2*time.Second, time.Duration(2*float64(time.Minute)/o.ScheduleSpeed))
+	}
 	s.Functions = map[string]gateway.Invoker{}
 	for _, f := range routes.Functions {
 		h, err := lambdas.Handler(f.Name, deps)
