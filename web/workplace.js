@@ -672,6 +672,7 @@ export function createWorkplace({ root, api, refresh, user, websocketURL, reveal
     if (!root.isConnected && !wanted) return;
     renderLists();
     renderChat();
+    if (openId) renderPast();
   }
 
   function renderLists() {
@@ -1113,9 +1114,53 @@ export function createWorkplace({ root, api, refresh, user, websocketURL, reveal
     if (c) {
       askHistory(id, loaded.has(id) ? contiguous(id) : 0);
       if (c.status !== 'closed') askTemplates(c);
+      loadPast(c);
     }
     render();
     markRead();
+  }
+
+  // --- the visitor's earlier chats (SPEC §2.3: the next operator sees the
+  // categories given before), from the history of the last year ----------
+  const pastByVisitor = new Map(); // visitorId -> their chats as last read, newest first
+  async function loadPast(c) {
+    // Read on every opening: the visitor's last chat may have closed with
+    // its category since.
+    if (!c.visitorId) return;
+    const from = new Date(Date.now() - 365 * 86_400_000).toISOString();
+    const r = await api('GET', '/v1/chats?' + new URLSearchParams({ visitorId: c.visitorId, from, limit: '10' }));
+    if (r.signedOut) return;
+    if (r.status !== 200) { pastByVisitor.delete(c.visitorId); return; }
+    pastByVisitor.set(c.visitorId, r.data.items || []);
+    renderPast();
+  }
+  function pastSection() {
+    let sec = $('#chat-past');
+    if (!sec) {
+      sec = el('section', { id: 'chat-past', class: 'chat-past', 'aria-label': t('wp.pastChats') });
+      $('#chat-view .chat-head').after(sec);
+    }
+    return sec;
+  }
+  function dayAndClock(iso) {
+    const d = new Date(iso);
+    if (isNaN(d)) return '';
+    const opts = { year: 'numeric', month: 'short', day: 'numeric' };
+    const zone = settings && settings.company && settings.company.timezone;
+    if (zone) opts.timeZone = zone;
+    try { return d.toLocaleDateString(document.documentElement.lang || [], opts) + ' ' + clock(iso); } catch (e) { return clock(iso); }
+  }
+  function renderPast() {
+    const c = chats.get(openId);
+    const sec = pastSection();
+    const past = c && (pastByVisitor.get(c.visitorId) || []).filter((x) => x.id !== c.id);
+    sec.hidden = !past || past.length === 0;
+    if (sec.hidden) return;
+    sec.replaceChildren(el('h4', { text: t('wp.pastChats') }), el('ul', {}, ...past.map((x) => el('li', { dataset: { chat: x.id } },
+      el('time', { text: dayAndClock(x.startedAt) }),
+      el('span', { class: 'badge cat', text: x.category || t('wp.noCategory') }),
+      x.operatorId ? el('span', { class: 'with', text: personName(x.operatorId) }) : null,
+      x.question ? el('span', { class: 'preview', text: x.question }) : null))));
   }
 
   // watch re-reads the open chat when it is another operator's: those

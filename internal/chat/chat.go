@@ -363,9 +363,12 @@ type Query struct {
 	OperatorID   string
 	DepartmentID string
 	Category     string
-	Rating       Rating
-	Status       Status
-	Outcome      Outcome
+	// VisitorID keeps one visitor's chats: the workplace shows a returning
+	// visitor's earlier chats and their categories (SPEC §2.3).
+	VisitorID string
+	Rating    Rating
+	Status    Status
+	Outcome   Outcome
 	// Offline, when set, keeps only offline requests (true) or only
 	// chats (false).
 	Offline *bool

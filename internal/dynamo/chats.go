@@ -693,6 +693,7 @@ func (s *Store) ListChats(ctx context.Context, accountID string, q chat.Query) (
 		}
 	}
 	add("operatorId", q.OperatorID)
+	add("visitorId", q.VisitorID)
 	add("departmentId", q.DepartmentID)
 	add("category", q.Category)
 	if q.Category != "" && !strings.Contains(q.Category, " / ") {

@@ -125,7 +125,10 @@ func (h chatHandlers) get(ctx context.Context, r Request) (Response, error) {
 // one message per offending parameter.
 func parseChatQuery(in map[string]string, loc *time.Location, now time.Time) (chat.Query, error) {
 	fields := map[string]string{}
-	q := chat.Query{OperatorID: in["operatorId"], DepartmentID: in["departmentId"], Category: in["category"], Cursor: in["cursor"]}
+	q := chat.Query{OperatorID: in["operatorId"], DepartmentID: in["departmentId"], Category: in["category"], Cursor: in["cursor"], VisitorID: in["visitorId"]}
+	if len(q.VisitorID) > 64 {
+		fields["visitorId"] = "must be a visitor id of at most 64 characters"
+	}
 	q.To = now.Add(time.Second)
 	q.From = now.AddDate(0, 0, -7)
 	parse := func(name string, endOfDay bool) (time.Time, bool) {

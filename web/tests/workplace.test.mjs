@@ -469,6 +469,18 @@ test('workplace: at 1366×900 the templates and the reply box are within the scr
   await page.getByLabel('Category of the chat').selectOption('Billing / Refunds');
   await page.getByRole('button', { name: 'Set the category and close' }).click();
   await page.locator('#chat-view[data-status="closed"]').waitFor();
+
+  // The same visitor comes back: the operator who opens the new chat sees
+  // the earlier one with its category (SPEC §2.3).
+  await page.setViewportSize({ width: 1366, height: 900 });
+  const again = await v.say('Me again about that refund');
+  assert.notEqual(again.chatId, sent.chatId, 'a new chat');
+  await page.locator(`#list-waiting li[data-chat="${again.chatId}"] button`).click();
+  const past = page.locator(`#chat-past li[data-chat="${sent.chatId}"]`);
+  await past.waitFor();
+  assert.equal(await past.locator('.badge.cat').textContent(), 'Billing / Refunds');
+  assert.equal(await page.locator(`#chat-past li[data-chat="${again.chatId}"]`).count(), 0, 'not the chat itself');
+  await page.screenshot({ path: join(env.artifacts, 'workplace-states', 'past-chats-1366.png') });
   await ok(call('PATCH', '/v1/settings/company', { timezone: 'Europe/Moscow' }, adminToken));
   assert.deepEqual(s.errors, [], 'the workplace ran without errors');
   await v.close();
