@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"parley/internal/apperr"
+	"parley/internal/ratelimit"
 )
 
 // ThrottleStore counts attempts in fixed time windows. The counting is
@@ -65,16 +66,8 @@ func (p Policy) Delay(count int) time.Duration {
 func (p Policy) windowOf(now time.Time) time.Time { return now.UTC().Truncate(p.Window) }
 
 // RetryError is apperr.RateLimited with how long to wait, for the
-// Retry-After header.
-type RetryError struct {
-	Err        *apperr.Error
-	RetryAfter time.Duration
-}
-
-func (e *RetryError) Error() string { return e.Err.Error() }
-
-// Unwrap makes apperr.CodeOf and apperr.Public see the inner error.
-func (e *RetryError) Unwrap() error { return e.Err }
+// Retry-After header: the one type every limit refuses with.
+type RetryError = ratelimit.RetryError
 
 // hit counts an attempt under policy p and returns its count, or a
 // RetryError when the window's limit is reached.

@@ -17,6 +17,7 @@ import (
 
 	"parley/internal/apperr"
 	"parley/internal/mail"
+	"parley/internal/ratelimit"
 	"parley/internal/routes"
 	"parley/internal/settings"
 )
@@ -159,6 +160,9 @@ type Party struct {
 	Kind      Kind // FromVisitor or FromOperator (any staff role)
 	ID        string
 	Role      routes.Role
+	// SourceIP is the visitor's address as API Gateway reports it, which
+	// the per-address limits count by; empty counts nowhere.
+	SourceIP string
 }
 
 // Manages reports whether the party sees every chat (SPEC §2.7
@@ -188,13 +192,14 @@ func ValidID(s string) bool {
 	return err == nil
 }
 
-// CheckText trims a message text and checks it. Errors: apperr.Invalid,
-// apperr.TooLarge.
+// CheckText cleans a message text (cleanText), trims it and checks it.
+// Errors: apperr.Invalid, apperr.TooLarge.
 func CheckText(s string) (string, error) {
-	s = strings.TrimSpace(s)
-	switch {
-	case !utf8.ValidString(s):
+	if !utf8.ValidString(s) {
 		return "", apperr.New(apperr.Invalid, "text must be valid UTF-8")
+	}
+	s = strings.TrimSpace(cleanText(s))
+	switch {
 	case s == "":
 		return "", apperr.New(apperr.Invalid, "text must not be empty")
 	case len(s) > MaxTextBytes:
@@ -405,6 +410,10 @@ type Service struct {
 	Profiles func(ctx context.Context, accountID, personID string) (Operator, error)
 	// Alerts guards the "waited too long" mail (AlertBusy); nil sends none.
 	Alerts Alerts
+	// Limiter and Limits keep what a visitor can trigger within bounds
+	// (limits.go); a nil Limiter counts nothing.
+	Limiter *ratelimit.Limiter
+	Limits  ratelimit.Limits
 }
 
 // Button states of the widget (SPEC §4.16, §2.10).

@@ -3,7 +3,10 @@ package chat_test
 import (
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 
 	"parley/internal/apperr"
 	"parley/internal/chat"
@@ -44,7 +47,7 @@ func FuzzCheckCategory(f *testing.F) {
 // FuzzCheckText: never panics; an accepted text is trimmed, valid UTF-8,
 // not empty and within MaxTextBytes; a refusal is invalid or too large.
 func FuzzCheckText(f *testing.F) {
-	for _, s := range []string{"hello", "  ", "\xff", strings.Repeat("я", chat.MaxTextBytes)} {
+	for _, s := range []string{"hello", "  ", "\xff", "a\u202egnp.exe", "x\x00\x1b[31my\r\nz", strings.Repeat("я", chat.MaxTextBytes)} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -57,6 +60,14 @@ func FuzzCheckText(f *testing.F) {
 		}
 		if got == "" || got != strings.TrimSpace(got) || !utf8.ValidString(got) || len(got) > chat.MaxTextBytes {
 			t.Fatalf("CheckText(%q) accepted %q", s, got)
+		}
+		if !norm.NFC.IsNormalString(got) {
+			t.Fatalf("CheckText(%q) = %q is not NFC", s, got)
+		}
+		for _, r := range got {
+			if (unicode.IsControl(r) && r != '\n' && r != '\t') || (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069') {
+				t.Fatalf("CheckText(%q) = %q keeps %U", s, got, r)
+			}
 		}
 	})
 }
@@ -84,4 +95,28 @@ func FuzzPage(f *testing.F) {
 			t.Fatalf("%q does not match itself", got)
 		}
 	})
+}
+
+// TestCheckTextCleans: bidi overrides and isolates, control characters
+// and a byte-order mark are taken out, line breaks become \n, and the text
+// is NFC; a text of nothing but those is refused as empty.
+func TestCheckTextCleans(t *testing.T) {
+	for in, want := range map[string]string{
+		"invoice\u202egnp.exe":        "invoicegnp.exe",
+		"a\u2066b\u2069c":             "abc",
+		"bell\x07 esc\x1b[31m red":    "bell esc[31m red",
+		"one\r\ntwo\rthree\u2028four": "one\ntwo\nthree\nfour",
+		"tab\there":                   "tab\there",
+		"e\u0301":                     "\u00e9",
+		"\ufeffhi\u0085":              "hi",
+		"שלום\u200f!":                 "שלום\u200f!",
+	} {
+		got, err := chat.CheckText(in)
+		if err != nil || got != want {
+			t.Errorf("CheckText(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, err := chat.CheckText("\u202e\u2066\x00"); apperr.CodeOf(err) != apperr.Invalid {
+		t.Errorf("a text of only controls: %v, want invalid", err)
+	}
 }

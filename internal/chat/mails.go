@@ -185,6 +185,9 @@ func (s *Service) LeaveMessage(ctx context.Context, v Party, in OfflineInput) (C
 	if dup, ok, err := s.sameOfflineRequest(ctx, v, prev, in.ClientID); err != nil || ok {
 		return dup, err
 	}
+	if err := s.limitOffline(ctx, v); err != nil {
+		return Chat{}, err
+	}
 	now := s.Now().UTC()
 	c := Chat{AccountID: v.AccountID, ID: NewID(now), VisitorID: v.ID, Status: Closed, Offline: true, Unanswered: true, OfflineName: in.Name, OfflineContact: in.Contact,
 		Language: doc.Company.Language, Question: in.Text, Page: in.Page, StartedAt: now, ClosedAt: now, LastMessageAt: now, Seq: 1, VisitorRead: 1,
@@ -231,8 +234,10 @@ func (s *Service) sameOfflineRequest(ctx context.Context, v Party, latest, clien
 
 // SendTranscript mails the chat's transcript to an address the visitor
 // typed, when features.visitorTranscriptEmail is on (SPEC §4.10). Asking
-// twice for the same messages and address sends one mail. Errors:
-// apperr.Forbidden, apperr.Invalid, apperr.NotFound.
+// twice for the same messages and address sends one mail. Only an
+// answered chat's transcript is mailed, within limits (limitTranscript).
+// Errors: apperr.Forbidden, apperr.Invalid, apperr.NotFound,
+// apperr.Conflict (unanswered), apperr.RateLimited.
 func (s *Service) SendTranscript(ctx context.Context, v Party, chatID, email string) (Chat, error) {
 	doc, err := s.Settings(ctx, v.AccountID)
 	if err != nil {
@@ -246,6 +251,9 @@ func (s *Service) SendTranscript(ctx context.Context, v Party, chatID, email str
 	}
 	c, ms, err := s.Messages(ctx, v, chatID, 0, 0)
 	if err != nil {
+		return Chat{}, err
+	}
+	if err := s.limitTranscript(ctx, v, c, email); err != nil {
 		return Chat{}, err
 	}
 	h := sha256.Sum256([]byte(strings.ToLower(email)))

@@ -81,6 +81,7 @@ func (s *Service) Start(ctx context.Context, v Party, in StartInput) (c Chat, fi
 			return Chat{}, nil, false, apperr.New(apperr.NotFound, "department %q not found", in.DepartmentID)
 		}
 	}
+	counted := false
 	for range maxRaces {
 		prev, err := s.Store.OpenChatID(ctx, v.AccountID, v.ID)
 		if err != nil {
@@ -120,6 +121,12 @@ func (s *Service) Start(ctx context.Context, v Party, in StartInput) (c Chat, fi
 		c.Timeouts = TimeoutsOf(doc)
 		if in.Question != "" {
 			c.Wait = waitAfter(c, first[len(first)-1])
+		}
+		if !counted {
+			if err := s.limitStart(ctx, v); err != nil {
+				return Chat{}, nil, false, err
+			}
+			counted = true
 		}
 		err = s.Store.StartChat(ctx, c, first, prev)
 		if errors.Is(err, ErrRace) {
@@ -184,6 +191,9 @@ func (s *Service) PostStarting(ctx context.Context, p Party, chatID, clientID, t
 	if err = CheckClientID(clientID); err != nil {
 		return
 	}
+	if err = s.limitMessage(ctx, p); err != nil {
+		return
+	}
 	if p.Kind == FromVisitor && chatID == "" {
 		var first []Message
 		if c, first, started, err = s.Start(ctx, p, in); err != nil {
@@ -208,6 +218,9 @@ func (s *Service) PostStarting(ctx context.Context, p Party, chatID, clientID, t
 			if c, _, started, err = s.Start(ctx, p, in); err != nil {
 				return
 			}
+		}
+		if err = s.chatFull(p, c); err != nil {
+			return
 		}
 		if p.Kind == FromOperator && c.Status == Waiting {
 			if c, err = s.Take(ctx, p, c.ID); err != nil {

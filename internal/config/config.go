@@ -29,6 +29,10 @@ const (
 	// AWS, 0 (no limit) on the local stack, where every client is the
 	// loopback address.
 	EnvSignUpsPerHour = "SIGNUPS_PER_ADDRESS_PER_HOUR"
+	// Whether the per-source-address limits of ratelimit.Limits apply:
+	// "on" or "off"; default on in AWS, off on the local stack for the same
+	// reason.
+	EnvAddressLimits = "LIMITS_PER_ADDRESS"
 	// The console's URL, which invitation and reset mails link to: CONSOLE_URL
 	// when it is known where the function is configured (locally, or a custom
 	// domain), else CONSOLE_URL_PARAMETER names the SSM parameter the web
@@ -54,6 +58,7 @@ type Config struct {
 	ConsoleURL          string
 	ConsoleURLParameter string
 	SignUpsPerHour      int
+	AddressLimits       bool
 }
 
 // FromEnv reads the configuration. TABLE_NAME is required by every function.
@@ -87,6 +92,14 @@ func FromEnv() (Config, error) {
 	}
 	if !c.Local() {
 		c.SignUpsPerHour = 10
+		c.AddressLimits = true
+	}
+	switch v := os.Getenv(EnvAddressLimits); v {
+	case "":
+	case "on", "off":
+		c.AddressLimits = v == "on"
+	default:
+		return c, fmt.Errorf("config: %s must be on or off, got %q", EnvAddressLimits, v)
 	}
 	if n := os.Getenv(EnvSignUpsPerHour); n != "" {
 		v, err := strconv.Atoi(n)

@@ -40,7 +40,7 @@ func rateLimited(err error) (Response, error) {
 	var re *account.RetryError
 	if errors.As(err, &re) {
 		return Response{Status: http.StatusTooManyRequests, JSON: apperr.ToBody(err),
-			Headers: map[string]string{"retry-after": strconv.Itoa(max(int(re.RetryAfter.Seconds()), 1))}}, nil
+			Headers: map[string]string{"retry-after": strconv.Itoa(re.Seconds())}}, nil
 	}
 	return Response{}, err
 }

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"encoding/json"
 	"testing"
 
 	"parley/internal/apperr"
@@ -10,7 +11,7 @@ import (
 // FuzzDecodeJSON: any body either decodes or is refused as invalid with a
 // message, never a panic or an internal error.
 func FuzzDecodeJSON(f *testing.F) {
-	for _, s := range []string{`{"email":"a@b","password":"x"}`, `{"email":1}`, `{"other":true}`, `{} {}`, `[`, ``} {
+	for _, s := range []string{`{"email":"a@b","password":"x"}`, `{"email":1}`, `{"other":true}`, `{} {}`, `{}]`, `[`, ``} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
@@ -21,6 +22,11 @@ func FuzzDecodeJSON(f *testing.F) {
 		err := httpapi.DecodeJSON(body, &v)
 		if err != nil && apperr.CodeOf(err) != apperr.Invalid {
 			t.Fatalf("DecodeJSON(%q): %v is not an invalid-input error", body, err)
+		}
+		// What is accepted is one JSON value: encoding/json agrees it is
+		// valid as a whole (trailing garbage is not).
+		if err == nil && !json.Valid(body) {
+			t.Fatalf("DecodeJSON(%q) accepted a body that is not one JSON value", body)
 		}
 	})
 }

@@ -8,13 +8,16 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"parley/internal/apperr"
+	"parley/internal/ratelimit"
 	"parley/internal/routes"
 )
 
@@ -180,7 +183,12 @@ func (a *API) encodeError(ctx context.Context, err error, lang string) events.AP
 	if code == apperr.Internal {
 		a.Log.ErrorContext(ctx, "request failed", "err", err)
 	}
-	return encodeBody(apperr.Status(code), localizeError(apperr.ToBody(err), lang))
+	out := encodeBody(apperr.Status(code), localizeError(apperr.ToBody(err), lang))
+	var re *ratelimit.RetryError
+	if errors.As(err, &re) {
+		out.Headers["retry-after"] = strconv.Itoa(re.Seconds())
+	}
+	return out
 }
 
 // DecodeJSON decodes a request body strictly: unknown fields are refused so
@@ -191,7 +199,9 @@ func DecodeJSON(body []byte, v any) error {
 	if err := dec.Decode(v); err != nil {
 		return apperr.New(apperr.Invalid, "the body is not valid JSON for this request: %s", jsonProblem(err))
 	}
-	if dec.More() {
+	// Anything after the value but white space is refused: More() alone
+	// lets a stray ] or } through.
+	if rest := strings.Trim(string(body[dec.InputOffset():]), " \t\r\n"); rest != "" {
 		return apperr.New(apperr.Invalid, "the body holds more than one JSON value")
 	}
 	return nil

@@ -28,6 +28,7 @@ import (
 	"parley/internal/config"
 	"parley/internal/dynamo"
 	"parley/internal/httpapi"
+	"parley/internal/ratelimit"
 	"parley/internal/reactor"
 	"parley/internal/realtime"
 	"parley/internal/routes"
@@ -98,6 +99,22 @@ func (d Deps) store() *dynamo.Store {
 	return s
 }
 
+// limits are ratelimit's defaults, less the per-address rules where the
+// configuration turns them off (the local stack).
+func (d Deps) limits() ratelimit.Limits {
+	l := ratelimit.Defaults()
+	if !d.Config.AddressLimits {
+		l = l.WithoutAddressRules()
+	}
+	return l
+}
+
+func (d Deps) chatService(store *dynamo.Store) *chat.Service {
+	svc := store.ChatService(d.Now)
+	svc.Limits = d.limits()
+	return svc
+}
+
 func (d Deps) signer() (*auth.Signer, error) {
 	s, err := auth.NewSigner(d.TokenKey)
 	if err != nil {
@@ -143,7 +160,7 @@ func API(d Deps) (any, error) {
 	httpapi.Register(api, httpapi.Deps{
 		Accounts:     d.accounts(store, signer),
 		Visitors:     &visitor.Service{Store: store, Now: d.Now},
-		Chats:        store.ChatService(d.Now),
+		Chats:        d.chatService(store),
 		Store:        store,
 		Tokens:       signer,
 		Now:          d.Now,
@@ -187,7 +204,7 @@ func Realtime(d Deps) (any, error) {
 // connections, so only they add the signer and the guard.
 func (d Deps) hub(store *dynamo.Store) *realtime.Hub {
 	hub := &realtime.Hub{Store: store, Poster: apigw.NewPoster(d.AWS, d.Config.ConnectionsEndpoint), Now: d.Now, Log: d.Log}
-	svc := store.ChatService(d.Now)
+	svc := d.chatService(store)
 	svc.Router.Store = chat.ObserveAssignments(svc.Router.Store, hub.Assigned)
 	hub.Chats = &realtime.Chats{Service: svc, Store: store, Settings: store.SettingsDocument, People: store,
 		Templates: &templates.Service{Store: store, Members: store, Now: d.Now, NewID: account.NewID}, Timers: store, Queue: store, Presence: store}

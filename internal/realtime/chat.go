@@ -247,7 +247,7 @@ func encode(f ChatFrame) []byte {
 func party(c Connection) chat.Party {
 	p := chat.Party{AccountID: c.AccountID, ID: c.Subject, Kind: chat.FromOperator, Role: routes.Role(c.Role)}
 	if c.Kind == auth.Visitor {
-		p.Kind = chat.FromVisitor
+		p.Kind, p.SourceIP = chat.FromVisitor, c.SourceIP
 	}
 	return p
 }
@@ -332,7 +332,9 @@ func (h *Hub) handleChat(ctx context.Context, c Connection, raw []byte, clientID
 	reply, err := h.chatAction(ctx, c, party(c), f)
 	if err != nil {
 		if apperr.CodeOf(err) == apperr.Internal {
-			return nil, err
+			// The adapter logs it; the client still learns which of its
+			// frames failed.
+			return ErrorFrame(err, f.ClientID), err
 		}
 		return ErrorFrame(err, f.ClientID), nil
 	}

@@ -13,6 +13,7 @@ import (
 	"parley/internal/apperr"
 	"parley/internal/auth"
 	"parley/internal/chat"
+	"parley/internal/ratelimit"
 )
 
 // ProtocolVersion is sent in the hello frame so clients can refuse a
@@ -173,12 +174,20 @@ type Problem struct {
 	// Fields names the offending members, as the HTTP API's errors do
 	// (e.g. category when classification.required refuses a close).
 	Fields map[string]string `json:"fields,omitempty"`
+	// RetryAfter is how many seconds a rate_limited action should wait,
+	// as the HTTP API's Retry-After header says.
+	RetryAfter int `json:"retryAfter,omitempty"`
 }
 
 // ErrorFrame encodes err for a client, hiding internal causes.
 func ErrorFrame(err error, clientID string) []byte {
 	e := apperr.Public(err)
-	b, _ := json.Marshal(Outbound{Type: "error", ClientID: clientID, Error: &Problem{Code: e.Code, Message: e.Message, Fields: e.Fields}})
+	p := &Problem{Code: e.Code, Message: e.Message, Fields: e.Fields}
+	var re *ratelimit.RetryError
+	if errors.As(err, &re) {
+		p.RetryAfter = re.Seconds()
+	}
+	b, _ := json.Marshal(Outbound{Type: "error", ClientID: clientID, Error: p})
 	return b
 }
 
@@ -191,7 +200,7 @@ func (h *Hub) Handle(ctx context.Context, id string, frame []byte) ([]byte, erro
 	}
 	c, err := h.Store.Connection(ctx, id)
 	if err != nil {
-		return nil, err
+		return ErrorFrame(err, in.ClientID), err
 	}
 	switch in.Action {
 	case "ping":

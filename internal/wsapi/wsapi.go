@@ -45,7 +45,9 @@ func (h *Handler) Serve(ctx context.Context, ev events.APIGatewayWebsocketProxyR
 		if apperr.CodeOf(err) == apperr.Internal {
 			h.Log.ErrorContext(ctx, "frame failed", "route", rc.RouteKey, "err", err)
 		}
-		reply = realtime.ErrorFrame(err, "")
+		if reply == nil {
+			reply = realtime.ErrorFrame(err, "")
+		}
 	}
 	return events.APIGatewayProxyResponse{StatusCode: http.StatusOK, Body: string(reply)}, nil
 }
