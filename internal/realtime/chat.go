@@ -660,6 +660,12 @@ func (h *Hub) announceVisitor(ctx context.Context, p chat.Party, page string) er
 	if err != nil {
 		return err
 	}
+	// The page is the visitor's word: staff get it only as an http(s) URL
+	// within chat.MaxURLBytes (never a javascript: link), else none.
+	page, err = chat.CheckPage(page)
+	if err != nil {
+		page = ""
+	}
 	frame := encode(ChatFrame{Type: "visitor", VisitorID: p.ID, URL: page})
 	for _, t := range staff {
 		h.deliver(ctx, t.ID, frame)

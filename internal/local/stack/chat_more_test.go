@@ -429,16 +429,21 @@ func TestNotifyNewVisitors(t *testing.T) {
 			t.Fatalf("%s: new visitor frame %v", op.Name, f)
 		}
 	}
-	// A second hello of the same visitor is not news; a new visitor is.
+	// A second hello of the same visitor is not news; a new visitor is,
+	// but a page that is no http(s) URL (here a 20 KB javascript: one)
+	// is not forwarded to staff.
 	v1.Call("state", map[string]any{"action": "hello"})
 	v2, v2ID := w.visitor(t, ctx, "v2")
-	v2.Call("state", map[string]any{"action": "hello"})
-	op1.Expect("visitor", func(f map[string]any) bool {
+	v2.Call("state", map[string]any{"action": "hello", "page": "javascript:" + strings.Repeat("a", 20<<10)})
+	got := op1.Expect("visitor", func(f map[string]any) bool {
 		if f["visitorId"] == v1ID || f["visitorId"] == quietID {
 			t.Fatalf("op1 was told again about %v", f["visitorId"])
 		}
 		return f["visitorId"] == v2ID
 	})
+	if u, ok := got["url"]; ok {
+		t.Fatalf("the new-visitor alert forwarded the page %.40q...", u)
+	}
 }
 
 // TestVisitorCloses: a visitor closing an active chat leaves it with the
