@@ -13,6 +13,7 @@ import (
 
 	"parley/internal/apperr"
 	"parley/internal/auth"
+	"parley/internal/ratelimit"
 	"parley/internal/mail"
 	"parley/internal/routes"
 	"parley/internal/settings"
@@ -130,6 +131,9 @@ type Service struct {
 	// sends a welcome mail to the address it was given); nil is no limit
 	// (config SIGNUPS_PER_ADDRESS_PER_HOUR).
 	SignUpPerAddress *Policy
+	// Limits holds the invitation and set-password limits (limits.go);
+	// zero rules limit nothing.
+	Limits ratelimit.Limits
 }
 
 // SignUp is the input of POST /v1/accounts.

@@ -8,6 +8,7 @@ import (
 	"parley/internal/apperr"
 	"parley/internal/auth"
 	"parley/internal/mail"
+	"parley/internal/ratelimit"
 )
 
 // LinkKind says what a one-time link was mailed for.
@@ -46,6 +47,10 @@ type LinkStore interface {
 	// the person gets passwordHash and becomes active, in one transaction.
 	// Errors: apperr.Invalid (field token) otherwise.
 	ConsumeLink(ctx context.Context, hash, passwordHash string, now time.Time) (Person, error)
+	// LiveLink checks that a link with this hash exists and has not
+	// expired at now, changing nothing (one GetItem). Errors:
+	// apperr.Invalid (field token) otherwise.
+	LiveLink(ctx context.Context, hash string, now time.Time) error
 }
 
 func (s *Service) newLink(p Person, kind LinkKind) (Link, string) {
@@ -166,14 +171,23 @@ func (s *Service) RequestReset(ctx context.Context, email, sourceIP string) erro
 // SetPassword sets a password through a mailed link: the link works once,
 // only if it is the latest one mailed to the person, and only until it
 // expires. Every session of the person ends, since whoever knew the old
-// password may have used it. Errors: apperr.Invalid (fields token,
-// password).
-func (s *Service) SetPassword(ctx context.Context, token, password string) (Person, error) {
+// password may have used it. Attempts are counted per source address
+// (Limits.PasswordLinksPerAddress) and the link is looked up before the
+// password is hashed, so guessing links costs the guesser, not Parley's
+// CPU. Errors: apperr.Invalid (fields token, password),
+// apperr.RateLimited.
+func (s *Service) SetPassword(ctx context.Context, token, password, sourceIP string) (Person, error) {
 	if err := checkPassword(password); err != nil {
+		return Person{}, err
+	}
+	if err := s.take(ctx, ratelimit.For(s.Limits.PasswordLinksPerAddress, sourceIP)); err != nil {
 		return Person{}, err
 	}
 	if token == "" || len(token) > 200 {
 		return Person{}, errBadLink
+	}
+	if err := s.Store.LiveLink(ctx, auth.HashSecret(token), s.Now()); err != nil {
+		return Person{}, err
 	}
 	hash, err := auth.HashPassword(password)
 	if err != nil {

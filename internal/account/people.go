@@ -172,7 +172,8 @@ func (s *Service) People(ctx context.Context, actor Actor, hidden bool) ([]Perso
 // Invite creates a person with no password and mails them a one-time link
 // to set one. Errors: apperr.Invalid (fields email, name, role,
 // interfaceLanguage, languages, departments, chatLimit), apperr.Conflict
-// (e-mail taken), apperr.NotFound (account or a department).
+// (e-mail taken), apperr.NotFound (account or a department),
+// apperr.RateLimited (Limits.InvitationsPerAccount, InvitationsPerPerson).
 func (s *Service) Invite(ctx context.Context, actor Actor, in Invitation) (Person, error) {
 	acc, err := s.Store.Account(ctx, actor.AccountID)
 	if err != nil {
@@ -204,6 +205,9 @@ func (s *Service) Invite(ctx context.Context, actor Actor, in Invitation) (Perso
 	if err := apperr.Fields(fields); err != nil {
 		return Person{}, err
 	}
+	if err := s.limitInvitation(ctx, acc.ID, email); err != nil {
+		return Person{}, err
+	}
 	l, secret := s.newLink(p, LinkInvite)
 	p.LinkHash = l.Hash
 	if err := s.Store.InvitePerson(ctx, p, l); err != nil {
@@ -217,7 +221,7 @@ func (s *Service) Invite(ctx context.Context, actor Actor, in Invitation) (Perso
 
 // ResendInvitation mails an invited person a new link; the previous one
 // stops working. Errors: apperr.NotFound, apperr.Conflict (the person has
-// already set a password: they can reset it instead).
+// already set a password: they can reset it instead), apperr.RateLimited.
 func (s *Service) ResendInvitation(ctx context.Context, actor Actor, personID string) error {
 	p, err := s.Store.Person(ctx, actor.AccountID, personID)
 	if err != nil {
@@ -228,6 +232,9 @@ func (s *Service) ResendInvitation(ctx context.Context, actor Actor, personID st
 	}
 	acc, err := s.Store.Account(ctx, actor.AccountID)
 	if err != nil {
+		return err
+	}
+	if err := s.limitInvitation(ctx, acc.ID, p.Email); err != nil {
 		return err
 	}
 	l, secret := s.newLink(p, LinkInvite)

@@ -65,11 +65,14 @@ var errSignIn = apperr.New(apperr.Unauthorized, "wrong e-mail or password")
 var errRefresh = apperr.New(apperr.Unauthorized, "the session has ended; sign in again")
 
 // Login checks an e-mail and password and starts a session. Attempts are
-// counted per e-mail and per source address before the password is
-// checked (LoginPerEmail, LoginPerAddress): past a few failures each
-// attempt is slowed, past more it is refused with apperr.RateLimited (a
-// *RetryError) until the window ends. A success clears the e-mail's count.
-// A person whose account does not allow sourceIP gets apperr.Forbidden.
+// counted before the password is checked, per source address
+// (LoginPerAddress), per e-mail and address pair (LoginPerPair) and per
+// e-mail (LoginPerEmail): past a few failures each attempt is slowed;
+// past more from one address, or for one e-mail from one address, it is
+// refused with apperr.RateLimited (a *RetryError) until the window ends.
+// The e-mail's own count only slows, so guesses from elsewhere never lock
+// its owner out. A success clears the pair's and the e-mail's counts. A
+// person whose account does not allow sourceIP gets apperr.Forbidden.
 // Errors: apperr.Unauthorized, apperr.RateLimited, apperr.Forbidden.
 func (s *Service) Login(ctx context.Context, email, password, sourceIP string) (SignIn, error) {
 	norm, ok := NormalizeEmail(email)
@@ -80,45 +83,55 @@ func (s *Service) Login(ctx context.Context, email, password, sourceIP string) (
 		}
 	}
 	now := s.Now()
-	emailKey := "login#email#" + norm
-	nEmail, err := s.hit(ctx, LoginPerEmail, emailKey, now)
-	if err != nil {
-		return SignIn{}, err
+	counts := []struct {
+		p      Policy
+		key    string
+		refund bool // a success gives the attempt back rather than clearing
+	}{{LoginPerAddress, "login#ip#" + sourceIP, true}, {LoginPerPair, "login#pair#" + norm + "#" + sourceIP, false}, {LoginPerEmail, "login#email#" + norm, false}}
+	if sourceIP == "" {
+		counts = counts[1:]
 	}
-	ipKey := "login#ip#" + sourceIP
-	var nIP int
-	if sourceIP != "" {
-		if nIP, err = s.hit(ctx, LoginPerAddress, ipKey, now); err != nil {
-			// Refused for the address: this attempt did not happen for the
-			// e-mail either.
-			_ = s.Store.AdjustHits(ctx, emailKey, LoginPerEmail.windowOf(now), -1)
+	var delay time.Duration
+	for i, c := range counts {
+		n, err := s.hit(ctx, c.p, c.key, now)
+		if err != nil {
+			// Refused: the attempt did not happen for the counts before.
+			for _, done := range counts[:i] {
+				_ = s.Store.AdjustHits(ctx, done.key, done.p.windowOf(now), -1)
+			}
 			return SignIn{}, err
 		}
+		delay = max(delay, c.p.Delay(n))
 	}
-	s.sleep(ctx, max(LoginPerEmail.Delay(nEmail), LoginPerAddress.Delay(nIP)))
+	s.sleep(ctx, delay)
 
 	var p Person
 	if ok {
-		p, err = s.Store.PersonByEmail(ctx, norm)
+		var err error
+		if p, err = s.Store.PersonByEmail(ctx, norm); err != nil && apperr.CodeOf(err) != apperr.NotFound {
+			return SignIn{}, err
+		}
 	}
-	if !ok || apperr.CodeOf(err) == apperr.NotFound {
-		// Hash anyway so an unknown e-mail takes as long as a known one.
-		auth.CheckPassword(dummyHash(), password)
+	// Unknown e-mails and invited people (who have no password yet) cost
+	// the same hash as a real check, so the answer's timing tells nothing.
+	hash := p.PasswordHash
+	if p.ID == "" || p.Status == StatusInvited || hash == "" {
+		hash = dummyHash()
+	}
+	right := auth.CheckPassword(hash, password)
+	if p.ID == "" || p.Status == StatusInvited || !right {
 		return SignIn{}, errSignIn
 	}
-	if err != nil {
-		return SignIn{}, err
-	}
-	if p.Status == StatusInvited || !auth.CheckPassword(p.PasswordHash, password) {
-		return SignIn{}, errSignIn
-	}
-	// Success: the e-mail starts afresh, and the address gets its attempt
-	// back so an office's sign-ins do not add up to a lock-out.
-	if err := s.Store.ClearHits(ctx, emailKey, LoginPerEmail.windowOf(now)); err != nil {
-		return SignIn{}, err
-	}
-	if sourceIP != "" {
-		if err := s.Store.AdjustHits(ctx, ipKey, LoginPerAddress.windowOf(now), -1); err != nil {
+	// Success: the e-mail and the pair start afresh, and the address gets
+	// its attempt back so an office's sign-ins do not add up to a lock-out.
+	for _, c := range counts {
+		var err error
+		if c.refund {
+			err = s.Store.AdjustHits(ctx, c.key, c.p.windowOf(now), -1)
+		} else {
+			err = s.Store.ClearHits(ctx, c.key, c.p.windowOf(now))
+		}
+		if err != nil {
 			return SignIn{}, err
 		}
 	}
@@ -251,9 +264,10 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 // ChangePassword sets a signed-in person's password once their current
 // one is checked, and ends every other session of theirs (whoever knew
 // the old password may have used it); the session it is called from goes
-// on. Guesses of the current password count as failed sign-ins of the
-// person's e-mail (LoginPerEmail), so a stolen access token is no faster
-// a way to find the password than the sign-in form. Errors:
+// on. Guesses of the current password are refused past
+// PasswordChangePerPerson and count as failed sign-ins of the person's
+// e-mail (LoginPerEmail, which slows), so a stolen access token is no
+// faster a way to find the password than the sign-in form. Errors:
 // apperr.Invalid (fields currentPassword, newPassword), apperr.RateLimited
 // (a *RetryError), apperr.NotFound.
 func (s *Service) ChangePassword(ctx context.Context, a Actor, session, current, next string) (Person, error) {
@@ -262,12 +276,16 @@ func (s *Service) ChangePassword(ctx context.Context, a Actor, session, current,
 		return Person{}, err
 	}
 	now := s.Now()
-	emailKey := "login#email#" + p.Email
-	n, err := s.hit(ctx, LoginPerEmail, emailKey, now)
+	emailKey, personKey := "login#email#"+p.Email, "passwordchange#"+p.AccountID+"#"+p.ID
+	n, err := s.hit(ctx, PasswordChangePerPerson, personKey, now)
 	if err != nil {
 		return Person{}, err
 	}
-	s.sleep(ctx, LoginPerEmail.Delay(n))
+	nEmail, err := s.hit(ctx, LoginPerEmail, emailKey, now)
+	if err != nil {
+		return Person{}, err
+	}
+	s.sleep(ctx, max(PasswordChangePerPerson.Delay(n), LoginPerEmail.Delay(nEmail)))
 	fields := map[string]string{}
 	right := len(current) <= 1024 && auth.CheckPassword(p.PasswordHash, current)
 	if !right {
@@ -278,6 +296,9 @@ func (s *Service) ChangePassword(ctx context.Context, a Actor, session, current,
 	}
 	if right {
 		if err := s.Store.ClearHits(ctx, emailKey, LoginPerEmail.windowOf(now)); err != nil {
+			return Person{}, err
+		}
+		if err := s.Store.ClearHits(ctx, personKey, PasswordChangePerPerson.windowOf(now)); err != nil {
 			return Person{}, err
 		}
 	}

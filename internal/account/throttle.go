@@ -3,6 +3,7 @@ package account
 import (
 	"context"
 	"fmt"
+	"math"
 	"time"
 
 	"parley/internal/apperr"
@@ -27,7 +28,7 @@ type ThrottleStore interface {
 // Policy limits attempts per key in fixed windows: up to SlowAfter
 // attempts go at full speed, each further one waits Step more (at most
 // MaxDelay), and once RefuseAt attempts were made the rest of the window
-// is refused with apperr.RateLimited.
+// is refused with apperr.RateLimited (a zero RefuseAt never refuses).
 type Policy struct {
 	Window    time.Duration
 	SlowAfter int
@@ -36,12 +37,19 @@ type Policy struct {
 	MaxDelay  time.Duration
 }
 
-// Sign-in limits. Per e-mail they protect one person's password; per
-// address they stop one client from trying many e-mails, and are looser
-// because an office signs in from one address.
+// Sign-in limits. Per e-mail and source address pair they refuse one
+// client's guesses at one person's password; per e-mail alone they only
+// slow (a refusal there would let anyone lock the owner out by guessing
+// wrong ten times); per address they stop one client from trying many
+// e-mails, and are looser because an office signs in from one address.
 var (
-	LoginPerEmail   = Policy{Window: 15 * time.Minute, SlowAfter: 3, RefuseAt: 10, Step: time.Second, MaxDelay: 4 * time.Second}
+	LoginPerPair    = Policy{Window: 15 * time.Minute, SlowAfter: 3, RefuseAt: 10, Step: time.Second, MaxDelay: 4 * time.Second}
+	LoginPerEmail   = Policy{Window: 15 * time.Minute, SlowAfter: 3, Step: time.Second, MaxDelay: 4 * time.Second}
 	LoginPerAddress = Policy{Window: 15 * time.Minute, SlowAfter: 20, RefuseAt: 100, Step: 250 * time.Millisecond, MaxDelay: 2 * time.Second}
+	// PasswordChangePerPerson refuses guesses of the current password
+	// made with a signed-in session (a stolen access token), which are
+	// also counted, to slow them, as sign-in failures of the e-mail.
+	PasswordChangePerPerson = Policy{Window: 15 * time.Minute, SlowAfter: 3, RefuseAt: 10, Step: time.Second, MaxDelay: 4 * time.Second}
 )
 
 // SignUpsPerHour limits the accounts one address may sign up to n an
@@ -74,7 +82,11 @@ type RetryError = ratelimit.RetryError
 func (s *Service) hit(ctx context.Context, p Policy, key string, now time.Time) (int, error) {
 	w := p.windowOf(now)
 	end := w.Add(p.Window)
-	n, ok, err := s.Store.Hit(ctx, key, w, end.Add(time.Hour), p.RefuseAt)
+	limit := p.RefuseAt
+	if limit <= 0 {
+		limit = math.MaxInt32 // slowed only: the count goes on
+	}
+	n, ok, err := s.Store.Hit(ctx, key, w, end.Add(time.Hour), limit)
 	if err != nil {
 		return 0, err
 	}

@@ -170,10 +170,10 @@ func (s *Store) StaffPresence(ctx context.Context, accountID string) ([]realtime
 // the draw sticks: one UpdateItem.
 func (s *Store) DrawButton(ctx context.Context, accountID, visitorID string, draw int) (int, error) {
 	res, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.Table), Key: key(accountPK(accountID), visitorSK(visitorID)),
-		UpdateExpression:         aws.String("SET #type = :type, accountId = :acc, id = :id, buttonDraw = if_not_exists(buttonDraw, :d)"),
+		UpdateExpression:         aws.String("SET #type = :type, accountId = :acc, id = :id, buttonDraw = if_not_exists(buttonDraw, :d), expiresAt = :exp"),
 		ExpressionAttributeNames: map[string]string{"#type": "type"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":type": str("visitor"), ":acc": str(accountID), ":id": str(visitorID),
-			":d": num(int64(draw))},
+			":d": num(int64(draw)), ":exp": s.visitorExpiry()},
 		ReturnValues: types.ReturnValueUpdatedNew})
 	if err != nil {
 		return 0, fmt.Errorf("dynamo: draw button: %w", err)
@@ -191,11 +191,11 @@ func (s *Store) DrawButton(ctx context.Context, accountID, visitorID string, dra
 // this was it: one UpdateItem, so of two racing connections one is first.
 func (s *Store) MarkVisitorSeen(ctx context.Context, accountID, visitorID string, at time.Time) (bool, error) {
 	_, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.Table), Key: key(accountPK(accountID), visitorSK(visitorID)),
-		UpdateExpression:         aws.String("SET #type = :type, accountId = :acc, id = :id, seenAt = :at"),
+		UpdateExpression:         aws.String("SET #type = :type, accountId = :acc, id = :id, seenAt = :at, expiresAt = :exp"),
 		ConditionExpression:      aws.String("attribute_not_exists(seenAt)"),
 		ExpressionAttributeNames: map[string]string{"#type": "type"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":type": str("visitor"), ":acc": str(accountID), ":id": str(visitorID),
-			":at": str(at.UTC().Format(time.RFC3339Nano))}})
+			":at": str(at.UTC().Format(time.RFC3339Nano)), ":exp": s.visitorExpiry()}})
 	if isConditionFailed(err) {
 		return false, nil
 	}

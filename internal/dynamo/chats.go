@@ -228,13 +228,13 @@ func (s *Store) UnansweredCount(ctx context.Context, accountID string) (int64, e
 func (s *Store) startTxn(c chat.Chat, first []chat.Message, prevOpen string) (*txn, error) {
 	t := &txn{}
 	cond := "attribute_not_exists(openChatId)"
-	values := map[string]types.AttributeValue{":type": str("visitor"), ":acc": str(c.AccountID), ":id": str(c.VisitorID), ":chat": str(c.ID)}
+	values := map[string]types.AttributeValue{":type": str("visitor"), ":acc": str(c.AccountID), ":id": str(c.VisitorID), ":chat": str(c.ID), ":exp": s.visitorExpiry()}
 	if prevOpen != "" {
 		cond = "openChatId = :prev"
 		values[":prev"] = str(prevOpen)
 	}
 	t.add(types.TransactWriteItem{Update: &types.Update{TableName: aws.String(s.Table), Key: key(accountPK(c.AccountID), visitorSK(c.VisitorID)),
-		UpdateExpression:         aws.String("SET #type = :type, accountId = :acc, id = :id, openChatId = :chat"),
+		UpdateExpression:         aws.String("SET #type = :type, accountId = :acc, id = :id, openChatId = :chat, expiresAt = :exp"),
 		ConditionExpression:      aws.String(cond),
 		ExpressionAttributeNames: map[string]string{"#type": "type"}, ExpressionAttributeValues: values}}, chat.ErrRace)
 	it, err := s.put(toChatRow(c), accountPK(c.AccountID), chatSK(c.ID), notExists, nil, nil)

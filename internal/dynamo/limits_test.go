@@ -6,15 +6,21 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"parley/internal/apperr"
 	"parley/internal/chat"
 	"parley/internal/dynamo"
 	"parley/internal/mail"
 	"parley/internal/ratelimit"
+	"parley/internal/schema"
 	"parley/internal/settings"
 )
 
@@ -263,5 +269,41 @@ func TestMessageLimits(t *testing.T) {
 	}
 	if _, _, _, _, _, err := svc.Post(ctx, operatorParty(acc, "op1"), c.ID, "", "I will close this"); err != nil {
 		t.Fatalf("the operator's answer in a full chat: %v", err)
+	}
+}
+
+// TestVisitorItemsExpire: every write of a visitor's item (the widget
+// config's button draw, a chat start) sets its TTL VisitorTTL ahead, so
+// items of visitors who never return are deleted.
+func TestVisitorItemsExpire(t *testing.T) {
+	s, svc, _, acc, _ := limitedService(t, ratelimit.Limits{})
+	ctx := t.Context()
+	expiry := func(id string) time.Time {
+		out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: map[string]types.AttributeValue{
+			schema.PK: &types.AttributeValueMemberS{Value: "ACC#" + acc}, schema.SK: &types.AttributeValueMemberS{Value: "VISITOR#" + id}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, ok := out.Item[schema.TTL].(*types.AttributeValueMemberN)
+		if !ok {
+			t.Fatalf("visitor %s's item has no %s: %v", id, schema.TTL, out.Item)
+		}
+		sec, err := strconv.ParseInt(n.Value, 10, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return time.Unix(sec, 0)
+	}
+	if _, err := s.DrawButton(ctx, acc, "config-only", 5); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := expiry("config-only"), time.Now().Add(dynamo.VisitorTTL); got.Sub(want).Abs() > time.Minute {
+		t.Fatalf("after a config call the item expires %v, want about %v", got, want)
+	}
+	if _, _, _, err := svc.Start(ctx, visitorAt(acc, "chatter", ""), chat.StartInput{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := expiry("chatter"), time.Now().Add(dynamo.VisitorTTL); got.Sub(want).Abs() > time.Minute {
+		t.Fatalf("after a chat start the item expires %v, want about %v", got, want)
 	}
 }

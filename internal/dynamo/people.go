@@ -275,6 +275,22 @@ func (s *Store) ConsumeLink(ctx context.Context, hash, passwordHash string, now 
 	return s.Person(ctx, l.AccountID, l.PersonID)
 }
 
+// LiveLink checks a link exists and has not expired: one GetItem.
+// Errors: apperr.Invalid (field token).
+func (s *Store) LiveLink(ctx context.Context, hash string, now time.Time) error {
+	var l linkRow
+	if err := s.get(ctx, linkPK(hash), "LINK", &l, "link"); err != nil {
+		if isNotFound(err) {
+			return account.ErrBadLink()
+		}
+		return err
+	}
+	if now.Unix() >= l.ExpiresAt {
+		return account.ErrBadLink()
+	}
+	return nil
+}
+
 // The store is what the account service and its guard need.
 var (
 	_ account.Store         = (*Store)(nil)

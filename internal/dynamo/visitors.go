@@ -18,6 +18,16 @@ import (
 // about a visitor in the same item stays.
 func visitorSK(id string) string { return "VISITOR#" + id }
 
+// VisitorTTL is how long a visitor's item outlives its last write: every
+// widget config call writes it (DrawButton), so only visitors who stop
+// coming lose it, and anonymous config calls cannot pile items up.
+const VisitorTTL = 90 * 24 * time.Hour
+
+// visitorExpiry is the TTL value every write of a visitor's item sets.
+func (s *Store) visitorExpiry() types.AttributeValue {
+	return num(s.Now().Add(VisitorTTL).Unix())
+}
+
 // SetVisitorIdentity attaches a signed identification to a visitor,
 // replacing an earlier one.
 func (s *Store) SetVisitorIdentity(ctx context.Context, accountID, visitorID string, f visitor.Fields, at time.Time) error {
@@ -28,12 +38,12 @@ func (s *Store) SetVisitorIdentity(ctx context.Context, accountID, visitorID str
 	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                aws.String(s.Table),
 		Key:                      key(accountPK(accountID), visitorSK(visitorID)),
-		UpdateExpression:         aws.String("SET #type = :type, #acc = :acc, #id = :id, #identity = :f, #at = :at"),
+		UpdateExpression:         aws.String("SET #type = :type, #acc = :acc, #id = :id, #identity = :f, #at = :at, expiresAt = :exp"),
 		ExpressionAttributeNames: map[string]string{"#type": "type", "#acc": "accountId", "#id": "id", "#identity": "identity", "#at": "identifiedAt"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":type": &types.AttributeValueMemberS{Value: "visitor"}, ":acc": &types.AttributeValueMemberS{Value: accountID},
 			":id": &types.AttributeValueMemberS{Value: visitorID}, ":f": m,
-			":at": &types.AttributeValueMemberS{Value: at.UTC().Format(time.RFC3339Nano)},
+			":at": &types.AttributeValueMemberS{Value: at.UTC().Format(time.RFC3339Nano)}, ":exp": s.visitorExpiry(),
 		},
 	})
 	if err != nil {

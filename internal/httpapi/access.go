@@ -112,7 +112,7 @@ func (h accessHandlers) setPassword(ctx context.Context, r Request) (Response, e
 	if err := DecodeJSON(r.Body, &in); err != nil {
 		return Response{}, err
 	}
-	p, err := h.Accounts.SetPassword(ctx, in.Token, in.Password)
+	p, err := h.Accounts.SetPassword(ctx, in.Token, in.Password, r.SourceIP)
 	if err != nil {
 		return Response{}, err
 	}

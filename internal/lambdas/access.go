@@ -25,7 +25,7 @@ func (d Deps) guard(store *dynamo.Store) *account.Guard {
 func (d Deps) accounts(store *dynamo.Store, signer *auth.Signer) *account.Service {
 	return &account.Service{Store: store, Signer: signer, Now: d.Now, Prepare: initialSettings(store, d.Now), OnCreated: welcomeMail(store, d.Now),
 		Mail: store, Branding: branding(store), LinkURL: linkURL(d.consoleURL()), Access: d.guard(store),
-		SignUpPerAddress: account.SignUpsPerHour(d.Config.SignUpsPerHour)}
+		SignUpPerAddress: account.SignUpsPerHour(d.Config.SignUpsPerHour), Limits: d.limits()}
 }
 
 // initialSettings stores a new account's settings, with the defaults of
