@@ -13,8 +13,8 @@ import (
 
 	"parley/internal/apperr"
 	"parley/internal/auth"
-	"parley/internal/ratelimit"
 	"parley/internal/mail"
+	"parley/internal/ratelimit"
 	"parley/internal/routes"
 	"parley/internal/settings"
 )
