@@ -817,8 +817,11 @@ func (s *Service) Get(ctx context.Context, p Party, chatID string) (Chat, []Mess
 	return s.Messages(ctx, p, chatID, 0, 0)
 }
 
-// History lists chats for the history page. Operators under
-// hideOthersChats see only their own. Errors: apperr.Invalid.
+// History lists chats for the history page: only those the party could
+// open one by one (Sees: language, department, hideOthersChats), so a
+// page may hold fewer than the limit and still have a next one.
+// Operators under hideOthersChats are asked only for their own.
+// Errors: apperr.Invalid.
 func (s *Service) History(ctx context.Context, p Party, q Query) (Page, error) {
 	if q.Limit <= 0 || q.Limit > 100 {
 		q.Limit = 50
@@ -837,10 +840,10 @@ func (s *Service) History(ctx context.Context, p Party, q Query) (Page, error) {
 		q.OperatorID = p.ID
 	}
 	page, err := s.Store.ListChats(ctx, p.AccountID, q)
-	if page.Chats == nil {
-		page.Chats = []Chat{}
+	if err != nil {
+		return Page{}, err
 	}
-	return page, err
+	return s.visiblePage(ctx, doc, p, page)
 }
 
 // ParseStatus checks a history status filter. Errors: apperr.Invalid.

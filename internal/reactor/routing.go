@@ -26,6 +26,9 @@ type Live interface {
 	// AllowlistChanged closes the staff connections a new IP allowlist
 	// leaves out.
 	AllowlistChanged(ctx context.Context, accountID string, allows func(ip string) bool) error
+	// VisibilityChanged drops the followers of chats they no longer see
+	// (personID empty: every staff member's).
+	VisibilityChanged(ctx context.Context, accountID, personID string) error
 }
 
 // queueMoves collects, over one batch, the lowest queue position that
@@ -113,6 +116,11 @@ func (r *Reactor) settingsRouting(ctx context.Context, rec events.DynamoDBEventR
 		}
 	}
 	f, o := doc.Features, old.Features
+	if f.HideOthersChats != o.HideOthersChats || f.Multilingual != o.Multilingual {
+		if err := r.Live.VisibilityChanged(ctx, after.AccountID, ""); err != nil {
+			return err
+		}
+	}
 	if f.AutoAssign && (!o.AutoAssign || f.MaxChatsPerOperator > o.MaxChatsPerOperator || f.Multilingual != o.Multilingual) {
 		return r.Live.Drain(ctx, after.AccountID, "")
 	}
@@ -142,10 +150,11 @@ func (r *Reactor) personRouting(ctx context.Context, rec events.DynamoDBEventRec
 		return nil
 	}
 	type person struct {
-		AccountID string   `dynamodbav:"accountId"`
-		ID        string   `dynamodbav:"id"`
-		Languages []string `dynamodbav:"languages"`
-		ChatLimit *int     `dynamodbav:"chatLimit"`
+		AccountID   string   `dynamodbav:"accountId"`
+		ID          string   `dynamodbav:"id"`
+		Languages   []string `dynamodbav:"languages"`
+		Departments []string `dynamodbav:"departments"`
+		ChatLimit   *int     `dynamodbav:"chatLimit"`
 	}
 	var before, after person
 	if err := dynamo.UnmarshalStreamImage(rec.Change.OldImage, &before); err != nil {
@@ -158,6 +167,14 @@ func (r *Reactor) personRouting(ctx context.Context, rec events.DynamoDBEventRec
 	// removed lower one, may give room.
 	roomier := (before.ChatLimit != nil && (after.ChatLimit == nil || *after.ChatLimit > *before.ChatLimit))
 	moreLanguages := slices.ContainsFunc(after.Languages, func(l string) bool { return !slices.Contains(before.Languages, l) })
+	lost := func(was, is []string) bool {
+		return slices.ContainsFunc(was, func(x string) bool { return !slices.Contains(is, x) })
+	}
+	if lost(before.Languages, after.Languages) || lost(before.Departments, after.Departments) {
+		if err := r.Live.VisibilityChanged(ctx, after.AccountID, after.ID); err != nil {
+			return err
+		}
+	}
 	if !roomier && !moreLanguages {
 		return nil
 	}

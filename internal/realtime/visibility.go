@@ -1,0 +1,55 @@
+package realtime
+
+import (
+	"context"
+
+	"parley/internal/apperr"
+	"parley/internal/auth"
+)
+
+// VisibilityChanged re-checks who follows the account's open chats after
+// a change that can hide chats from staff: features.hideOthersChats or
+// multilingual mode (personID empty: every staff member), or one person's
+// languages or departments. A staff connection subscribed to a chat its
+// person no longer sees (chat.Service.Chat, the rule every single read
+// applies) is unsubscribed and sent `gone`, so a watcher stops receiving
+// the chat's messages the moment hideOthersChats turns on. One Query of
+// the open chats and one of each chat's connections: a settings or
+// profile change is rare, a frame is not, so the cost is paid here.
+func (h *Hub) VisibilityChanged(ctx context.Context, accountID, personID string) error {
+	if h.Chats == nil {
+		return nil
+	}
+	s := h.Chats.Service
+	open, err := s.Store.OpenChats(ctx, accountID)
+	if err != nil {
+		return err
+	}
+	for _, ch := range open {
+		conns, err := h.Chats.Store.ChatConnections(ctx, accountID, ch.ID)
+		if err != nil {
+			return err
+		}
+		dropped := map[string]bool{}
+		for _, c := range conns {
+			if c.Kind != auth.Access || (personID != "" && c.Subject != personID) || c.AccountID != accountID {
+				continue
+			}
+			if !dropped[c.Subject] {
+				_, err := s.Chat(ctx, party(c), ch.ID)
+				if apperr.CodeOf(err) != apperr.NotFound {
+					if err != nil {
+						return err
+					}
+					continue // still sees it
+				}
+				if err := h.Chats.Store.Unsubscribe(ctx, accountID, ch.ID, c.Subject); err != nil {
+					return err
+				}
+				dropped[c.Subject] = true
+			}
+			h.deliver(ctx, c.ID, encode(ChatFrame{Type: "gone", ChatID: ch.ID}))
+		}
+	}
+	return nil
+}
