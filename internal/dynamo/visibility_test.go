@@ -17,7 +17,9 @@ import (
 
 type allDepartments struct{}
 
-func (allDepartments) DepartmentExists(context.Context, string, string) (bool, error) { return true, nil }
+func (allDepartments) DepartmentExists(context.Context, string, string) (bool, error) {
+	return true, nil
+}
 
 // TestHistoryAppliesTheReadRule: the history lists only the chats an
 // operator could open one by one: in multilingual mode those in a
@@ -43,11 +45,11 @@ func TestHistoryAppliesTheReadRule(t *testing.T) {
 	}
 	ids := map[string]string{}
 	for name, in := range map[string]chat.StartInput{
-		"en":          {Language: "en"},
-		"ru":          {Language: "ru"},
-		"en-sales":    {Language: "en", DepartmentID: "sales"},
-		"en-billing":  {Language: "en", DepartmentID: "billing"},
-		"ru-sales":    {Language: "ru", DepartmentID: "sales"},
+		"en":         {Language: "en"},
+		"ru":         {Language: "ru"},
+		"en-sales":   {Language: "en", DepartmentID: "sales"},
+		"en-billing": {Language: "en", DepartmentID: "billing"},
+		"ru-sales":   {Language: "ru", DepartmentID: "sales"},
 	} {
 		c, _, _, err := svc.Start(ctx, visitorParty(acc, "v-"+name), in)
 		if err != nil {
