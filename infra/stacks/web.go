@@ -53,7 +53,8 @@ func NewWebStack(scope constructs.Construct, id string, props *WebStackProps) *W
 		DefaultRootObject: jsii.String("index.html"),
 		DefaultBehavior: &awscloudfront.BehaviorOptions{
 			Origin:               awscloudfrontorigins.S3BucketOrigin_WithOriginAccessControl(bucket, nil),
-			ViewerProtocolPolicy: awscloudfront.ViewerProtocolPolicy_REDIRECT_TO_HTTPS,
+			ViewerProtocolPolicy:  awscloudfront.ViewerProtocolPolicy_REDIRECT_TO_HTTPS,
+			ResponseHeadersPolicy: consoleHeaders(stack, props.HTTP.URL, props.Realtime.WebSocketStage.Url()),
 		},
 		// The cheapest class (edges in North America, Europe and Israel): the
 		// site is a few small static files that browsers cache.
