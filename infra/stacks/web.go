@@ -52,7 +52,7 @@ func NewWebStack(scope constructs.Construct, id string, props *WebStackProps) *W
 		Comment:           jsii.String("Parley console and widget"),
 		DefaultRootObject: jsii.String("index.html"),
 		DefaultBehavior: &awscloudfront.BehaviorOptions{
-			Origin:               awscloudfrontorigins.S3BucketOrigin_WithOriginAccessControl(bucket, nil),
+			Origin:                awscloudfrontorigins.S3BucketOrigin_WithOriginAccessControl(bucket, nil),
 			ViewerProtocolPolicy:  awscloudfront.ViewerProtocolPolicy_REDIRECT_TO_HTTPS,
 			ResponseHeadersPolicy: consoleHeaders(stack, props.HTTP.URL, props.Realtime.WebSocketStage.Url()),
 		},
