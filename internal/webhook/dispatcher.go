@@ -35,15 +35,14 @@ type Dispatcher struct {
 	Window   time.Duration
 	Lookback time.Duration
 	// Concurrency bounds sends in flight (default 64); PerAccount bounds
-	// one account's (default 4): past it, its due deliveries wait a second.
+	// one account's (default 4), whose other due deliveries queue for them.
 	Concurrency int
 	PerAccount  int
 	// Lease is how long a claimed attempt may take before its pointer
 	// brings it back (default the client's timeout plus 30 s).
 	Lease time.Duration
 
-	mu       sync.Mutex
-	inflight map[string]int
+	mu sync.Mutex // guards Run's account queues
 }
 
 // Result is what one run did.
@@ -59,11 +58,77 @@ func (d *Dispatcher) Run(ctx context.Context) (Result, error) {
 		res  Result
 		mu   sync.Mutex
 		wg   sync.WaitGroup
-		sem  = make(chan struct{}, max(d.Concurrency, 1))
+		sem  = make(chan struct{}, 64)
 		errs error
 	)
-	if d.Concurrency <= 0 {
-		sem = make(chan struct{}, 64)
+	if d.Concurrency > 0 {
+		sem = make(chan struct{}, d.Concurrency)
+	}
+	perAccount := d.PerAccount
+	if perAccount <= 0 {
+		perAccount = 4
+	}
+	// Each account has its queue and at most perAccount workers draining
+	// it: an account's slow receiver keeps its own workers busy, never
+	// another account's, and never the tick.
+	type queue struct {
+		items   []Due
+		workers int
+	}
+	queues := map[string]*queue{}
+	attempt := func(p Due) {
+		sem <- struct{}{}
+		defer func() { <-sem }()
+		tried, ok, err := d.Attempt(context.WithoutCancel(ctx), p)
+		mu.Lock()
+		defer mu.Unlock()
+		if tried {
+			res.Attempts++
+		}
+		if ok {
+			res.Delivered++
+		}
+		if err != nil {
+			d.Log.ErrorContext(ctx, "webhook attempt", "account", p.AccountID, "delivery", p.ID, "err", err)
+		}
+	}
+	worker := func(account string) {
+		defer wg.Done()
+		for {
+			d.mu.Lock()
+			q := queues[account]
+			if len(q.items) == 0 {
+				if q.workers--; q.workers == 0 {
+					delete(queues, account)
+				}
+				d.mu.Unlock()
+				return
+			}
+			p := q.items[0]
+			q.items = q.items[1:]
+			d.mu.Unlock()
+			attempt(p)
+		}
+	}
+	// enqueue is false when the account has maxQueued waiting already.
+	enqueue := func(p Due) bool {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		q := queues[p.AccountID]
+		if q == nil {
+			q = &queue{}
+			queues[p.AccountID] = q
+		}
+		if len(q.items) >= maxQueued {
+			return false
+		}
+		q.items = append(q.items, p)
+		if q.workers < perAccount {
+			q.workers++
+			wg.Add(1)
+			go worker(p.AccountID)
+		}
+		return true
 	}
 	defer wg.Wait()
 	start := d.Now().Truncate(time.Second)
@@ -86,31 +151,13 @@ func (d *Dispatcher) Run(ctx context.Context) (Result, error) {
 		if err != nil {
 			return res, err
 		}
-		due = append(due, now...)
-		for _, p := range due {
-			if !d.take(p.AccountID) {
+		for _, p := range append(due, now...) {
+			if !enqueue(p) {
+				// Too many of the account's waiting: a second later.
 				if err := d.Store.Defer(ctx, p, next.Add(time.Second)); err != nil {
 					errs = err
 				}
-				continue
 			}
-			sem <- struct{}{}
-			wg.Add(1)
-			go func() {
-				defer func() { <-sem; d.release(p.AccountID); wg.Done() }()
-				tried, ok, err := d.Attempt(context.WithoutCancel(ctx), p)
-				mu.Lock()
-				defer mu.Unlock()
-				if tried {
-					res.Attempts++
-				}
-				if ok {
-					res.Delivered++
-				}
-				if err != nil {
-					d.Log.ErrorContext(ctx, "webhook attempt", "account", p.AccountID, "delivery", p.ID, "err", err)
-				}
-			}()
 		}
 		next = next.Add(time.Second)
 	}
@@ -118,30 +165,9 @@ func (d *Dispatcher) Run(ctx context.Context) (Result, error) {
 	return res, errs
 }
 
-func (d *Dispatcher) take(accountID string) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.inflight == nil {
-		d.inflight = map[string]int{}
-	}
-	limit := d.PerAccount
-	if limit <= 0 {
-		limit = 4
-	}
-	if d.inflight[accountID] >= limit {
-		return false
-	}
-	d.inflight[accountID]++
-	return true
-}
-
-func (d *Dispatcher) release(accountID string) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.inflight[accountID]--; d.inflight[accountID] <= 0 {
-		delete(d.inflight, accountID)
-	}
-}
+// maxQueued bounds an account's deliveries waiting for one of its workers
+// in a run; past it they wait a second in the store.
+const maxQueued = 256
 
 // Attempt makes one attempt of a due delivery: tried is false when another
 // dispatcher claimed it or it is no longer pending; delivered when the
