@@ -21,6 +21,7 @@ var texts = map[string]map[string]string{
 		"offlineSubject":         "Offline message from %s",
 		"offlineBody":            "A visitor left a message while no operator was online.\n\nName: %s\nContact: %s\nPage: %s\n\n%s",
 		"transcriptSubject":      "Your chat transcript",
+		"transcriptCut":          "[The first %d messages do not fit in a mail: the whole conversation is in the history of the Parley console.]\n",
 		"transcriptBody":         "Here is the transcript of your chat of %s.\n\n%s",
 		"visitor":                "Visitor",
 		"operator":               "Operator",
@@ -36,6 +37,7 @@ var texts = map[string]map[string]string{
 		"offlineSubject":         "Сообщение от %s",
 		"offlineBody":            "Посетитель оставил сообщение, когда операторов не было в сети.\n\nИмя: %s\nКонтакт: %s\nСтраница: %s\n\n%s",
 		"transcriptSubject":      "Ваша переписка",
+		"transcriptCut":          "[Первые сообщения (%d) не помещаются в письмо: вся переписка есть в истории консоли Parley.]\n",
 		"transcriptBody":         "Переписка вашего чата от %s.\n\n%s",
 		"visitor":                "Посетитель",
 		"operator":               "Оператор",
@@ -69,13 +71,15 @@ func replyTo(doc settings.Document) []string {
 
 // Transcript renders messages as the text of a mail, times in the
 // account's time zone.
+// A transcript longer than MaxTranscriptBytes keeps its latest messages
+// and says how many earlier ones it left out (transcriptLines).
 func Transcript(doc settings.Document, ms []Message) string {
 	loc := doc.Company.Location()
-	var b strings.Builder
-	for _, m := range ms {
-		fmt.Fprintf(&b, "[%s] %s: %s\n", m.At.In(loc).Format("2006-01-02 15:04"), text(doc, string(m.From)), m.Text)
+	lines := make([]string, len(ms))
+	for i, m := range ms {
+		lines[i] = fmt.Sprintf("[%s] %s: %s\n", m.At.In(loc).Format("2006-01-02 15:04"), text(doc, string(m.From)), m.Text)
 	}
-	return b.String()
+	return transcriptLines(doc, lines)
 }
 
 // Rate records the visitor's rating of the operator (SPEC §4.6); a

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -305,5 +306,29 @@ func TestVisitorItemsExpire(t *testing.T) {
 	}
 	if got, want := expiry("chatter"), time.Now().Add(dynamo.VisitorTTL); got.Sub(want).Abs() > time.Minute {
 		t.Fatalf("after a chat start the item expires %v, want about %v", got, want)
+	}
+}
+
+// TestLongChatTranscriptIsQueued: the transcript of a 2 MB chat is queued
+// (cut to fit one item) instead of failing and losing the mail.
+func TestLongChatTranscriptIsQueued(t *testing.T) {
+	s, svc, out, acc, _ := limitedService(t, ratelimit.Limits{})
+	ctx := t.Context()
+	v := visitorAt(acc, "long", "")
+	c := answeredChat(t, svc, v)
+	line := strings.Repeat("x", 16000)
+	for i := range 130 {
+		if _, _, _, _, _, err := svc.Post(ctx, v, c.ID, "", fmt.Sprintf("line %03d %s", i, line)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := svc.SendTranscript(ctx, v, c.ID, "long@example.org"); err != nil {
+		t.Fatalf("the transcript of a 2 MB chat: %v", err)
+	}
+	if out.count() != 1 {
+		t.Fatalf("%d mails queued", out.count())
+	}
+	if st, err := s.MailStatus(ctx, acc, out.ids[0]); err != nil || st != "pending" {
+		t.Fatalf("the queued transcript: %q, %v", st, err)
 	}
 }
