@@ -188,6 +188,10 @@ async function regenerate(ctx) {
   const r = await ctx.api('POST', '/v1/settings/integration/webhooks/signing-secret/regenerate');
   if (r.signedOut) return;
   if (r.status !== 200) { setStatus(ctx.errorOf(r, t('dlv.failed')), true); return; }
+  // The field shows the new secret masked at once, as the API masks it, so
+  // it never names the old one beside the new one while load() re-reads.
+  state.ask++;
+  state.root.querySelector('#dlv-secret').value = '••••' + r.data.signingSecret.slice(-4);
   const shown = state.root.querySelector('#dlv-new-secret');
   shown.hidden = false;
   shown.querySelector('code').textContent = r.data.signingSecret;

@@ -123,8 +123,10 @@ func TestRunnerSpeed(t *testing.T) {
 	var fired []time.Time
 	enough := make(chan struct{})
 	r := &schedules.Runner{
-		Targets: map[string]schedules.Invoker{routes.FnSweeper: lambda.NewHandler(func(context.Context, events.EventBridgeEvent) error { return nil })},
-		Speed:   600, // a minute each 100 ms
+		// The sweeper's schedule alone: Run refuses a schedule without a target.
+		Schedules: []routes.Schedule{{Name: "timer-sweep", Expression: "rate(1 minute)", Function: routes.FnSweeper}},
+		Targets:   map[string]schedules.Invoker{routes.FnSweeper: lambda.NewHandler(func(context.Context, events.EventBridgeEvent) error { return nil })},
+		Speed:     600, // a minute each 100 ms
 		OnInvoke: func(_ routes.Schedule, at time.Time, err error) {
 			if err != nil {
 				t.Error(err)
