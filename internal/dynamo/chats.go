@@ -602,21 +602,7 @@ func (s *Store) OpenChats(ctx context.Context, accountID string) ([]chat.Chat, e
 		ExpressionAttributeNames:  map[string]string{"#pk": schema.GSI1PK},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(openChatsPK(accountID))},
 	}
-	var out []chat.Chat
-	for p := dynamodb.NewQueryPaginator(s.DB, in); p.HasMorePages(); {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("dynamo: open chats: %w", err)
-		}
-		var rows []chatRow
-		if err := attributevalue.UnmarshalListOfMaps(page.Items, &rows); err != nil {
-			return nil, fmt.Errorf("dynamo: decode chats: %w", err)
-		}
-		for _, r := range rows {
-			out = append(out, fromChatRow(r))
-		}
-	}
-	return out, nil
+	return queryChats(ctx, s, in, "open chats")
 }
 
 // OperatorChatIDs lists the chats an operator leads: one Query.

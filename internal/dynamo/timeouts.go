@@ -7,7 +7,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -174,19 +173,13 @@ func (s *Store) Events(ctx context.Context, accountID string, from, to time.Time
 			":from": str(from.UTC().Format(eventTime)), ":to": str(to.UTC().Add(-time.Millisecond).Format(eventTime) + "#~")},
 		ConsistentRead: aws.Bool(true),
 	}
-	var out []chat.Event
-	for p := dynamodb.NewQueryPaginator(s.DB, in); p.HasMorePages(); {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("dynamo: events: %w", err)
-		}
-		var rows []eventRow
-		if err := attributevalue.UnmarshalListOfMaps(page.Items, &rows); err != nil {
-			return nil, fmt.Errorf("dynamo: decode events: %w", err)
-		}
-		for _, r := range rows {
-			out = append(out, r.ToEvent())
-		}
+	rows, err := queryAll[eventRow](ctx, s, in, "events")
+	if err != nil {
+		return nil, err
+	}
+	var out []chat.Event // nil when none, as before
+	for _, r := range rows {
+		out = append(out, r.ToEvent())
 	}
 	return out, nil
 }
@@ -246,21 +239,7 @@ func (s *Store) MissedChats(ctx context.Context, accountID string, since time.Ti
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(missedChatsPK(accountID)), ":since": str(chat.IDPrefix(since))},
 		ScanIndexForward:          aws.Bool(false),
 	}
-	var out []chat.Chat
-	for p := dynamodb.NewQueryPaginator(s.DB, in); p.HasMorePages(); {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("dynamo: missed chats: %w", err)
-		}
-		var rows []chatRow
-		if err := attributevalue.UnmarshalListOfMaps(page.Items, &rows); err != nil {
-			return nil, fmt.Errorf("dynamo: decode chats: %w", err)
-		}
-		for _, r := range rows {
-			out = append(out, fromChatRow(r))
-		}
-	}
-	return out, nil
+	return queryChats(ctx, s, in, "missed chats")
 }
 
 // ClaimAlert takes the account's alert guard for key at, with one
