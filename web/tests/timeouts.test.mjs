@@ -45,10 +45,12 @@ test('timeouts: the busy message in the widget, the timeout and the missed chat 
   await visitor.locator('#parley-send button').click();
   await visitor.locator('#parley-log p.visitor', { hasText: 'Do you ship to Norway?' }).waitFor();
 
+  // The widget shows the message as it sends it; the chat is stored a
+  // moment later, so the workplace's list (pushed once it is) comes first.
+  await wp.locator('#list-waiting li[data-chat]').first().waitFor();
+  const chatId = await wp.locator('#list-waiting li[data-chat]').first().getAttribute('data-chat');
   const waiting = await ok(call('GET', '/v1/chats?status=waiting', undefined, account.token));
-  assert.equal(waiting.items.length, 1);
-  const chatId = waiting.items[0].id;
-  await wp.locator(`#list-waiting li[data-chat="${chatId}"]`).waitFor();
+  assert.deepEqual(waiting.items.map((c) => c.id), [chatId]);
 
   // Nobody answers: 2 s later the busy message, shown as the service's.
   await visitor.locator('#parley-log p.system', { hasText: busy }).waitFor();
