@@ -42,7 +42,11 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	w := &world{store: store, signer: signer}
-	w.svc = &account.Service{Store: store, Signer: signer, Now: time.Now, Mail: store,
+	// The clock stands still: the limits count in fixed windows, and a
+	// test that crossed a window's end on the real clock would see its
+	// attempts split between two counts.
+	start := time.Now()
+	w.svc = &account.Service{Store: store, Signer: signer, Now: func() time.Time { return start }, Mail: store,
 		Sleep: func(_ context.Context, d time.Duration) { w.mu.Lock(); w.slept = append(w.slept, d); w.mu.Unlock() }}
 	w.acc, w.admin, err = w.svc.Create(context.Background(), account.SignUp{CompanyName: "Acme", Email: "boss-" + account.NewID()[:8] + "@acme.example", Password: "correct horse battery", Language: "en"})
 	if err != nil {
