@@ -116,6 +116,21 @@ function makeField(f, ctx) {
       field.focus = () => a.focus();
       break;
     }
+    case 'languageTexts': {
+      // One text per language; the object sent holds every language, an
+      // empty one meaning "use the main text".
+      const areas = f.options.map((lang, n) => {
+        const a = el('textarea', { id: n ? `${id}-${lang}` : id, name: `${f.key}.${lang}`, rows: 2, maxlength: f.max,
+          'aria-describedby': helpId, dataset: { lang }, oninput: onEdit });
+        return { lang, a, row: el('div', { class: 'language-text' },
+          el('label', { for: a.id, class: 'language', text: tr((f.optionLabels || {})[lang]) || lang }), a) };
+      });
+      wrap.append(el('span', { class: 'label', id: id + '-label', text: tr(f.label) }), ...areas.map((x) => x.row), error, help);
+      field.set = (v) => { for (const x of areas) x.a.value = (v || {})[x.lang] || ''; };
+      field.value = () => Object.fromEntries(areas.map((x) => [x.lang, x.a.value]));
+      field.focus = () => areas[0].a.focus();
+      break;
+    }
     case 'bool': {
       const c = input({ type: 'checkbox', onchange: onEdit });
       wrap.append(el('label', { class: 'check', for: id }, c, ' ', el('span', { text: tr(f.label) })), error, help);

@@ -76,6 +76,7 @@ func keyCases(callbackURL, privateMask, vkMask string, sigMask string) []keyCase
 
 		// 2.5 Auto-messages
 		{"autoMessages.greeting", anyText, `{"greeting":"Hi!\nAsk away."}`, `"Hi!\nAsk away."`, `{"greeting":"` + strings.Repeat("x", 1001) + `"}`},
+		{"autoMessages.greetingByLanguage", `{"en":"Hello! How can we help you?"}`, `{"greetingByLanguage":{"en":" Hi!\nAsk away. ","ru":""}}`, `{"en":"Hi!\nAsk away."}`, `{"greetingByLanguage":{"de":"Hallo"}}`},
 		{"autoMessages.firstResponseTimeout", `60`, `{"firstResponseTimeout":0}`, `0`, `{"firstResponseTimeout":1.5}`},
 		{"autoMessages.answerTimeout", `120`, `{"answerTimeout":300}`, `300`, `{"answerTimeout":-1}`},
 		{"autoMessages.busyMessage", anyText, `{"busyMessage":"Please wait"}`, `"Please wait"`, `{"busyMessage":""}`},
@@ -145,13 +146,17 @@ var resets = map[string]struct{ method, body string }{
 }
 
 // flatten turns the read form into dotted keys.
+// objectKeys are the keys whose value is itself an object (a text per
+// language), kept whole rather than flattened into its members.
+var objectKeys = map[string]bool{"autoMessages.greetingByLanguage": true}
+
 func flatten(prefix string, m map[string]any, out map[string]any) {
 	for k, v := range m {
 		key := k
 		if prefix != "" {
 			key = prefix + "." + k
 		}
-		if sub, ok := v.(map[string]any); ok {
+		if sub, ok := v.(map[string]any); ok && !objectKeys[key] {
 			flatten(key, sub, out)
 			continue
 		}
@@ -171,9 +176,9 @@ func asJSON(t *testing.T, s string) any {
 // readKey is the value of a dotted key in a section's read form.
 func readKey(section map[string]any, key string) any {
 	flat := map[string]any{}
-	flatten("", section, flat)
-	_, rest, _ := strings.Cut(key, ".")
-	return flat[rest]
+	name, _, _ := strings.Cut(key, ".")
+	flatten(name, section, flat)
+	return flat[key]
 }
 
 // Every key of SPEC §2 round-trips through the HTTP API: its default on a

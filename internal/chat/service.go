@@ -108,7 +108,7 @@ func (s *Service) Start(ctx context.Context, v Party, in StartInput) (c Chat, fi
 			Language: ChatLanguage(doc, in.Language), Question: in.Question, Page: in.Page, Priority: PriorityPage(doc.Features.PriorityPages, in.Page),
 			StartedAt: now, LastMessageAt: now}
 		first = []Message{}
-		if g := doc.AutoMessages.Greeting; g != "" {
+		if g := doc.GreetingFor(c.Language); g != "" {
 			first = append(first, Message{From: FromSystem, Text: g})
 		}
 		if in.Question != "" {

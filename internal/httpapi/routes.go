@@ -176,7 +176,7 @@ func (h handlers) widgetConfig(ctx context.Context, r Request) (Response, error)
 		"button":          button,
 		"language":        pre.language,
 		"askQuestion":     pre.askQuestion,
-		"greeting":        doc.AutoMessages.Greeting,
+		"greeting":        doc.GreetingFor(pre.language),
 		"logoUrl":         logoURL,
 		"inviteAvatarUrl": inviteAvatarURL,
 		"visitorId":       visitor.Subject,

@@ -60,7 +60,7 @@ func loadDescription(t *testing.T) []describedSection {
 
 // typesOf lists the page field types that may edit a key of each kind.
 var typesOf = map[kind][]string{
-	kindPlain:     {"text", "textarea", "emails", "urls", "bool", "int", "intOrNull", "select", "timezone", "categories"},
+	kindPlain:     {"text", "textarea", "emails", "urls", "bool", "int", "intOrNull", "select", "timezone", "categories", "languageTexts"},
 	kindSecret:    {"secret"},
 	kindURLSecret: {"urlSecret"},
 	kindGenerated: {"generated"},
@@ -166,6 +166,15 @@ func TestDescriptionLimits(t *testing.T) {
 					}
 					if d.Required && accepts("") {
 						t.Errorf("%s: described as required, the API takes it empty", d.Key)
+					}
+				case "languageTexts":
+					if !slices.Equal(d.Options, Languages) {
+						t.Errorf("%s offers %v, the API takes %v", d.Key, d.Options, Languages)
+					}
+					for _, lang := range Languages {
+						if d.Max == nil || !accepts(map[string]any{lang: strings.Repeat("a", *d.Max)}) || accepts(map[string]any{lang: strings.Repeat("a", *d.Max+1)}) {
+							t.Errorf("%s: the API does not take at most %v characters in %s", d.Key, d.Max, lang)
+						}
 					}
 				case "select":
 					for _, o := range d.Options {

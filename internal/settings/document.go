@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"time"
 )
@@ -109,11 +110,28 @@ func (c Classification) Tree() []Category {
 // AutoMessages is SPEC §2.5. Timeouts are whole seconds; 0 disables the
 // first two.
 type AutoMessages struct {
-	Greeting             string `json:"greeting"`
-	FirstResponseTimeout int    `json:"firstResponseTimeout"`
-	AnswerTimeout        int    `json:"answerTimeout"`
-	BusyMessage          string `json:"busyMessage"`
-	RefusalTimeout       int    `json:"refusalTimeout"`
+	Greeting string `json:"greeting"`
+	// GreetingByLanguage holds the greeting in languages other than the
+	// company's, for multilingual mode (SPEC §4.3): see GreetingFor.
+	GreetingByLanguage   map[string]string `json:"greetingByLanguage"`
+	FirstResponseTimeout int               `json:"firstResponseTimeout"`
+	AnswerTimeout        int               `json:"answerTimeout"`
+	BusyMessage          string            `json:"busyMessage"`
+	RefusalTimeout       int               `json:"refusalTimeout"`
+}
+
+// GreetingFor is the greeting of a chat in language lang (SPEC §4.1,
+// §4.3). With multilingual mode on, a chat in another language than
+// company.language gets that language's text of greetingByLanguage when
+// there is one; every other chat gets autoMessages.greeting, so with the
+// mode off one greeting serves everyone, as one language does.
+func (d Document) GreetingFor(lang string) string {
+	if d.Features.Multilingual && lang != d.Company.Language {
+		if g := d.AutoMessages.GreetingByLanguage[lang]; g != "" {
+			return g
+		}
+	}
+	return d.AutoMessages.Greeting
 }
 
 // FirstResponse is FirstResponseTimeout as a duration (0 = never).
@@ -253,6 +271,18 @@ var (
 	}
 )
 
+// otherLanguages is texts without the one in lang: the defaults of the
+// greeting in the languages a multilingual account speaks besides its own.
+func otherLanguages(texts map[string]string, lang string) map[string]string {
+	out := map[string]string{}
+	for l, t := range texts {
+		if l != lang {
+			out[l] = t
+		}
+	}
+	return out
+}
+
 // Defaults is the SPEC §2 document of a new account whose language is
 // companyLanguage (ru when empty or not one of Languages). It has no
 // generated secrets: NewAccountDocument adds them.
@@ -273,6 +303,7 @@ func Defaults(companyLanguage string) Document {
 		},
 		AutoMessages: AutoMessages{
 			Greeting:             defaultGreeting[lang],
+			GreetingByLanguage:   otherLanguages(defaultGreeting, lang),
 			FirstResponseTimeout: 60,
 			AnswerTimeout:        120,
 			BusyMessage:          defaultBusyMessage[lang],
@@ -313,11 +344,19 @@ func Load(data []byte) (Document, error) {
 		Company struct {
 			Language string `json:"language"`
 		} `json:"company"`
+		AutoMessages struct {
+			GreetingByLanguage json.RawMessage `json:"greetingByLanguage"`
+		} `json:"autoMessages"`
 	}
 	if err := json.Unmarshal(data, &probe); err != nil {
 		return Document{}, fmt.Errorf("settings: decode stored document: %w", err)
 	}
 	d := Defaults(probe.Company.Language)
+	if len(probe.AutoMessages.GreetingByLanguage) > 0 {
+		// A stored map replaces the default one: decoding into the
+		// default would merge the two.
+		d.AutoMessages.GreetingByLanguage = nil
+	}
 	if err := json.Unmarshal(data, &d); err != nil {
 		return Document{}, fmt.Errorf("settings: decode stored document: %w", err)
 	}
@@ -336,6 +375,7 @@ func (d Document) clone() Document {
 	c.Leads.InviteAvatar = clonePtr(d.Leads.InviteAvatar)
 	c.Misc.OnlineQueueLimit = clonePtr(d.Misc.OnlineQueueLimit)
 	c.Misc.OfflineQueueLimit = clonePtr(d.Misc.OfflineQueueLimit)
+	c.AutoMessages.GreetingByLanguage = maps.Clone(d.AutoMessages.GreetingByLanguage)
 	return c
 }
 

@@ -2,6 +2,7 @@ package settings
 
 import (
 	"encoding/json"
+	"maps"
 	"reflect"
 	"slices"
 	"strconv"
@@ -97,6 +98,16 @@ func fields() []*field {
 
 		// 2.5 Auto-messages
 		leaf("autoMessages.greeting", kindPlain, func(d *Document) *string { return &d.AutoMessages.Greeting }, multiLine(MaxMessageText)),
+		{key: "autoMessages.greetingByLanguage", kind: kindPlain,
+			// Read back as an object even when nothing is stored.
+			get: func(d *Document) any {
+				if d.AutoMessages.GreetingByLanguage == nil {
+					return map[string]string{}
+				}
+				return d.AutoMessages.GreetingByLanguage
+			},
+			set:   func(d *Document, v any) { d.AutoMessages.GreetingByLanguage = v.(map[string]string) },
+			parse: func(raw any) (any, error) { return greetingTexts(raw) }},
 		leaf("autoMessages.firstResponseTimeout", kindPlain, func(d *Document) *int { return &d.AutoMessages.FirstResponseTimeout }, integer(0, MaxTimeoutSecs)),
 		leaf("autoMessages.answerTimeout", kindPlain, func(d *Document) *int { return &d.AutoMessages.AnswerTimeout }, integer(0, MaxTimeoutSecs)),
 		leaf("autoMessages.busyMessage", kindPlain, func(d *Document) *string { return &d.AutoMessages.BusyMessage }, multiLine(MaxMessageText)),
@@ -415,6 +426,30 @@ func language(raw any) (string, error) {
 		return "", invalid("must be one of %s", strings.Join(Languages, ", "))
 	}
 	return s, nil
+}
+
+// greetingTexts reads autoMessages.greetingByLanguage: an object from a
+// language of Languages to its greeting; an empty text drops the
+// language, which then gets autoMessages.greeting.
+func greetingTexts(raw any) (map[string]string, error) {
+	obj, ok := raw.(map[string]any)
+	if !ok {
+		return nil, invalid("must be an object of a greeting per language (%s)", strings.Join(Languages, ", "))
+	}
+	out := map[string]string{}
+	for _, lang := range slices.Sorted(maps.Keys(obj)) {
+		if !slices.Contains(Languages, lang) {
+			return nil, invalid("%q is not a language: use %s", lang, strings.Join(Languages, ", "))
+		}
+		text, err := multiLine(MaxMessageText)(obj[lang])
+		if err != nil {
+			return nil, invalid("%s: %s", lang, messageOf(err))
+		}
+		if text != "" {
+			out[lang] = text
+		}
+	}
+	return out, nil
 }
 
 func categoriesText(raw any) (string, error) {

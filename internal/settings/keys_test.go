@@ -54,6 +54,7 @@ var keyCases = []keyCase{
 
 	// 2.5 Auto-messages
 	{"autoMessages.greeting", nonEmptyText, `{"greeting":"Hi!\nAsk away."}`, `"Hi!\nAsk away."`, `{"greeting":"` + strings.Repeat("x", 1001) + `"}`},
+	{"autoMessages.greetingByLanguage", `{"en":"Hello! How can we help you?"}`, `{"greetingByLanguage":{"en":" Hi!\nAsk away. ","ru":""}}`, `{"en":"Hi!\nAsk away."}`, `{"greetingByLanguage":{"de":"Hallo"}}`},
 	{"autoMessages.firstResponseTimeout", `60`, `{"firstResponseTimeout":0}`, `0`, `{"firstResponseTimeout":1.5}`},
 	{"autoMessages.answerTimeout", `120`, `{"answerTimeout":300}`, `300`, `{"answerTimeout":-1}`},
 	{"autoMessages.busyMessage", nonEmptyText, `{"busyMessage":"Please wait"}`, `"Please wait"`, `{"busyMessage":""}`},

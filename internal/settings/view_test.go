@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"maps"
 	"strings"
 	"testing"
 
@@ -270,5 +271,59 @@ func TestTypedAccessors(t *testing.T) {
 	}
 	if got := d.Integration.CRMURLTemplate.Expand("a b/c"); got != "https://crm.acme.example/u/a%20b%2Fc" {
 		t.Errorf("Expand = %q", got)
+	}
+}
+
+// TestGreetingFor: the greeting in another language applies only in
+// multilingual mode, only to a chat in that language, and an empty or
+// missing text falls back to the main greeting (SPEC §4.1, §4.3).
+func TestGreetingFor(t *testing.T) {
+	d := settings.Defaults("ru")
+	if got := d.AutoMessages.GreetingByLanguage; len(got) != 1 || !strings.HasPrefix(got["en"], "Hello") {
+		t.Fatalf("a Russian account's other greetings %v, want the English default alone", got)
+	}
+	main := d.AutoMessages.Greeting
+	if g := d.GreetingFor("en"); g != main {
+		t.Errorf("mode off, en chat: %q, want the main greeting", g)
+	}
+	d.Features.Multilingual = true
+	if g := d.GreetingFor("en"); g != d.AutoMessages.GreetingByLanguage["en"] {
+		t.Errorf("mode on, en chat: %q, want the English greeting", g)
+	}
+	d.AutoMessages.GreetingByLanguage["ru"] = "ignored: ru is the company's language"
+	if g := d.GreetingFor("ru"); g != main {
+		t.Errorf("mode on, chat in the company's language: %q, want the main greeting", g)
+	}
+	d.AutoMessages.GreetingByLanguage = nil // a document stored before the key existed
+	if g := d.GreetingFor("en"); g != main {
+		t.Errorf("no other greetings: %q, want the main greeting", g)
+	}
+}
+
+// TestGreetingByLanguageStored: the stored map replaces the defaults on
+// load (decoding into them would merge), an empty one stays empty, and a
+// document stored before the key existed gets the defaults.
+func TestGreetingByLanguageStored(t *testing.T) {
+	for _, stored := range []map[string]string{{}, {"ru": "Привет"}} {
+		d := settings.Defaults("en")
+		d.AutoMessages.GreetingByLanguage = stored
+		data, err := json.Marshal(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := settings.Load(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !maps.Equal(got.AutoMessages.GreetingByLanguage, stored) {
+			t.Errorf("stored %v, loaded %v", stored, got.AutoMessages.GreetingByLanguage)
+		}
+	}
+	old, err := settings.Load([]byte(`{"company":{"language":"en"},"autoMessages":{"greeting":"Hi"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := old.AutoMessages.GreetingByLanguage["ru"]; !strings.Contains(g, "Здравствуйте") {
+		t.Errorf("a document without the key loads %v, want the Russian default", old.AutoMessages.GreetingByLanguage)
 	}
 }

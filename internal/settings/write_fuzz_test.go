@@ -25,6 +25,8 @@ func FuzzWrite(f *testing.F) {
 		{1, `{"leftMessages":["a@b.io, c@d.io"],"negativeReviews":"x@y.io"}`},
 		{2, `{"categories":"A\n b\nC","required":true}`},
 		{3, `{"greeting":null,"firstResponseTimeout":0,"busyMessage":"wait"}`},
+		{3, `{"greetingByLanguage":{"en":" Hi\r\nthere ","ru":"","de":"x"}}`},
+		{3, `{"greetingByLanguage":{"en":null}}`},
 		{4, `{"inviteAvatarUrl":null}`},
 		{5, `{"priorityPages":["https://a.io/p"],"maxChatsPerOperator":7,"autoAssign":true}`},
 		{6, `{"telegram":{"botToken":"1:AAF1kz9Qx_3mPz-8YtQwErTyUiOpAsDfGhJ"},"vk":null,"zendesk":{"subdomain":"a","login":"l@a.io","apiToken":"t"}}`},

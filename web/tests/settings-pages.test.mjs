@@ -34,7 +34,7 @@ const values = {
   company: { 'company.name': 'Acme Settings Ltd', 'company.timezone': 'Europe/Berlin', 'company.website': 'https://acme.example', 'company.language': 'en' },
   emails: { 'emails.leftMessages': ['left@example.com', 'left2@example.com'], 'emails.negativeReviews': ['reviews@example.com'], 'emails.dailyReports': ['reports@example.com'] },
   classification: { 'classification.categories': 'Sales\n Upgrades\n Refunds\nSupport', 'classification.required': true },
-  autoMessages: { 'autoMessages.greeting': 'Hello from Acme', 'autoMessages.firstResponseTimeout': 90, 'autoMessages.answerTimeout': 150, 'autoMessages.busyMessage': 'All busy, hold on', 'autoMessages.refusalTimeout': 20 },
+  autoMessages: { 'autoMessages.greeting': 'Hello from Acme', 'autoMessages.greetingByLanguage': { ru: 'Здравствуйте, это Acme', en: 'Hello from Acme, in English' }, 'autoMessages.firstResponseTimeout': 90, 'autoMessages.answerTimeout': 150, 'autoMessages.busyMessage': 'All busy, hold on', 'autoMessages.refusalTimeout': 20 },
   features: { 'features.hideOthersChats': true, 'features.hiddenProfiles': true, 'features.notifyNewVisitors': true, 'features.multilingual': true, 'features.autoAssign': true,
     'features.maxChatsPerOperator': 7, 'features.teleport': true, 'features.visitorTranscriptEmail': false, 'features.priorityPages': ['https://acme.example/pricing', 'https://acme.example/buy'] },
   integration: { 'integration.crmUrlTemplate': 'https://crm.example.com/?id={id}', 'integration.telegram.botToken': token, 'integration.vk.accessKey': 'vk1.a.accesskey42',
@@ -63,6 +63,10 @@ async function type(page, key, v) {
   if (f.type === 'secret') {
     await box(page, key).locator('button.replace').click();
     return box(page, key).locator('input[type="password"]').fill(String(v));
+  }
+  if (f.type === 'languageTexts') {
+    for (const [lang, text] of Object.entries(v)) await box(page, key).locator(`textarea[data-lang="${lang}"]`).fill(text);
+    return;
   }
   const text = Array.isArray(v) ? v.join(f.type === 'urls' ? '\n' : ', ') : String(v);
   return input(page, key).fill(text);

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"sync/atomic"
+	"time"
 )
 
 // API Gateway takes a client message of up to 128 KB sent in frames of at
@@ -54,6 +55,19 @@ type frameWatch struct {
 	need    int      // its full length, once the second byte is known
 	payload uint64   // payload bytes of the current frame still to pass
 	tooBig  atomic.Bool
+}
+
+// Close drains what the client is still sending after a frame over the
+// limit, for up to a second, before closing: a socket closed with unread
+// bytes makes the kernel answer with a reset, which can reach the client
+// before the 1009 close frame it was sent, and API Gateway's client sees
+// the close frame.
+func (f *frameWatch) Close() error {
+	if f.tooBig.Load() {
+		_ = f.Conn.SetReadDeadline(time.Now().Add(time.Second))
+		_, _ = io.Copy(io.Discard, io.LimitReader(f.src, 1<<20))
+	}
+	return f.Conn.Close()
 }
 
 func (f *frameWatch) Read(p []byte) (int, error) {

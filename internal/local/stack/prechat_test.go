@@ -39,10 +39,23 @@ func TestWidgetPrechat(t *testing.T) {
 		}
 	}
 
+	// The greeting in another language waits for multilingual mode: with
+	// it off, every placement gets the one greeting (SPEC §4.1, §4.3).
+	const ruGreeting = "Здравствуйте! Чем помочь?"
+	w.patch(t, "autoMessages", map[string]any{"greeting": "Hello from Acme!", "greetingByLanguage": map[string]any{"ru": ruGreeting}})
+	if g := call(t, "GET", cfgURL+"language=ru", "", nil).Body["greeting"]; g != "Hello from Acme!" {
+		t.Fatalf("greeting of a ru placement with multilingual mode off: %v, want the main one", g)
+	}
 	w.patch(t, "features", map[string]any{"multilingual": true})
 	r = call(t, "GET", cfgURL+"askQuestion=1&language=ru", "", nil)
 	if r.Body["language"] != "ru" {
 		t.Fatalf("language %v in multilingual mode, want the placement's ru", r.Body["language"])
+	}
+	if g := r.Body["greeting"]; g != ruGreeting {
+		t.Fatalf("greeting of a ru placement in multilingual mode: %v, want the Russian one", g)
+	}
+	if g := call(t, "GET", cfgURL+"language=en", "", nil).Body["greeting"]; g != "Hello from Acme!" {
+		t.Fatalf("greeting of a placement in the company's language: %v, want the main one", g)
 	}
 	// op1 may take the chat below: they speak Russian and are in Sales
 	// (SPEC §4.2, §4.3; TestMultilingualLive covers those who may not).
@@ -51,7 +64,11 @@ func TestWidgetPrechat(t *testing.T) {
 	}
 	op1 := w.staff(t, ctx, "op1", w.op1.token)
 	vis := dialWS(t, ctx, "visitor", w.s.WebSocketURL+"?visitorToken="+url.QueryEscape(r.Body["visitorToken"].(string)))
-	chatID := chatOf(vis.Call("chat", map[string]any{"action": "startChat", "question": "Привет?", "departmentId": sales, "language": "ru"}))["id"].(string)
+	started := vis.Call("chat", map[string]any{"action": "startChat", "question": "Привет?", "departmentId": sales, "language": "ru"})
+	chatID := chatOf(started)["id"].(string)
+	if msgs, _ := started["messages"].([]any); len(msgs) != 2 || msgs[0].(map[string]any)["text"] != ruGreeting {
+		t.Fatalf("a ru chat starts with %v, want the Russian greeting then the question", msgs)
+	}
 	f := op1.Expect("chat", chatIs(chatID))
 	if c := chatOf(f); c["language"] != "ru" || c["departmentId"] != sales || c["question"] != "Привет?" {
 		t.Fatalf("the operator sees %v, want a ru chat for Sales", c)
