@@ -49,6 +49,7 @@ addStrings({
     'dlv.st.delivered': 'delivered',
     'dlv.st.failed': 'failed',
     'home.webhookFailing': 'The {event} event handler is failing: {error}',
+    'home.serviceFailing': 'The {service} integration is failing: {error}',
   },
   ru: {
     'nav.deliveries': 'Доставка вебхуков',
@@ -88,6 +89,7 @@ addStrings({
     'dlv.st.delivered': 'доставлено',
     'dlv.st.failed': 'не доставлено',
     'home.webhookFailing': 'Обработчик события {event} не отвечает: {error}',
+    'home.serviceFailing': 'Интеграция {service} не работает: {error}',
   },
 });
 
@@ -99,6 +101,19 @@ addHomeCheck(async ({ api }) => {
   if (!failing.length) return null;
   const text = failing.map((i) => t('home.webhookFailing', { event: i.event, error: (i.last && i.last.lastError) || t('dlv.st.failed') })).join(' ');
   return { key: 'webhooks-failing', text, route: 'deliveries' };
+});
+
+// The services sending through the same engine (CRM, mailing, channels):
+// a line for each one failing, with its last error (a wrong credential
+// says which setting to fix).
+const serviceNames = { zendesk: 'Zendesk', amocrm: 'amoCRM', zoho: 'Zoho CRM', unisender: 'Unisender', telegram: 'Telegram', vk: 'VK' };
+addHomeCheck(async ({ api }) => {
+  const r = await api('GET', '/v1/integrations/deliveries');
+  if (r.status !== 200 || !r.data.services) return null;
+  const failing = r.data.services.filter((s) => s.failing);
+  if (!failing.length) return null;
+  const text = failing.map((s) => t('home.serviceFailing', { service: serviceNames[s.name] || s.name, error: (s.last && s.last.lastError) || t('dlv.st.failed') })).join(' ');
+  return { key: 'services-failing', text, route: 'deliveries' };
 });
 
 let state = null;

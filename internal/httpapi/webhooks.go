@@ -35,6 +35,13 @@ type deliveryJSON struct {
 	FinishedAt  *time.Time `json:"finishedAt"`
 }
 
+type serviceJSON struct {
+	Name       string        `json:"name"`
+	Configured bool          `json:"configured"`
+	Failing    bool          `json:"failing"`
+	Last       *deliveryJSON `json:"last"`
+}
+
 type integrationJSON struct {
 	Event      string        `json:"event"`
 	Configured bool          `json:"configured"`
@@ -74,8 +81,17 @@ func (h webhookHandlers) log(ctx context.Context, r Request) (Response, error) {
 	}
 	out := struct {
 		Integrations []integrationJSON `json:"integrations"`
+		Services     []serviceJSON     `json:"services"`
 		Items        []deliveryJSON    `json:"items"`
-	}{Integrations: []integrationJSON{}, Items: []deliveryJSON{}}
+	}{Integrations: []integrationJSON{}, Services: []serviceJSON{}, Items: []deliveryJSON{}}
+	for _, s := range l.Services {
+		j := serviceJSON{Name: s.Name, Configured: s.Configured, Failing: s.Failing}
+		if s.Last != nil {
+			d := toDeliveryJSON(*s.Last)
+			j.Last = &d
+		}
+		out.Services = append(out.Services, j)
+	}
 	for _, in := range l.Integrations {
 		j := integrationJSON{Event: string(in.Event), Configured: in.Configured, Target: in.Target, Failing: in.Failing}
 		if in.Last != nil {

@@ -41,6 +41,9 @@ type Dispatcher struct {
 	// Lease is how long a claimed attempt may take before its pointer
 	// brings it back (default the client's timeout plus 30 s).
 	Lease time.Duration
+	// Targets send the deliveries of events that are not event webhooks
+	// (a Service's), with the same queue, retries and log.
+	Targets map[Event]Target
 
 	mu sync.Mutex // guards Run's account queues
 }
@@ -207,6 +210,9 @@ func (d *Dispatcher) lease() time.Duration {
 // at each attempt, so the delivery log never holds credentials and a fixed
 // URL applies to deliveries already waiting.
 func (d *Dispatcher) send(ctx context.Context, doc settings.Document, dl *Delivery, now time.Time) Outcome {
+	if t, ok := d.Targets[dl.Event]; ok {
+		return t.Send(ctx, d.Client, doc, dl, now)
+	}
 	url := dl.Event.URL(doc.Integration.Webhooks)
 	if url == "" {
 		return Outcome{Error: fmt.Sprintf("integration.webhooks.%s is empty: the handler was turned off", dl.Event)}

@@ -43,32 +43,49 @@ type Enqueuer struct {
 	Settings func(ctx context.Context, accountID string) (settings.Document, error)
 	Facts    Facts
 	Now      func() time.Time
+	// Services add deliveries of their own to a trigger's (service.go).
+	Services []Service
 }
 
-// Enqueue stores the delivery of a trigger if its handler is set; the same
-// trigger twice stores it once. It makes no outbound call.
+// Enqueue stores the deliveries of a trigger: the event webhook's if its
+// handler is set, and each configured Service's; the same trigger twice
+// stores them once. It makes no outbound call.
 func (e *Enqueuer) Enqueue(ctx context.Context, t Trigger) error {
 	doc, err := e.Settings(ctx, t.AccountID)
 	if err != nil {
 		return err
 	}
-	if t.Event.URL(doc.Integration.Webhooks) == "" {
+	var evs []Event
+	if t.Event.URL(doc.Integration.Webhooks) != "" {
+		evs = append(evs, t.Event)
+	}
+	for _, s := range e.Services {
+		if s.Configured(doc) {
+			evs = append(evs, s.Deliveries(doc, t.Event)...)
+		}
+	}
+	if len(evs) == 0 {
 		return nil
 	}
 	body, err := e.body(ctx, doc, t)
 	if err != nil {
 		return err
 	}
-	id := NewID(t.At, t.AccountID+"|"+string(t.Event)+"|"+t.Source)
-	body.ID = id
-	raw, err := encode(body)
-	if err != nil {
-		return err
-	}
 	now := e.Now().UTC()
-	_, err = e.Store.PutDelivery(ctx, Delivery{AccountID: t.AccountID, ID: id, Event: t.Event, ChatID: body.Data.Chat.ID, Body: raw,
-		Status: Pending, CreatedAt: now, Since: now, NextAt: dueSecond(now)})
-	return err
+	for _, ev := range evs {
+		// A webhook's id keeps its old source, so a replay across this
+		// change still finds it.
+		id := NewID(t.At, t.AccountID+"|"+string(ev)+"|"+t.Source)
+		body.ID = id
+		raw, err := encode(body)
+		if err != nil {
+			return err
+		}
+		if _, err := e.Store.PutDelivery(ctx, NewPending(t.AccountID, id, ev, body.Data.Chat.ID, raw, now, now)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Test stores a test delivery of the event, built from an example chat,

@@ -25,7 +25,9 @@ type Integration struct {
 // deliveries, newest first.
 type Log struct {
 	Integrations []Integration
-	Deliveries   []Delivery
+	// Services are the other integrations that send through the engine.
+	Services   []ServiceState
+	Deliveries []Delivery
 }
 
 // Log reads the delivery log of an account: one Query and the settings.
@@ -38,7 +40,7 @@ func (e *Enqueuer) Log(ctx context.Context, accountID string) (Log, error) {
 	if err != nil {
 		return Log{}, err
 	}
-	return Log{Integrations: Summarize(doc.Integration.Webhooks, ds), Deliveries: ds}, nil
+	return Log{Integrations: Summarize(doc.Integration.Webhooks, ds), Services: summarizeServices(doc, e.Services, ds), Deliveries: ds}, nil
 }
 
 // Summarize is each event's Integration from the recent deliveries
