@@ -228,6 +228,11 @@ func TestEveryOperationAsDocumented(t *testing.T) {
 	public("POST", "/v1/widget/"+a.ID+"/identify", map[string]any{"visitorToken": vt, "payload": "id=42\nname=Ann", "signature": visitor.Sign([]byte(privateKey), "id=43\nname=Ann")}, 422)
 	public("POST", "/v1/widget/"+a.ID+"/identify", map[string]any{"visitorToken": "forged", "fields": ident, "signature": visitor.Sign([]byte(privateKey), "id=42\nname=Ann")}, 401)
 
+	// Statistics (issue 15; TestStatsAPI has the rest).
+	adm("GET", "/v1/stats?groupBy=category", nil, 200)
+	adm("GET", "/v1/stats?from=nope", nil, 422)
+	expect(t, "operator's stats by department", e.do(req{Method: "GET", Path: "/v1/stats?groupBy=department", Token: op}), 403)
+
 	for _, o := range e.spec.Operations() {
 		if !e.seen[o.Key()] {
 			t.Errorf("%s was never called", o.Key())

@@ -79,16 +79,24 @@ type Chat struct {
 	OfflineName    string
 	OfflineContact string
 	StartedAt      time.Time
-	AssignedAt     time.Time
-	AnsweredAt     time.Time // the first operator message
-	ClosedAt       time.Time
-	VisitorClosed  bool
+	// Day is the date the chat started in the account's time zone then
+	// (YYYY-MM-DD): the statistics count the chat on it for its life, even
+	// if the account's zone changes later.
+	Day           string
+	AssignedAt    time.Time
+	AnsweredAt    time.Time // the first operator message
+	ClosedAt      time.Time
+	VisitorClosed bool
 	// Seq is the sequence number of the last message; messages are
 	// numbered from 1 without gaps.
-	Seq           int64
-	VisitorRead   int64 // the last seq the visitor has read
-	OperatorRead  int64
-	LastMessageAt time.Time
+	Seq int64
+	// VisitorMessages and OperatorMessages count the messages each side
+	// wrote (system messages are neither), for the statistics.
+	VisitorMessages  int64
+	OperatorMessages int64
+	VisitorRead      int64 // the last seq the visitor has read
+	OperatorRead     int64
+	LastMessageAt    time.Time
 	// QueueSeq is the chat's arrival number in the common queue of
 	// auto-assignment while it waits there; 0 otherwise.
 	QueueSeq int64
@@ -109,6 +117,21 @@ type Chat struct {
 	// visitor leaving unanswered, or an offline request.
 	Outcome   Outcome
 	OutcomeAt time.Time
+}
+
+// DayOf is the date of t in loc, as Chat.Day holds it.
+func DayOf(t time.Time, loc *time.Location) string { return t.In(loc).Format(time.DateOnly) }
+
+// countFirst sets the message counts of a new chat from its first messages.
+func countFirst(c *Chat, first []Message) {
+	for _, m := range first {
+		switch m.From {
+		case FromVisitor:
+			c.VisitorMessages++
+		case FromOperator:
+			c.OperatorMessages++
+		}
+	}
 }
 
 // Open reports whether messages may still be added.

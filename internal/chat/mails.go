@@ -197,6 +197,8 @@ func (s *Service) LeaveMessage(ctx context.Context, v Party, in OfflineInput) (C
 		Language: doc.Company.Language, Question: in.Text, Page: in.Page, StartedAt: now, ClosedAt: now, LastMessageAt: now, Seq: 1, VisitorRead: 1,
 		Outcome: OfflineRequest, OutcomeAt: now}
 	first := []Message{{AccountID: c.AccountID, ChatID: c.ID, Seq: 1, From: FromVisitor, SenderID: v.ID, ClientID: in.ClientID, Text: in.Text, At: now}}
+	c.Day = DayOf(now, doc.Company.Location())
+	countFirst(&c, first)
 	limit := 0
 	if doc.Misc.OfflineQueueLimit != nil {
 		limit = *doc.Misc.OfflineQueueLimit

@@ -118,6 +118,8 @@ func (s *Service) Start(ctx context.Context, v Party, in StartInput) (c Chat, fi
 			first[i].AccountID, first[i].ChatID, first[i].Seq, first[i].At = c.AccountID, c.ID, int64(i+1), now
 		}
 		c.Seq = int64(len(first))
+		c.Day = DayOf(now, doc.Company.Location())
+		countFirst(&c, first)
 		c.Timeouts = TimeoutsOf(doc)
 		if in.Question != "" {
 			c.Wait = waitAfter(c, first[len(first)-1])

@@ -50,6 +50,9 @@ type chatRow struct {
 	OfflineName    string    `dynamodbav:"offlineName,omitempty"`
 	OfflineContact string    `dynamodbav:"offlineContact,omitempty"`
 	StartedAt      time.Time `dynamodbav:"startedAt"`
+	Day            string    `dynamodbav:"day,omitempty"`
+	VisitorMsgs    int64     `dynamodbav:"visitorMsgs,omitempty"`
+	OperatorMsgs   int64     `dynamodbav:"operatorMsgs,omitempty"`
 	AssignedAt     time.Time `dynamodbav:"assignedAt"`
 	AnsweredAt     time.Time `dynamodbav:"answeredAt"`
 	ClosedAt       time.Time `dynamodbav:"closedAt"`
@@ -110,6 +113,7 @@ func toChatRow(c chat.Chat) chatRow {
 		Question: c.Question, Offline: c.Offline, Unanswered: c.Unanswered, OfflineName: c.OfflineName, OfflineContact: c.OfflineContact, StartedAt: c.StartedAt,
 		AssignedAt: c.AssignedAt, AnsweredAt: c.AnsweredAt, ClosedAt: c.ClosedAt, VisitorClosed: c.VisitorClosed, Seq: c.Seq,
 		VisitorRead: c.VisitorRead, OperatorRead: c.OperatorRead, LastMessageAt: c.LastMessageAt, QueueSeq: c.QueueSeq}
+	r.Day, r.VisitorMsgs, r.OperatorMsgs = c.Day, c.VisitorMessages, c.OperatorMessages
 	setWaitRow(&r, c)
 	switch {
 	case c.Open():
@@ -126,6 +130,7 @@ func fromChatRow(r chatRow) chat.Chat {
 		Question: r.Question, Offline: r.Offline, Unanswered: r.Unanswered, OfflineName: r.OfflineName, OfflineContact: r.OfflineContact, StartedAt: r.StartedAt,
 		AssignedAt: r.AssignedAt, AnsweredAt: r.AnsweredAt, ClosedAt: r.ClosedAt, VisitorClosed: r.VisitorClosed, Seq: r.Seq,
 		VisitorRead: r.VisitorRead, OperatorRead: r.OperatorRead, LastMessageAt: r.LastMessageAt, QueueSeq: r.QueueSeq}
+	c.Day, c.VisitorMessages, c.OperatorMessages = r.Day, r.VisitorMsgs, r.OperatorMsgs
 	waitFromRow(&c, r)
 	return c
 }
@@ -303,6 +308,16 @@ func (s *Store) AppendMessage(ctx context.Context, c chat.Chat, m chat.Message, 
 	cond := "seq = :prev AND #st IN (:waiting, :active)"
 	values := map[string]types.AttributeValue{":n": num(m.Seq), ":prev": num(c.Seq), ":at": str(m.At.Format(time.RFC3339Nano)),
 		":waiting": str(string(chat.Waiting)), ":active": str(string(chat.Active))}
+	// Each side's message count, for the statistics (a resend never gets
+	// here: its client id's put fails the transaction).
+	switch m.From {
+	case chat.FromVisitor:
+		set += ", visitorMsgs = if_not_exists(visitorMsgs, :zero) + :one"
+		values[":zero"], values[":one"] = num(0), num(1)
+	case chat.FromOperator:
+		set += ", operatorMsgs = if_not_exists(operatorMsgs, :zero) + :one"
+		values[":zero"], values[":one"] = num(0), num(1)
+	}
 	if m.From == chat.FromOperator {
 		cond += " AND operatorId = :op"
 		values[":op"] = str(m.SenderID)

@@ -12,6 +12,7 @@ import (
 	"parley/internal/chat"
 	"parley/internal/dynamo"
 	"parley/internal/settings"
+	"parley/internal/stats"
 	"parley/internal/templates"
 	"parley/internal/visitor"
 	"parley/internal/webhook"
@@ -35,6 +36,8 @@ type Deps struct {
 	Chats *chat.Service
 	// Webhooks is the delivery log and its actions (SPEC §4.9).
 	Webhooks *webhook.Enqueuer
+	// Stats is the statistics (GET /v1/stats).
+	Stats *stats.Service
 	// AllowLoopback accepts webhook URLs on loopback literals: the local
 	// stack only (settings.WriteContext).
 	AllowLoopback bool
@@ -55,6 +58,7 @@ func Register(api *API, d Deps) {
 	registerVisitors(api, d)
 	registerChats(api, d)
 	registerWebhooks(api, d)
+	registerStats(api, d)
 }
 
 type handlers struct{ Deps }

@@ -170,6 +170,7 @@ func API(d Deps) (any, error) {
 		// department templates are then refused with 403.
 		Templates:     &templates.Service{Store: store, Members: store, Now: d.Now, NewID: account.NewID},
 		Webhooks:      d.enqueuer(store),
+		Stats:         d.statsService(store),
 		AllowLoopback: d.OutboundAllowLoopback,
 	})
 	return api.Serve, nil
@@ -223,7 +224,8 @@ func Stream(d Deps) (any, error) {
 	hub := d.hub(store)
 	return (&reactor.Reactor{Audit: store, Outbox: store, Mailer: mailer, Log: d.Log, Live: hub,
 		Templates: &templates.Service{Store: store, Members: store, Now: d.Now, NewID: account.NewID},
-		Waits:     hub, Events: store, Alerts: hub.Chats.Service, Webhooks: d.enqueuer(store)}).Handle, nil
+		Waits:     hub, Events: store, Alerts: hub.Chats.Service, Webhooks: d.enqueuer(store),
+		Stats: store, Zone: zone(store)}).Handle, nil
 }
 
 // Sweeper builds the timer sweeper.

@@ -12,6 +12,7 @@ import (
 
 	"parley/internal/dynamo"
 	"parley/internal/mail"
+	"parley/internal/stats"
 	"parley/internal/templates"
 )
 
@@ -38,6 +39,10 @@ type Reactor struct {
 	Alerts Alerts
 	// Webhooks enqueues the deliveries of chat events (webhooks.go); nil: none.
 	Webhooks Webhooks
+	// Stats counts chats and online time (stats.go), Zone gives the
+	// account's zone for the online time's days; nil: no statistics.
+	Stats Stats
+	Zone  stats.Zone
 }
 
 // TemplateScopes deletes the templates of an owner that is gone.
@@ -59,6 +64,8 @@ func (r *Reactor) removed(ctx context.Context, rec events.DynamoDBEventRecord) e
 	switch typ.String() {
 	case "session":
 		return r.sessionEnded(ctx, rec)
+	case "connection":
+		return r.countOnline(ctx, rec)
 	case "department", "person":
 		if r.Templates == nil {
 			return nil
@@ -129,6 +136,9 @@ func (r *Reactor) react(ctx context.Context, rec events.DynamoDBEventRecord) err
 			return r.sendMail(ctx, img)
 		}
 	case "chat":
+		if err := r.countChat(ctx, rec); err != nil {
+			return err
+		}
 		return r.chatChanged(ctx, rec)
 	case "chatEvent":
 		if rec.EventName == string(events.DynamoDBOperationTypeInsert) {

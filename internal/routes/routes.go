@@ -155,6 +155,8 @@ var HTTP = []HTTPRoute{
 	{Method: "GET", Path: "/v1/integrations/deliveries", Roles: Admins, Function: FnAPI},
 	{Method: "POST", Path: "/v1/integrations/deliveries/test", Roles: Admins, Function: FnAPI},
 	{Method: "POST", Path: "/v1/integrations/deliveries/{deliveryId}/redeliver", Roles: Admins, Function: FnAPI},
+	// Statistics (issue 15): operators get their own figures only.
+	{Method: "GET", Path: "/v1/stats", Roles: Staff, Function: FnAPI},
 }
 
 // WebSocket lists every WebSocket API route.

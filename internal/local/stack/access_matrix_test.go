@@ -332,6 +332,7 @@ func matrix() map[string]cell {
 		"POST /v1/settings/integration/vk/secret-key/regenerate":           {prep: fixed("/settings/integration/vk/secret-key/regenerate", nil), ok: 200},
 		"POST /v1/settings/integration/webhooks/signing-secret/regenerate": {prep: fixed("/settings/integration/webhooks/signing-secret/regenerate", nil), ok: 200},
 		"GET /v1/integrations/deliveries":                                  {prep: fixed("/integrations/deliveries", nil), ok: 200},
+		"GET /v1/stats":                                                    {prep: fixed("/stats?groupBy=operator", nil), ok: 200},
 		// Account A has a handler (a name that never resolves); B has none,
 		// so its administrator's test event is refused with a field error.
 		"POST /v1/integrations/deliveries/test": {prep: func(t *testing.T, e *matrixEnv, _ caller) request {

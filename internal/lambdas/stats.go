@@ -1,0 +1,25 @@
+package lambdas
+
+import (
+	"context"
+	"time"
+
+	"parley/internal/dynamo"
+	"parley/internal/stats"
+)
+
+// zone is an account's company.timezone, read from its settings.
+func zone(store *dynamo.Store) stats.Zone {
+	return func(ctx context.Context, accountID string) (*time.Location, error) {
+		doc, err := store.SettingsDocument(ctx, accountID)
+		if err != nil {
+			return nil, err
+		}
+		return doc.Company.Location(), nil
+	}
+}
+
+// statsService answers GET /v1/stats.
+func (d Deps) statsService(store *dynamo.Store) *stats.Service {
+	return &stats.Service{Store: store, Zone: zone(store), Now: d.Now}
+}
