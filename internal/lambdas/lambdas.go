@@ -26,6 +26,7 @@ import (
 	"parley/internal/auth"
 	"parley/internal/chat"
 	"parley/internal/config"
+	"parley/internal/crm"
 	"parley/internal/dynamo"
 	"parley/internal/httpapi"
 	"parley/internal/ratelimit"
@@ -70,6 +71,9 @@ type Deps struct {
 	// 0: a minute, the schedule's period. The local stack, whose schedule
 	// may run faster, shortens it to its period.
 	WebhookLookback time.Duration
+	// CRM overrides the CRM and mailing services' base URLs (the tests'
+	// local servers) and the export's batch; zero in AWS.
+	CRM crm.Config
 }
 
 // Load fills the token key from the environment or Secrets Manager.

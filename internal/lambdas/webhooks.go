@@ -6,6 +6,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"parley/internal/crm"
 	"parley/internal/dynamo"
 	"parley/internal/outbound"
 	"parley/internal/timers"
@@ -16,7 +17,19 @@ import (
 // allowed only when the local stack says so in Deps (make dev, the tests'
 // stack); no environment variable can, so a deployed function never does.
 func (d Deps) outbound() *outbound.Client {
-	return outbound.New(outbound.Options{AllowLoopback: d.OutboundAllowLoopback})
+	// 128 KB of an answer: a CRM's JSON (a list of Unisender lists, an
+	// amoCRM contact) is bigger than a webhook receiver's.
+	return outbound.New(outbound.Options{AllowLoopback: d.OutboundAllowLoopback, MaxBody: 128 << 10})
+}
+
+// crm is the CRM and mailing services, sending through the webhook engine.
+func (d Deps) crm(store *dynamo.Store) *crm.Integrations {
+	return &crm.Integrations{Config: d.CRM, Links: store, Export: store, Now: d.Now}
+}
+
+// exporter is the Unisender contact export's API side.
+func (d Deps) exporter(store *dynamo.Store) *crm.Exporter {
+	return &crm.Exporter{Store: store, Settings: store.SettingsDocument, Now: d.Now}
 }
 
 func (d Deps) webhookRetry() webhook.Retry {
@@ -28,7 +41,7 @@ func (d Deps) webhookRetry() webhook.Retry {
 
 // enqueuer builds the webhook side of the stream consumer and the API.
 func (d Deps) enqueuer(store *dynamo.Store) *webhook.Enqueuer {
-	return &webhook.Enqueuer{Store: store, Settings: store.SettingsDocument, Facts: store, Now: d.Now}
+	return &webhook.Enqueuer{Store: store, Settings: store.SettingsDocument, Facts: store, Now: d.Now, Services: d.crm(store).Services()}
 }
 
 // Webhooks builds the webhook dispatcher: every minute, ticks each second
@@ -40,7 +53,7 @@ func Webhooks(d Deps) (any, error) {
 		lookback = time.Minute
 	}
 	disp := &webhook.Dispatcher{Store: store, Settings: store.SettingsDocument, Client: d.outbound(), Retry: d.webhookRetry(), Log: d.Log,
-		Now: d.Now, Sleep: timers.SleepContext, Window: d.SweepWindow, Lookback: lookback}
+		Now: d.Now, Sleep: timers.SleepContext, Window: d.SweepWindow, Lookback: lookback, Targets: d.crm(store).Targets()}
 	return func(ctx context.Context, ev events.EventBridgeEvent) (webhook.Result, error) {
 		return disp.Run(ctx)
 	}, nil

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"parley/internal/config"
+	"parley/internal/crm"
 	"parley/internal/dynamo"
 	"parley/internal/lambdas"
 	"parley/internal/local/dynamolocal"
@@ -77,6 +78,8 @@ type Options struct {
 	OutboundAllowLoopback bool
 	// WebhookRetry overrides the webhook back-off (tests); nil: default.
 	WebhookRetry *webhook.Retry
+	// CRM points the CRM and mailing services at local servers (tests).
+	CRM crm.Config
 	// SignUpsPerHour limits sign-ups per address, as in AWS; 0 (the
 	// default here) is no limit, since every local client is loopback.
 	SignUpsPerHour int
@@ -171,7 +174,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 			ConsoleURL: s.HTTPURL, SignUpsPerHour: o.SignUpsPerHour},
 		AWS: localaws.Config(), Log: o.Log, Now: time.Now, TokenKey: []byte(o.TokenSecret), SweepWindow: o.SweepWindow,
 		DynamoDBEndpoint: s.DynamoDBEndpoint, SESEndpoint: s.SESEndpoint, DynamoDBAPIOptions: o.DynamoDBAPIOptions,
-		OutboundAllowLoopback: o.OutboundAllowLoopback, WebhookRetry: o.WebhookRetry,
+		OutboundAllowLoopback: o.OutboundAllowLoopback, WebhookRetry: o.WebhookRetry, CRM: o.CRM,
 	}
 	if o.ScheduleSpeed > 1 {
 		// Runs come every minute of schedule time: the dispatcher need look
