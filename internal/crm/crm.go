@@ -148,7 +148,9 @@ func detail(b []byte) string {
 	return ": " + s
 }
 
-func fail(msg string, a ...any) webhook.Outcome { return webhook.Outcome{Error: fmt.Sprintf(msg, a...)} }
+func fail(msg string, a ...any) webhook.Outcome {
+	return webhook.Outcome{Error: fmt.Sprintf(msg, a...)}
+}
 
 func retry(msg string, a ...any) webhook.Outcome {
 	return webhook.Outcome{Retry: true, Error: fmt.Sprintf(msg, a...)}

@@ -135,9 +135,9 @@ func (s *Store) StopExport(ctx context.Context, accountID, id string, status crm
 // identified is the Query of an account's identified visitors.
 func (s *Store) identified(accountID string) *dynamodb.QueryInput {
 	return &dynamodb.QueryInput{TableName: aws.String(s.Table),
-		KeyConditionExpression:   aws.String(schema.PK + " = :pk AND begins_with(" + schema.SK + ", :v)"),
-		FilterExpression:         aws.String("attribute_exists(#identity)"),
-		ExpressionAttributeNames: map[string]string{"#identity": "identity"},
+		KeyConditionExpression:    aws.String(schema.PK + " = :pk AND begins_with(" + schema.SK + ", :v)"),
+		FilterExpression:          aws.String("attribute_exists(#identity)"),
+		ExpressionAttributeNames:  map[string]string{"#identity": "identity"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(accountPK(accountID)), ":v": str("VISITOR#")}}
 }
 
