@@ -87,6 +87,8 @@ type Chat struct {
 	AnsweredAt    time.Time // the first operator message
 	ClosedAt      time.Time
 	VisitorClosed bool
+	// FinalAt is when the chat was closed for good (final.go).
+	FinalAt time.Time
 	// Seq is the sequence number of the last message; messages are
 	// numbered from 1 without gaps.
 	Seq int64

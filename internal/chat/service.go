@@ -383,7 +383,19 @@ func (s *Service) Close(ctx context.Context, p Party, chatID string) (Chat, erro
 			return next, nil
 		}
 		if c.Status == Closed {
-			return c, nil
+			if p.Kind != FromVisitor || c.VisitorClosed {
+				return c, nil
+			}
+			// The visitor closes their side of a chat the operator closed.
+			next := c
+			next.VisitorClosed = true
+			markFinal(&next, s.Now().UTC())
+			if err := s.Store.SetChatFields(ctx, c, next); errors.Is(err, ErrRace) {
+				continue
+			} else if err != nil {
+				return Chat{}, err
+			}
+			return next, nil
 		}
 		next := c
 		now := s.Now().UTC()
@@ -401,6 +413,7 @@ func (s *Service) Close(ctx context.Context, p Party, chatID string) (Chat, erro
 			err = s.Store.SetChatFields(ctx, c, next)
 		case c.Status == Waiting:
 			next.Status, next.ClosedAt, next.VisitorClosed = Closed, now, next.VisitorClosed || p.Kind == FromVisitor
+			markFinal(&next, now)
 			err = s.Store.CloseWaiting(ctx, c, next)
 		default: // an operator closes an active chat
 			if c.OperatorID != p.ID && !p.Manages() {
@@ -415,6 +428,7 @@ func (s *Service) Close(ctx context.Context, p Party, chatID string) (Chat, erro
 					Fields: map[string]string{"category": "is required to close the chat"}}
 			}
 			next.Status, next.ClosedAt = Closed, now
+			markFinal(&next, now)
 			if err = s.Store.Release(ctx, c, next); err == nil {
 				return next, s.drain(ctx, doc, c.AccountID, c.OperatorID)
 			}
@@ -459,6 +473,7 @@ func (s *Service) update(ctx context.Context, p Party, chatID string, change fun
 		if err != nil {
 			return Chat{}, err
 		}
+		markFinal(&next, s.Now().UTC()) // a read to the end closes a closed chat for good
 		err = s.Store.SetChatFields(ctx, c, next)
 		if errors.Is(err, ErrRace) {
 			continue

@@ -142,6 +142,11 @@ func waitAfter(c Chat, m Message) Wait {
 // administrator set the timeout to 0 meanwhile; m.Seq is 0 when
 // busyMessage is empty (the timeout still counts).
 func (s *Service) TimedOut(ctx context.Context, accountID, chatID, kind string, due time.Time) (c Chat, m Message, acted bool, err error) {
+	if kind == TimerClosedForGood && ValidID(chatID) {
+		// Nothing for the live side to push: the chat left every list
+		// when its operator closed it.
+		return Chat{}, Message{}, false, s.closeForGood(ctx, accountID, chatID)
+	}
 	if !ValidID(chatID) || (kind != TimerFirstResponse && kind != TimerAnswer) {
 		return Chat{}, Message{}, false, nil
 	}

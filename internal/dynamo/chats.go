@@ -57,6 +57,7 @@ type chatRow struct {
 	AnsweredAt     time.Time `dynamodbav:"answeredAt"`
 	ClosedAt       time.Time `dynamodbav:"closedAt"`
 	VisitorClosed  bool      `dynamodbav:"visitorClosed"`
+	FinalAt        string    `dynamodbav:"finalAt,omitempty"`
 	Seq            int64     `dynamodbav:"seq"`
 	VisitorRead    int64     `dynamodbav:"visitorRead"`
 	OperatorRead   int64     `dynamodbav:"operatorRead"`
@@ -112,7 +113,7 @@ func toChatRow(c chat.Chat) chatRow {
 		DepartmentID: c.DepartmentID, Language: c.Language, Category: c.Category, Priority: c.Priority, Page: c.Page, Rating: string(c.Rating),
 		Question: c.Question, Offline: c.Offline, Unanswered: c.Unanswered, OfflineName: c.OfflineName, OfflineContact: c.OfflineContact, StartedAt: c.StartedAt,
 		AssignedAt: c.AssignedAt, AnsweredAt: c.AnsweredAt, ClosedAt: c.ClosedAt, VisitorClosed: c.VisitorClosed, Seq: c.Seq,
-		VisitorRead: c.VisitorRead, OperatorRead: c.OperatorRead, LastMessageAt: c.LastMessageAt, QueueSeq: c.QueueSeq}
+		VisitorRead: c.VisitorRead, OperatorRead: c.OperatorRead, LastMessageAt: c.LastMessageAt, QueueSeq: c.QueueSeq, FinalAt: tstr(c.FinalAt)}
 	r.Day, r.VisitorMsgs, r.OperatorMsgs = c.Day, c.VisitorMessages, c.OperatorMessages
 	setWaitRow(&r, c)
 	switch {
@@ -129,7 +130,7 @@ func fromChatRow(r chatRow) chat.Chat {
 		DepartmentID: r.DepartmentID, Language: r.Language, Category: r.Category, Priority: r.Priority, Page: r.Page, Rating: chat.Rating(r.Rating),
 		Question: r.Question, Offline: r.Offline, Unanswered: r.Unanswered, OfflineName: r.OfflineName, OfflineContact: r.OfflineContact, StartedAt: r.StartedAt,
 		AssignedAt: r.AssignedAt, AnsweredAt: r.AnsweredAt, ClosedAt: r.ClosedAt, VisitorClosed: r.VisitorClosed, Seq: r.Seq,
-		VisitorRead: r.VisitorRead, OperatorRead: r.OperatorRead, LastMessageAt: r.LastMessageAt, QueueSeq: r.QueueSeq}
+		VisitorRead: r.VisitorRead, OperatorRead: r.OperatorRead, LastMessageAt: r.LastMessageAt, QueueSeq: r.QueueSeq, FinalAt: ptime(r.FinalAt)}
 	c.Day, c.VisitorMessages, c.OperatorMessages = r.Day, r.VisitorMsgs, r.OperatorMsgs
 	waitFromRow(&c, r)
 	return c
@@ -536,6 +537,9 @@ func (s *Store) Release(ctx context.Context, c chat.Chat, next chat.Chat) error 
 	case chat.Waiting:
 		t.add(s.waitingDelta(c.AccountID, 1), nil)
 	}
+	if err := s.finalTimer(t, next); err != nil {
+		return err
+	}
 	return s.runChat(ctx, t, "release chat")
 }
 
@@ -554,7 +558,25 @@ func (s *Store) CloseWaiting(ctx context.Context, c chat.Chat, next chat.Chat) e
 	}
 	t.add(it, chat.ErrRace)
 	t.add(s.waitingDelta(c.AccountID, -1), nil)
+	if err := s.finalTimer(t, next); err != nil {
+		return err
+	}
 	return s.runChat(ctx, t, "close waiting chat")
+}
+
+// finalTimer adds to t the timer that closes next for good after
+// chat.ReadGrace, when its close left the visitor's side open.
+func (s *Store) finalTimer(t *txn, next chat.Chat) error {
+	timer, ok := next.FinalTimer()
+	if !ok {
+		return nil
+	}
+	it, err := s.timerPut(timer)
+	if err != nil {
+		return err
+	}
+	t.add(it, nil)
+	return nil
 }
 
 // SetChatFields updates the plain attributes of a chat with one UpdateItem
@@ -585,6 +607,11 @@ func (s *Store) SetChatFields(ctx context.Context, c chat.Chat, next chat.Chat) 
 	} else {
 		set = append(set, "leftAt = :leftAt")
 		values[":leftAt"] = str(tstr(next.LeftAt))
+	}
+	if !next.FinalAt.IsZero() && c.FinalAt.IsZero() {
+		// Set once: the first of two racing reads to the end keeps its time.
+		set = append(set, "finalAt = if_not_exists(finalAt, :fin)")
+		values[":fin"] = str(tstr(next.FinalAt))
 	}
 	if next.Outcome != "" && next.Outcome != c.Outcome {
 		// Set once: an answer stored meanwhile keeps its outcome.

@@ -5,7 +5,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"parley/internal/chat"
 	"parley/internal/webhook"
 )
 
@@ -13,8 +12,8 @@ import (
 // any (SPEC §3): a chat item inserted is a chatStart (offline requests are
 // chats too; a resumed chat writes no new item), a chatAssign event item
 // inserted is a chatAssign (every assignment writes one, redirects
-// included), a chat item modified into closed is a chatClose. ok is false
-// for every other record.
+// included), a chat item modified into closed for good (finalAt set) is a
+// chatClose. ok is false for every other record.
 func WebhookTrigger(rec events.DynamoDBEventRecord) (t webhook.Trigger, ok bool, err error) {
 	img := rec.Change.NewImage
 	typ, has := img["type"]
@@ -37,11 +36,12 @@ func WebhookTrigger(rec events.DynamoDBEventRecord) (t webhook.Trigger, ok bool,
 			return webhook.Trigger{Event: webhook.ChatStart, AccountID: c.AccountID, Chat: c, ChatID: c.ID, At: c.StartedAt,
 				Source: "chat#" + c.ID + "#start"}, true, nil
 		}
-		old, has := rec.Change.OldImage["status"]
-		if c.Status != chat.Closed || !has || old.DataType() != events.DataTypeString || old.String() == string(chat.Closed) {
+		// chatClose is the chat closed for good (chat/final.go): the
+		// record that first holds finalAt.
+		if _, had := rec.Change.OldImage["finalAt"]; c.FinalAt.IsZero() || had {
 			return t, false, nil
 		}
-		return webhook.Trigger{Event: webhook.ChatClose, AccountID: c.AccountID, Chat: c, ChatID: c.ID, At: c.ClosedAt,
+		return webhook.Trigger{Event: webhook.ChatClose, AccountID: c.AccountID, Chat: c, ChatID: c.ID, At: c.FinalAt,
 			Source: "chat#" + c.ID + "#close"}, true, nil
 	case "event":
 		if !insert {

@@ -64,6 +64,9 @@ func TestWebhookReplay(t *testing.T) {
 		if err == nil {
 			_, err = svc.Close(ctx, op, c.ID)
 		}
+		if err == nil { // both sides close: the chat is closed for good
+			_, err = svc.Close(ctx, v, c.ID)
+		}
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -18,7 +18,8 @@ import (
 
 // Waits is the live side of timeouts and leaving (realtime.Hub).
 type Waits interface {
-	// TimedOut acts on a fired timeout timer of a chat.
+	// TimedOut acts on a fired timeout timer of a chat, or on the timer
+	// that closes it for good (chat/final.go).
 	TimedOut(ctx context.Context, accountID, chatID, kind string, due time.Time) error
 	// VisitorGone ends a visitor's leaving grace.
 	VisitorGone(ctx context.Context, accountID, visitorID string, due time.Time) error
@@ -46,7 +47,7 @@ func (r *Reactor) waitFired(ctx context.Context, img map[string]events.DynamoDBA
 	}
 	t := f.Timer()
 	switch t.Kind {
-	case chat.TimerFirstResponse, chat.TimerAnswer:
+	case chat.TimerFirstResponse, chat.TimerAnswer, chat.TimerClosedForGood:
 		return r.Waits.TimedOut(ctx, t.AccountID, t.Subject, t.Kind, t.Due)
 	case chat.TimerVisitorGone:
 		return r.Waits.VisitorGone(ctx, t.AccountID, t.Subject, t.Due)

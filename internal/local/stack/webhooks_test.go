@@ -129,9 +129,9 @@ func checkSigned(t *testing.T, secret string, h hit) webhook.Body {
 	return b
 }
 
-// TestWebhookEvents: a chat started, taken, redirected and closed gives
-// exactly one chatStart, two chatAssign (the take, the redirect) and one
-// chatClose at the receiver, each signed and with basic auth, with the
+// TestWebhookEvents: a chat started, taken, redirected and closed by both
+// sides gives exactly one chatStart, two chatAssign (the take, the
+// redirect) and one chatClose at the receiver, each signed and with basic auth, with the
 // documented body; the delivery log shows each delivered at the first
 // attempt.
 func TestWebhookEvents(t *testing.T) {
@@ -163,6 +163,14 @@ func TestWebhookEvents(t *testing.T) {
 	vis.Call("chat", map[string]any{"action": "rate", "chatId": chatID, "rating": "good"})
 	op2.Call("chat", map[string]any{"action": "setCategory", "chatId": chatID, "category": "Sales"})
 	op2.Call("chat", map[string]any{"action": "closeChat", "chatId": chatID})
+	// The operator's close is one side: chatClose waits for the chat to
+	// be closed for good (SPEC §3), here by the visitor closing theirs
+	// without having read op2's last message.
+	waitHits(t, rc, 3)
+	if hits := rc.all(); len(hits) != 3 {
+		t.Fatalf("deliveries before the visitor closed: %d, want 3 (no chatClose yet)", len(hits))
+	}
+	vis.Call("chat", map[string]any{"action": "closeChat", "chatId": chatID})
 
 	hits := waitHits(t, rc, 4)
 	byPath := map[string][]webhook.Body{}
