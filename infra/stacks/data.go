@@ -6,6 +6,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsses"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -20,7 +21,17 @@ type DataStack struct {
 	Table         awsdynamodb.Table
 	TokenKey      awssecretsmanager.Secret
 	MailConfigSet awsses.ConfigurationSet
+	// Alarms is the topic every alarm of every stack notifies; an
+	// operator subscribes to it (AlarmEmailParameter at deploy, or later).
+	Alarms awssns.Topic
 }
+
+// AlarmEmailParameter names the deploy-time parameter of the data stack:
+// an address subscribed to the alarm topic, e.g.
+// `cdk deploy --parameters ParleyData:AlarmEmail=ops@example.com`. Empty
+// (the default) subscribes nobody; SNS mails the address a confirmation
+// link before it sends it anything.
+const AlarmEmailParameter = "AlarmEmail"
 
 // NewDataStack builds the single table from schema.Definition, the signing
 // key and the SES configuration set.
@@ -68,7 +79,7 @@ func NewDataStack(scope constructs.Construct, id string, props *awscdk.StackProp
 		ReputationMetrics:  jsii.Bool(true),
 	})
 
-	return &DataStack{Stack: stack, Table: table, TokenKey: tokenKey, MailConfigSet: mailConfigSet}
+	return &DataStack{Stack: stack, Table: table, TokenKey: tokenKey, MailConfigSet: mailConfigSet, Alarms: alarmTopic(stack)}
 }
 
 // grantSendMail lets grantee send through identity, and only with Parley's
@@ -96,4 +107,29 @@ func optionalStringKey(name string) *awsdynamodb.Attribute {
 		return nil
 	}
 	return stringKey(name)
+}
+
+// alarmTopic is the topic the alarms notify, with the operator's address
+// subscribed when the deploy names one. The subscription is conditional so
+// that a deploy without an address still succeeds (and nobody is mailed).
+func alarmTopic(stack awscdk.Stack) awssns.Topic {
+	email := awscdk.NewCfnParameter(stack, jsii.String(AlarmEmailParameter), &awscdk.CfnParameterProps{
+		Type:                  jsii.String("String"),
+		Default:               jsii.String(""),
+		Description:           jsii.String("An address to mail when a Parley alarm fires (SNS asks it to confirm first); empty for none"),
+		AllowedPattern:        jsii.String(`^$|^[^@\s]+@[^@\s]+\.[^@\s]+$`),
+		ConstraintDescription: jsii.String("an e-mail address, or empty"),
+	})
+	topic := awssns.NewTopic(stack, jsii.String("Alarms"), &awssns.TopicProps{
+		DisplayName: jsii.String("Parley alarms"),
+		EnforceSSL:  jsii.Bool(true),
+	})
+	hasEmail := awscdk.NewCfnCondition(stack, jsii.String("HasAlarmEmail"), &awscdk.CfnConditionProps{
+		Expression: awscdk.Fn_ConditionNot(awscdk.Fn_ConditionEquals(email.ValueAsString(), jsii.String(""))),
+	})
+	sub := awssns.NewCfnSubscription(stack, jsii.String("AlarmEmailSubscription"), &awssns.CfnSubscriptionProps{
+		TopicArn: topic.TopicArn(), Protocol: jsii.String("email"), Endpoint: email.ValueAsString(),
+	})
+	sub.CfnOptions().SetCondition(hasEmail)
+	return topic
 }

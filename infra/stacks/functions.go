@@ -8,10 +8,13 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsses"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"parley/internal/config"
@@ -190,13 +193,13 @@ func newFunction(scope awscdk.Stack, def routes.Function, acc access, deps funct
 		}
 	}
 
-	addFunctionAlarms(scope, id, fn)
+	addFunctionAlarms(scope, id, fn, deps.data.Alarms)
 	return fn
 }
 
 // addFunctionAlarms raises an alarm on any error or throttle: the service
 // has no expected failures, so one in five minutes is worth a look.
-func addFunctionAlarms(scope awscdk.Stack, id string, fn awslambda.Function) {
+func addFunctionAlarms(scope awscdk.Stack, id string, fn awslambda.Function, topic awssns.ITopic) {
 	period := &awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Sum")}
 	for _, alarm := range []struct {
 		name   string
@@ -205,7 +208,7 @@ func addFunctionAlarms(scope awscdk.Stack, id string, fn awslambda.Function) {
 		{"Errors", fn.MetricErrors(period)},
 		{"Throttles", fn.MetricThrottles(period)},
 	} {
-		awscloudwatch.NewAlarm(scope, jsii.String(id+alarm.name), &awscloudwatch.AlarmProps{
+		newAlarm(scope, id+alarm.name, topic, &awscloudwatch.AlarmProps{
 			AlarmDescription:   jsii.String(fmt.Sprintf("%s: %s in the last 5 minutes", id, alarm.name)),
 			Metric:             alarm.metric,
 			Threshold:          jsii.Number(1),
@@ -214,4 +217,14 @@ func addFunctionAlarms(scope awscdk.Stack, id string, fn awslambda.Function) {
 			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
 		})
 	}
+}
+
+// newAlarm is an alarm that notifies topic when it fires and when it
+// clears, so the operator also learns that it is over.
+func newAlarm(scope constructs.Construct, id string, topic awssns.ITopic, props *awscloudwatch.AlarmProps) awscloudwatch.Alarm {
+	alarm := awscloudwatch.NewAlarm(scope, jsii.String(id), props)
+	action := awscloudwatchactions.NewSnsAction(topic)
+	alarm.AddAlarmAction(action)
+	alarm.AddOkAction(action)
+	return alarm
 }

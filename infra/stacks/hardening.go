@@ -19,6 +19,16 @@ const (
 	HTTPBurstLimit = 400
 )
 
+// Throttling of each public route (no authorizer: sign-up, sign-in, the
+// password links, the widget's reads), per second. These are the routes
+// anyone can call without an account, so one of them flooded must not use
+// up the stage's whole rate for the staff routes; their per-caller limits
+// stay in the table (README, limits).
+const (
+	PublicRouteRateLimit  = 50
+	PublicRouteBurstLimit = 100
+)
+
 // ReservedConcurrency keeps room for the functions a flood of public
 // routes must not starve: the authorizer (every staff request) and the
 // stream consumer (mail, timers, live pushes). Reserved, they always have
@@ -33,13 +43,24 @@ var ReservedConcurrency = map[string]float64{
 const accessLogFormat = `{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","time":"$context.requestTime",` +
 	`"route":"$context.routeKey","status":"$context.status","latencyMs":"$context.responseLatency","error":"$context.error.message"}`
 
-// hardenHTTPStage throttles the HTTP API's default stage and writes its
-// access log.
-func hardenHTTPStage(scope constructs.Construct, api awsapigatewayv2.HttpApi) {
+// hardenHTTPStage throttles the HTTP API's default stage, each public
+// route tighter, and writes its access log.
+func hardenHTTPStage(scope constructs.Construct, api awsapigatewayv2.HttpApi, created []awsapigatewayv2.HttpRoute) {
 	stage := api.DefaultStage().Node().DefaultChild().(awsapigatewayv2.CfnStage)
 	stage.SetDefaultRouteSettings(&awsapigatewayv2.CfnStage_RouteSettingsProperty{
 		ThrottlingRateLimit: jsii.Number(HTTPRateLimit), ThrottlingBurstLimit: jsii.Number(HTTPBurstLimit),
 	})
+	perRoute := map[string]any{}
+	for _, route := range routes.HTTP {
+		if route.Public() {
+			perRoute[route.RouteKey()] = map[string]any{"ThrottlingRateLimit": PublicRouteRateLimit, "ThrottlingBurstLimit": PublicRouteBurstLimit}
+		}
+	}
+	stage.SetRouteSettings(perRoute)
+	// A stage's route settings name routes that must exist first.
+	for _, route := range created {
+		stage.Node().AddDependency(route)
+	}
 	logs := awslogs.NewLogGroup(scope, jsii.String("HttpAccessLogs"), &awslogs.LogGroupProps{
 		Retention: awslogs.RetentionDays_ONE_MONTH, RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 	})

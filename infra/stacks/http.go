@@ -81,6 +81,7 @@ func NewHTTPStack(scope constructs.Construct, id string, props *HTTPStackProps) 
 
 	// One integration per function, shared by its routes.
 	integrations := map[string]awsapigatewayv2integrations.HttpLambdaIntegration{}
+	var created []awsapigatewayv2.HttpRoute
 	for _, route := range routes.HTTP {
 		fn, ok := fns[route.Function]
 		if !ok {
@@ -99,10 +100,10 @@ func NewHTTPStack(scope constructs.Construct, id string, props *HTTPStackProps) 
 		if !route.Public() {
 			options.Authorizer = authorizer
 		}
-		api.AddRoutes(options)
+		created = append(created, *api.AddRoutes(options)...)
 	}
 
-	hardenHTTPStage(stack, api)
+	hardenHTTPStage(stack, api, created)
 	awscdk.NewCfnOutput(stack, jsii.String("HttpApiUrl"), &awscdk.CfnOutputProps{Value: api.Url()})
 	return &HTTPStack{Stack: stack, API: api, Functions: fns, URL: api.Url()}, nil
 }

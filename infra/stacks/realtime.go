@@ -134,7 +134,7 @@ func addStreamConsumer(stack awscdk.Stack, data *DataStack, consumer routes.Stre
 		OnFailure:               awslambdaeventsources.NewSqsDlq(failures),
 	}))
 
-	awscloudwatch.NewAlarm(stack, jsii.String(id+"FailuresVisible"), &awscloudwatch.AlarmProps{
+	newAlarm(stack, id+"FailuresVisible", data.Alarms, &awscloudwatch.AlarmProps{
 		AlarmDescription: jsii.String(id + ": stream records gave up after retries; their positions are in the queue"),
 		Metric: failures.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
 			Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Maximum"),
@@ -146,7 +146,7 @@ func addStreamConsumer(stack awscdk.Stack, data *DataStack, consumer routes.Stre
 	})
 	// Timeouts act through the stream consumer, so a lagging stream makes
 	// them late; a minute behind for three minutes is already a failure.
-	awscloudwatch.NewAlarm(stack, jsii.String(id+"IteratorAge"), &awscloudwatch.AlarmProps{
+	newAlarm(stack, id+"IteratorAge", data.Alarms, &awscloudwatch.AlarmProps{
 		AlarmDescription: jsii.String(id + ": the stream consumer is more than a minute behind"),
 		Metric: fn.Metric(jsii.String("IteratorAge"), &awscloudwatch.MetricOptions{
 			Period: awscdk.Duration_Minutes(jsii.Number(1)), Statistic: jsii.String("Maximum"),
