@@ -71,7 +71,7 @@ func sortStrings(s []string) {
 }
 
 // TestCRMIntegrations: a chat started by an identified visitor, answered
-// and closed makes the Zendesk ticket (the visitor as requester) and its
+// and closed by both sides makes the Zendesk ticket (the visitor as requester) and its
 // transcript comment, the amoCRM contact and lead, the Zoho lead with the
 // lead source and the Unisender subscription to the list (made first);
 // the same visitor's second chat makes a second lead and ticket but no
@@ -92,6 +92,9 @@ func TestCRMIntegrations(t *testing.T) {
 		op.Call("sent", map[string]any{"action": "sendMessage", "chatId": id, "text": "Yes, in 3 days"})
 		op.Call("chat", map[string]any{"action": "setCategory", "chatId": id, "category": "Sales"})
 		op.Call("chat", map[string]any{"action": "closeChat", "chatId": id})
+		// The visitor closes their side: the chat is closed for good, which
+		// is when the transcript goes to Zendesk.
+		vis.Call("chat", map[string]any{"action": "closeChat", "chatId": id})
 		return id
 	}
 	first := chat()
