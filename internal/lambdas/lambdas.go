@@ -229,14 +229,26 @@ func Stream(d Deps) (any, error) {
 	return (&reactor.Reactor{Audit: store, Outbox: store, Mailer: mailer, Log: d.Log, Live: hub,
 		Templates: &templates.Service{Store: store, Members: store, Now: d.Now, NewID: account.NewID},
 		Waits:     hub, Events: store, Alerts: hub.Chats.Service, Webhooks: d.enqueuer(store),
-		Stats: store, Zone: zone(store)}).Handle, nil
+		Stats: store, Zone: zone(store), Reports: d.daily(store)}).Handle, nil
 }
 
 // Sweeper builds the timer sweeper.
 func Sweeper(d Deps) (any, error) {
-	sw := &timers.Sweeper{Store: d.store(), Now: d.Now, Sleep: timers.SleepContext, Window: d.SweepWindow, Lookback: time.Minute}
+	store := d.store()
+	sw := &timers.Sweeper{Store: store, Now: d.Now, Sleep: timers.SleepContext, Window: d.SweepWindow, Lookback: time.Minute}
+	daily := d.daily(store)
 	return func(ctx context.Context, ev events.EventBridgeEvent) (SweepResult, error) {
+		// The daily reports due ride on the sweeper's minute (a few
+		// Queries), beside the ticking so they never delay a timer.
+		reports := make(chan error, 1)
+		go func() {
+			_, err := daily.Run(ctx)
+			reports <- err
+		}()
 		n, err := sw.Run(ctx)
+		if rerr := <-reports; err == nil && rerr != nil {
+			err = fmt.Errorf("daily reports: %w", rerr)
+		}
 		return SweepResult{Fired: n}, err
 	}, nil
 }

@@ -23,3 +23,9 @@ func zone(store *dynamo.Store) stats.Zone {
 func (d Deps) statsService(store *dynamo.Store) *stats.Service {
 	return &stats.Service{Store: store, Zone: zone(store), Now: d.Now}
 }
+
+// daily builds the daily reports: scheduled by the stream consumer, sent
+// by the sweeper's runs.
+func (d Deps) daily(store *dynamo.Store) *stats.Daily {
+	return &stats.Daily{Due: store, Days: store, Histories: store, Names: store.PeopleNames, Settings: store.SettingsDocument, Outbox: store, Now: d.Now}
+}

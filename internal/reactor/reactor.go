@@ -43,6 +43,9 @@ type Reactor struct {
 	// account's zone for the online time's days; nil: no statistics.
 	Stats Stats
 	Zone  stats.Zone
+	// Reports schedules daily reports as accounts appear or change zone;
+	// nil: none.
+	Reports Reports
 }
 
 // TemplateScopes deletes the templates of an owner that is gone.
@@ -120,8 +123,13 @@ func (r *Reactor) react(ctx context.Context, rec events.DynamoDBEventRecord) err
 		return nil
 	}
 	switch typ.String() {
+	case "account":
+		return r.scheduleReport(ctx, rec)
 	case "settings":
 		if err := r.audit(ctx, img); err != nil {
+			return err
+		}
+		if err := r.scheduleReport(ctx, rec); err != nil {
 			return err
 		}
 		return r.settingsRouting(ctx, rec)

@@ -62,3 +62,21 @@ func (r *Reactor) countOnline(ctx context.Context, rec events.DynamoDBEventRecor
 	}
 	return r.Stats.Count(ctx, accountID, rec.EventID, stats.Online(personID, since, end, loc))
 }
+
+// Reports schedules an account's daily report (stats.Daily).
+type Reports interface {
+	Schedule(ctx context.Context, accountID string) error
+}
+
+// scheduleReport writes the account's next report due item when the
+// account is created or its zone changes.
+func (r *Reactor) scheduleReport(ctx context.Context, rec events.DynamoDBEventRecord) error {
+	if r.Reports == nil {
+		return nil
+	}
+	accountID, changed, err := dynamo.ZoneChanged(rec.Change.OldImage, rec.Change.NewImage)
+	if err != nil || !changed {
+		return err
+	}
+	return r.Reports.Schedule(ctx, accountID)
+}
