@@ -802,15 +802,24 @@ function createRecords({ historyRoot, offlineRoot, api, errorOf, showErrors, sta
     h('#history-chat-meta').replaceChildren();
     h('#history-transcript').replaceChildren();
     say(h('#history-chat-status'), '');
-    const r = await api('GET', '/v1/chats/' + encodeURIComponent(id));
-    if (r.signedOut || openId !== id) return;
-    if (r.status !== 200) {
-      h('#history-chat-title').textContent = '';
-      say(h('#history-chat-status'), errorOf(r, t('hist.chatFailed')), true);
-      panel.dataset.state = 'error';
-      return;
+    // The transcript comes in pages (next is the since of the following
+    // one); a long chat is shown once all of it has arrived.
+    let data = null;
+    for (let since = 0; ;) {
+      const r = await api('GET', '/v1/chats/' + encodeURIComponent(id) + (since ? '?since=' + since : ''));
+      if (r.signedOut || openId !== id) return;
+      if (r.status !== 200) {
+        h('#history-chat-title').textContent = '';
+        say(h('#history-chat-status'), errorOf(r, t('hist.chatFailed')), true);
+        panel.dataset.state = 'error';
+        return;
+      }
+      if (data) data.messages.push(...r.data.messages);
+      else data = r.data;
+      if (!r.data.next || r.data.next <= since) break;
+      since = r.data.next;
     }
-    opened = r.data;
+    opened = data;
     renderTranscript();
     panel.dataset.state = 'loaded';
   }

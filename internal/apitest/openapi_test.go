@@ -149,6 +149,7 @@ func TestEveryOperationAsDocumented(t *testing.T) {
 	}
 	adm("GET", "/v1/chats?from=yesterday", nil, 422)
 	adm("GET", "/v1/chats/"+left.ID, nil, 200)
+	adm("GET", "/v1/chats/"+left.ID+"?since=-1&limit=501", nil, 422)
 	adm("GET", "/v1/chats/000000000000deadbeef", nil, 404)
 
 	// The audit trail, written by the stream consumer.

@@ -108,17 +108,48 @@ func (h chatHandlers) list(ctx context.Context, r Request) (Response, error) {
 	return OK(out), nil
 }
 
-// get is one chat with its transcript.
+// get is one chat with a page of its transcript:
+// GET /v1/chats/{chatId}?since=&limit=; next, when present, is the since
+// of the following page.
 func (h chatHandlers) get(ctx context.Context, r Request) (Response, error) {
-	c, ms, err := h.Chats.Get(ctx, h.party(r), r.Path["chatId"])
+	since, limit, err := parseTranscriptQuery(r.Query)
 	if err != nil {
 		return Response{}, err
 	}
-	msgs := make([]map[string]any, 0, len(ms))
-	for _, m := range ms {
+	page, err := h.Chats.Transcript(ctx, h.party(r), r.Path["chatId"], since, limit)
+	if err != nil {
+		return Response{}, err
+	}
+	msgs := make([]map[string]any, 0, len(page.Messages))
+	for _, m := range page.Messages {
 		msgs = append(msgs, map[string]any{"seq": m.Seq, "from": map[string]any{"kind": m.From, "id": m.SenderID}, "text": m.Text, "at": m.At})
 	}
-	return OK(map[string]any{"chat": viewChatJSON(c), "messages": msgs}), nil
+	out := map[string]any{"chat": viewChatJSON(page.Chat), "messages": msgs}
+	if page.Next > 0 {
+		out["next"] = page.Next
+	}
+	return OK(out), nil
+}
+
+// parseTranscriptQuery reads since (a seq, 0 for the start) and limit.
+// Errors: apperr.Invalid per offending parameter.
+func parseTranscriptQuery(in map[string]string) (since int64, limit int, err error) {
+	fields := map[string]string{}
+	if s := in["since"]; s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 0 {
+			fields["since"] = "must be a message seq (an integer from 0): the next of the previous page"
+		}
+		since = n
+	}
+	if s := in["limit"]; s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > chat.MaxTranscriptPage {
+			fields["limit"] = "must be an integer from 1 to " + strconv.Itoa(chat.MaxTranscriptPage)
+		}
+		limit = n
+	}
+	return since, limit, apperr.Fields(fields)
 }
 
 // parseChatQuery reads the history's filters. Errors: apperr.Invalid with
