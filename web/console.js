@@ -15,6 +15,7 @@ import './home.js';
 import './departments.js';
 import './audit.js';
 import './deliveries.js';
+import './unisender-export.js';
 import './embed.js';
 import { personEditor, mayEdit } from './people-edit.js';
 import { attachTimezones } from './timezone.js';

@@ -56,6 +56,12 @@ export function parseCategories(text) {
 
 let uid = 0;
 
+// Extras of a group: an element a page of its own adds after the group's
+// fields (the Unisender export's button and progress), made with the
+// page's ctx.
+const groupExtras = {};
+export function addGroupExtra(groupId, make) { groupExtras[groupId] = make; }
+
 // A field is what one key looks like on its page: its element, how it
 // reads the read form (set), and what it sends (value; undefined leaves
 // the key out of the body, as for a secret nobody replaced).
@@ -349,7 +355,7 @@ export function createSettings({ root, api, errorOf, isAdmin, navigate, attachTi
       const fields = g.fields.map((f) => makeField(f, ctx));
       p.fields.push(...fields);
       return el('fieldset', { class: 'settings-group', dataset: { group: g.id || s.id } },
-        g.title ? el('legend', { text: tr(g.title) }) : null, ...fields.map((f) => f.el));
+        g.title ? el('legend', { text: tr(g.title) }) : null, ...fields.map((f) => f.el), groupExtras[g.id] ? groupExtras[g.id](ctx) : null);
     });
     p.conflict = el('div', { class: 'conflict', role: 'alert', hidden: true },
       el('p', { text: t('settings.conflict') }),

@@ -120,6 +120,19 @@ func TestEveryOperationAsDocumented(t *testing.T) {
 	adm("POST", "/v1/integrations/deliveries/msg_nope/redeliver", nil, 404)
 	adm("GET", "/v1/integrations/deliveries", nil, 200)
 	adm("PATCH", "/v1/settings/integration", map[string]any{"webhooks": map[string]any{"chatStart": ""}}, 200)
+	// The Unisender export: refused until Unisender is set up, then
+	// started, read, refused again while running, cancelled.
+	adm("GET", "/v1/integrations/unisender/export", nil, 404)
+	adm("DELETE", "/v1/integrations/unisender/export", nil, 404)
+	adm("POST", "/v1/integrations/unisender/export", nil, 422)
+	adm("PATCH", "/v1/settings/integration", map[string]any{"unisender": map[string]any{"apiKey": "apitest-key-0123456789", "listName": "Parley"}}, 200)
+	adm("POST", "/v1/integrations/unisender/export", nil, 202)
+	adm("GET", "/v1/integrations/unisender/export", nil, 200)
+	// With no contacts it may finish at once: cancelled or already done.
+	if r := e.do(req{Method: "DELETE", Path: "/v1/integrations/unisender/export", Token: a.Admin}); r.Status != 200 && r.Status != 409 {
+		t.Fatalf("cancel the export: %d %s", r.Status, truncate(r.Raw))
+	}
+	adm("DELETE", "/v1/integrations/unisender/export", nil, 409)
 	cfg := expect(t, "widget config", e.do(req{Method: "GET", Path: "/v1/widget/" + a.ID + "/config"}), 200)
 	expect(t, "widget config, unknown account", e.do(req{Method: "GET", Path: "/v1/widget/nope/config"}), 404)
 	logo := expect(t, "widget logo", e.do(req{Method: "GET", Path: cfg.Body["logoUrl"].(string)}), 200)

@@ -10,13 +10,16 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"parley/internal/crm/crmfake"
 	"parley/internal/local/stack"
 	"parley/internal/local/streams"
 	"parley/internal/local/testenv"
 	"parley/internal/timers"
+	"parley/internal/visitor"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -85,6 +88,12 @@ func TestBrowser(t *testing.T) {
 	}
 
 	dbEndpoint, sesEndpoint := testenv.Endpoints(t)
+	// The CRM and mailing services answer from a local fake; the export's
+	// batches are small, so its progress bar moves over some seconds.
+	fake := crmfake.New()
+	t.Cleanup(fake.Close)
+	crmConfig := fake.Config()
+	crmConfig.ExportBatch = 200
 	// Generous: node runs the files two at a time (each file is a process
 	// of its own with its own chromium) on a 2-core machine, the workplace
 	// test with two staff pages and visitors, on cores other jobs share.
@@ -96,7 +105,7 @@ func TestBrowser(t *testing.T) {
 		// the dispatcher's attempts within seconds: a schedule minute every
 		// 6 s, each run ticking until the next (timers still fire on the
 		// real clock).
-		OutboundAllowLoopback: true, ScheduleSpeed: 10, SweepWindow: 6 * time.Second})
+		OutboundAllowLoopback: true, ScheduleSpeed: 10, SweepWindow: 6 * time.Second, CRM: crmConfig})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,6 +125,16 @@ func TestBrowser(t *testing.T) {
 	const password = "correct horse battery staple"
 	accountID, token := signUp(t, s.HTTPURL, email, password)
 
+	// The export's page gets an account of its own with 2,000 identified
+	// visitors, written straight to the table (only when it runs).
+	exportEmail := fmt.Sprintf("export-%d@example.com", time.Now().UnixNano())
+	for _, f := range files {
+		if strings.Contains(filepath.Base(f), "unisender-export") {
+			exportAccount, _ := signUp(t, s.HTTPURL, exportEmail, password)
+			seedContacts(t, ctx, s, exportAccount, 2000)
+		}
+	}
+
 	// Screenshots go to an ignored folder that make clean empties, to be
 	// looked at after a run.
 	artifacts := filepath.Join(root, ".local", "test", "browser")
@@ -131,6 +150,8 @@ func TestBrowser(t *testing.T) {
 		"PARLEY_ACCOUNT_ID="+accountID,
 		"PARLEY_EMAIL="+email,
 		"PARLEY_PASSWORD="+password,
+		"PARLEY_EXPORT_EMAIL="+exportEmail,
+		"PARLEY_UNISENDER_KEY="+crmfake.UnisenderKey,
 		"PARLEY_TOKEN="+token,
 		"PARLEY_ARTIFACTS="+artifacts,
 		// The local SES, whose GET /store shows the mails the tests open.
@@ -148,6 +169,30 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("node --test %s: %v", strings.Join(files, " "), err)
 	}
 	t.Logf("browser tests passed in %s; screenshots in %s", time.Since(started).Round(100*time.Millisecond), artifacts)
+}
+
+// seedContacts writes n identified visitors with an e-mail, eight writers
+// at once.
+func seedContacts(t *testing.T, ctx context.Context, s *stack.Stack, accountID string, n int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for w := range 8 {
+		wg.Go(func() {
+			for i := w; i < n; i += 8 {
+				id := fmt.Sprintf("seed-%05d", i)
+				if err := s.Store.SetVisitorIdentity(ctx, accountID, id, visitor.Fields{"id": id, "email": id + "@contacts.example"}, time.Now()); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
 }
 
 // signUp creates an account through POST /v1/accounts and returns its id

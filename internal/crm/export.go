@@ -233,3 +233,10 @@ func (x *Exporter) Cancel(ctx context.Context, accountID string) (Export, error)
 	e.Status, e.UpdatedAt, e.FinishedAt = ExportCanceled, now, now
 	return e, nil
 }
+
+// Exports is what the API calls: an *Exporter.
+type Exports interface {
+	Start(ctx context.Context, accountID string) (Export, error)
+	Get(ctx context.Context, accountID string) (Export, error)
+	Cancel(ctx context.Context, accountID string) (Export, error)
+}

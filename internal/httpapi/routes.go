@@ -10,6 +10,7 @@ import (
 	"parley/internal/apperr"
 	"parley/internal/auth"
 	"parley/internal/chat"
+	"parley/internal/crm"
 	"parley/internal/dynamo"
 	"parley/internal/settings"
 	"parley/internal/stats"
@@ -36,6 +37,8 @@ type Deps struct {
 	Chats *chat.Service
 	// Webhooks is the delivery log and its actions (SPEC §4.9).
 	Webhooks *webhook.Enqueuer
+	// Exports is the Unisender contact export (SPEC §2.8).
+	Exports crm.Exports
 	// Stats is the statistics (GET /v1/stats).
 	Stats *stats.Service
 	// AllowLoopback accepts webhook URLs on loopback literals: the local
@@ -58,6 +61,7 @@ func Register(api *API, d Deps) {
 	registerVisitors(api, d)
 	registerChats(api, d)
 	registerWebhooks(api, d)
+	registerCRM(api, d)
 	registerStats(api, d)
 }
 

@@ -174,6 +174,7 @@ func API(d Deps) (any, error) {
 		// department templates are then refused with 403.
 		Templates:     &templates.Service{Store: store, Members: store, Now: d.Now, NewID: account.NewID},
 		Webhooks:      d.enqueuer(store),
+		Exports:       d.exporter(store),
 		Stats:         d.statsService(store),
 		AllowLoopback: d.OutboundAllowLoopback,
 	})

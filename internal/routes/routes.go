@@ -155,6 +155,10 @@ var HTTP = []HTTPRoute{
 	{Method: "GET", Path: "/v1/integrations/deliveries", Roles: Admins, Function: FnAPI},
 	{Method: "POST", Path: "/v1/integrations/deliveries/test", Roles: Admins, Function: FnAPI},
 	{Method: "POST", Path: "/v1/integrations/deliveries/{deliveryId}/redeliver", Roles: Admins, Function: FnAPI},
+	// The Unisender contact export (issue 18).
+	{Method: "POST", Path: "/v1/integrations/unisender/export", Roles: Admins, Function: FnAPI},
+	{Method: "GET", Path: "/v1/integrations/unisender/export", Roles: Admins, Function: FnAPI},
+	{Method: "DELETE", Path: "/v1/integrations/unisender/export", Roles: Admins, Function: FnAPI},
 	// Statistics (issue 15): operators get their own figures only.
 	{Method: "GET", Path: "/v1/stats", Roles: Staff, Function: FnAPI},
 }

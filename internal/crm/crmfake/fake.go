@@ -56,6 +56,9 @@ type Server struct {
 	Subscribed  map[int64][]string
 	Imported    map[string]int
 	ImportCalls int
+	// FailImportCall answers 500 to that importContacts call (1-based),
+	// taking none of its rows: an injected failure mid-export.
+	FailImportCall int
 	// Fail answers 500 to the next n requests whose path ends so.
 	Fail map[string]int
 	// Problems are requests that broke the documented shape.
@@ -330,6 +333,10 @@ func (s *Server) unisender(w http.ResponseWriter, r *http.Request, raw []byte) {
 		writeJSON(w, 200, map[string]any{"result": map[string]any{"person_id": s.id()}})
 	case "importContacts":
 		s.ImportCalls++
+		if s.ImportCalls == s.FailImportCall {
+			writeJSON(w, 500, map[string]any{"error": "injected"})
+			return
+		}
 		var names []string
 		for i := 0; f.Has("field_names[" + strconv.Itoa(i) + "]"); i++ {
 			names = append(names, f.Get("field_names["+strconv.Itoa(i)+"]"))

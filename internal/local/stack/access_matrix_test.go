@@ -20,6 +20,7 @@ import (
 	"parley/internal/account"
 	"parley/internal/auth"
 	"parley/internal/chat"
+	"parley/internal/crm"
 	"parley/internal/local/stack"
 	"parley/internal/local/streams"
 	"parley/internal/local/testenv"
@@ -282,6 +283,16 @@ func sessionOf(t *testing.T, token string) string {
 }
 
 // fixed is a prep for a request that needs nothing prepared.
+// runningExport leaves account A with a running Unisender export: stored
+// directly, with no batch queued, so it stays running until cancelled.
+func (e *matrixEnv) runningExport(t *testing.T) {
+	t.Helper()
+	now := time.Now()
+	if _, err := e.s.Store.StartExport(t.Context(), crm.Export{AccountID: e.accA, ID: e.unique("exp"), Status: crm.ExportRunning, StartedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func fixed(path string, body any) func(*testing.T, *matrixEnv, caller) request {
 	return func(*testing.T, *matrixEnv, caller) request { return request{path: path, body: body} }
 }
@@ -333,6 +344,21 @@ func matrix() map[string]cell {
 		"POST /v1/settings/integration/webhooks/signing-secret/regenerate": {prep: fixed("/settings/integration/webhooks/signing-secret/regenerate", nil), ok: 200},
 		"GET /v1/integrations/deliveries":                                  {prep: fixed("/integrations/deliveries", nil), ok: 200},
 		"GET /v1/stats":                                                    {prep: fixed("/stats?groupBy=operator", nil), ok: 200},
+		// The Unisender export: account A has Unisender set up and no
+		// export running when the call comes; B has none (422, 404).
+		"POST /v1/integrations/unisender/export": {prep: func(t *testing.T, e *matrixEnv, _ caller) request {
+			e.admin(t, "PATCH", "/settings/integration", map[string]any{"unisender": map[string]any{"apiKey": "matrix-key-0123456789", "listName": "Matrix"}}, 200)
+			_ = e.do(t, "DELETE", "/integrations/unisender/export", e.tokens[asAdmin], request{}, "")
+			return request{path: "/integrations/unisender/export"}
+		}, ok: 202, byCaller: map[caller]int{otherAccount: 422}},
+		"GET /v1/integrations/unisender/export": {prep: func(t *testing.T, e *matrixEnv, _ caller) request {
+			e.runningExport(t)
+			return request{path: "/integrations/unisender/export"}
+		}, ok: 200, byCaller: map[caller]int{otherAccount: 404}},
+		"DELETE /v1/integrations/unisender/export": {prep: func(t *testing.T, e *matrixEnv, _ caller) request {
+			e.runningExport(t)
+			return request{path: "/integrations/unisender/export"}
+		}, ok: 200, byCaller: map[caller]int{otherAccount: 404}},
 		// Account A has a handler (a name that never resolves); B has none,
 		// so its administrator's test event is refused with a field error.
 		"POST /v1/integrations/deliveries/test": {prep: func(t *testing.T, e *matrixEnv, _ caller) request {

@@ -5,13 +5,17 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"parley/internal/crm"
 	"parley/internal/crm/crmfake"
 	"parley/internal/local/stack"
+	"parley/internal/visitor"
 	"parley/internal/webhook"
 )
 
@@ -186,3 +190,77 @@ func TestCRMIntegrations(t *testing.T) {
 		t.Fatalf("the comment of a chat without a ticket: %v", comment)
 	}
 }
+
+// TestUnisenderExport: an export of 2,000 contacts goes in batches of 500
+// (Unisender's limit), survives an injected failure of its second batch
+// (retried after the back-off) with every contact sent exactly once, and
+// reports its progress; a second export cancelled at once stops before
+// its next batch.
+func TestUnisenderExport(t *testing.T) {
+	w, fake := crmWorld(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	const n = 2000
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := g; i < n; i += 8 {
+				id := fmt.Sprintf("seed-%05d", i)
+				if err := w.s.Store.SetVisitorIdentity(ctx, w.account, id, visitor.Fields{"id": id, "email": id + "@contacts.example"}, time.Now()); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	fake.Lock()
+	fake.FailImportCall = 2
+	fake.Unlock()
+	r := call(t, "POST", w.api+"/integrations/unisender/export", w.admin, nil)
+	if r.Status != 202 || r.Body["status"] != "running" || r.Body["total"] != float64(n) || r.Body["done"] != float64(0) {
+		t.Fatalf("start: %+v", r)
+	}
+	if r := call(t, "POST", w.api+"/integrations/unisender/export", w.admin, nil); r.Status != 409 {
+		t.Fatalf("a second start while running: %+v", r)
+	}
+	var progress []float64
+	eventually(t, "the export done", func() bool {
+		r := call(t, "GET", w.api+"/integrations/unisender/export", w.admin, nil)
+		progress = append(progress, r.Body["done"].(float64))
+		return r.Body["status"] == "done"
+	})
+	fake.Lock()
+	if len(fake.Imported) != n || fake.ImportCalls != n/crmUnisenderLimit+1 {
+		t.Errorf("%d contacts imported in %d calls, want %d in %d (one failed)", len(fake.Imported), fake.ImportCalls, n, n/crmUnisenderLimit+1)
+	}
+	for e, times := range fake.Imported {
+		if times != 1 {
+			t.Errorf("%s imported %d times", e, times)
+		}
+	}
+	calls := fake.ImportCalls
+	fake.Unlock()
+	if r := call(t, "GET", w.api+"/integrations/unisender/export", w.admin, nil); r.Body["done"] != float64(n) || r.Body["finishedAt"] == nil {
+		t.Fatalf("the finished export: %+v (progress seen %v)", r.Body, progress)
+	}
+
+	// Cancelled at once: at most the batch already under way goes.
+	if r := call(t, "POST", w.api+"/integrations/unisender/export", w.admin, nil); r.Status != 202 {
+		t.Fatalf("restart: %+v", r)
+	}
+	if r := call(t, "DELETE", w.api+"/integrations/unisender/export", w.admin, nil); r.Status != 200 || r.Body["status"] != "canceled" {
+		t.Fatalf("cancel: %+v", r)
+	}
+	time.Sleep(3 * time.Second) // three dispatcher ticks
+	fake.Lock()
+	if fake.ImportCalls > calls+1 {
+		t.Errorf("after the cancel %d more import calls", fake.ImportCalls-calls)
+	}
+	fake.Unlock()
+	if r := call(t, "GET", w.api+"/integrations/unisender/export", w.admin, nil); r.Body["status"] != "canceled" {
+		t.Fatalf("the cancelled export: %+v", r.Body)
+	}
+}
+
+const crmUnisenderLimit = crm.UnisenderImportLimit
