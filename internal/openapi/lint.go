@@ -14,7 +14,7 @@ var (
 	keywords = []string{"$ref", "type", "properties", "required", "additionalProperties", "items", "minItems", "maxItems",
 		"enum", "minimum", "maximum", "minLength", "maxLength", "pattern", "format", "allOf", "anyOf", "oneOf"}
 	annotations = []string{"description", "title", "readOnly", "writeOnly", "contentMediaType", "default", "examples", "deprecated"}
-	formats     = []string{"uri", "email", "date-time"}
+	formats     = []string{"uri", "email", "date-time", "date"}
 )
 
 // Lint reports what would make checks against the document unreliable:

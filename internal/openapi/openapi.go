@@ -6,7 +6,7 @@
 // type (one or a list, "null" included), properties, required,
 // additionalProperties (false or a schema), items, minItems, maxItems,
 // enum, minimum, maximum, minLength, maxLength, pattern, format (uri,
-// email and date-time, loosely), allOf, anyOf, oneOf and local $ref. Lint
+// email, date-time and date, loosely), allOf, anyOf, oneOf and local $ref. Lint
 // reports any other keyword, so a constraint the checker would silently
 // skip cannot creep into the document.
 package openapi
@@ -551,6 +551,10 @@ func checkFormat(f, s string) string {
 		}
 	case "date-time":
 		if _, err := time.Parse(time.RFC3339Nano, s); err != nil {
+			return err.Error()
+		}
+	case "date": // RFC 3339 full-date
+		if _, err := time.Parse(time.DateOnly, s); err != nil {
 			return err.Error()
 		}
 	}
