@@ -10,12 +10,13 @@ import { env, launch, pageErrors, call, ok, need } from './browser.mjs';
 import { open, section } from './settings.mjs';
 
 let browser;
+let token;
 const admin = { email: need('PARLEY_EXPORT_EMAIL'), password: env.password };
 
 before(async () => {
   browser = await launch();
-  const r = await ok(call('POST', '/v1/auth/login', { email: admin.email, password: admin.password }));
-  await ok(call('PATCH', '/v1/settings/integration', { unisender: { apiKey: need('PARLEY_UNISENDER_KEY'), listName: 'Parley export' } }, r.token));
+  token = (await ok(call('POST', '/v1/auth/login', { email: admin.email, password: admin.password }))).token;
+  await ok(call('PATCH', '/v1/settings/integration', { unisender: { apiKey: need('PARLEY_UNISENDER_KEY'), listName: 'Parley export' } }, token));
 });
 after(async () => { await browser?.close(); });
 
@@ -45,5 +46,16 @@ test('unisender export: the progress bar moves to 2,000 of 2,000', async () => {
   assert.equal(await bar.evaluate((b) => b.value === b.max), true);
   assert.equal(await box.getByRole('button', { name: 'Cancel export' }).isVisible(), false);
   await page.screenshot({ path: join(env.artifacts, 'unisender-export.png'), fullPage: true });
+
+  // A wrong key: the export fails at once with the setting to fix, and the
+  // home page names the failing integration.
+  await ok(call('PATCH', '/v1/settings/integration', { unisender: { apiKey: 'a-revoked-unisender-key' } }, token));
+  await box.getByRole('button', { name: 'Export contacts' }).click();
+  await box.locator('progress.export-progress[data-status="failed"]').waitFor({ timeout: 30_000 });
+  assert.match(await box.locator('.export-status').textContent(), /Export failed: Unisender refused the key \(invalid_api_key\): check integration\.unisender\.apiKey/);
+  await page.getByRole('button', { name: 'Home' }).click();
+  const line = page.locator('#home-checklist li[data-check="services-failing"]');
+  await line.waitFor();
+  assert.match(await line.textContent(), /The Unisender integration is failing: Unisender refused the key/);
   assert.deepEqual(errors, []);
 });
