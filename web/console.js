@@ -16,6 +16,7 @@ import './departments.js';
 import './audit.js';
 import './deliveries.js';
 import './unisender-export.js';
+import './stats.js';
 import './embed.js';
 import { personEditor, mayEdit } from './people-edit.js';
 import { attachTimezones } from './timezone.js';
