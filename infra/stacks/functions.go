@@ -61,8 +61,9 @@ var accessByFunction = map[string]access{
 	routes.FnRealtime: {table: tableReadWrite, tokenKey: true, connections: true},
 	// Does what follows a change: fan-out, mail, audit trail.
 	routes.FnStream: {table: tableReadWrite, mail: true, connections: true},
-	// Fires due timers by conditional writes; the stream consumer acts on them.
-	routes.FnSweeper: {table: tableReadWrite},
+	// Fires due timers by conditional writes (the stream consumer acts on
+	// them) and sends the pending mail the stream could not.
+	routes.FnSweeper: {table: tableReadWrite, mail: true},
 	// Sends due webhook deliveries and records their attempts: the table
 	// only. Its calls go out over the internet from Lambda's own network
 	// (no VPC), through the SSRF-safe client.

@@ -20,7 +20,7 @@ var extraEnv = map[string][]string{
 	routes.FnAuthorizer: {config.EnvTokenSecretARN},
 	routes.FnRealtime:   {config.EnvTokenSecretARN, config.EnvConnectionsEndpoint},
 	routes.FnStream:     {config.EnvMailFrom, config.EnvMailConfigSet, config.EnvConnectionsEndpoint},
-	routes.FnSweeper:    {},
+	routes.FnSweeper:    {config.EnvMailFrom, config.EnvMailConfigSet}, // it resends the mail the stream could not
 	routes.FnWebhooks:   {},
 }
 

@@ -145,7 +145,7 @@ var services = map[string][]string{
 	routes.FnAuthorizer: {"dynamodb", "secretsmanager"},
 	routes.FnRealtime:   {"dynamodb", "execute-api", "secretsmanager"},
 	routes.FnStream:     {"dynamodb", "execute-api", "ses", "sqs"},
-	routes.FnSweeper:    {"dynamodb"},
+	routes.FnSweeper:    {"dynamodb", "ses"},
 	routes.FnWebhooks:   {"dynamodb"},
 }
 

@@ -29,6 +29,7 @@ import (
 	"parley/internal/crm"
 	"parley/internal/dynamo"
 	"parley/internal/httpapi"
+	"parley/internal/mail"
 	"parley/internal/ratelimit"
 	"parley/internal/reactor"
 	"parley/internal/realtime"
@@ -217,15 +218,20 @@ func (d Deps) hub(store *dynamo.Store) *realtime.Hub {
 	return hub
 }
 
-// Stream builds the stream consumer.
-func Stream(d Deps) (any, error) {
+// mailer sends through SES (the local SES on the local stack).
+func (d Deps) mailer() *sesmail.Sender {
 	ses := sesv2.NewFromConfig(d.AWS, func(o *sesv2.Options) {
 		if d.SESEndpoint != "" {
 			o.BaseEndpoint = aws.String(d.SESEndpoint)
 		}
 	})
+	return &sesmail.Sender{Client: ses, From: d.Config.MailFrom, ConfigurationSet: d.Config.MailConfigSet}
+}
+
+// Stream builds the stream consumer.
+func Stream(d Deps) (any, error) {
 	store := d.store()
-	mailer := &sesmail.Sender{Client: ses, From: d.Config.MailFrom, ConfigurationSet: d.Config.MailConfigSet}
+	mailer := d.mailer()
 	hub := d.hub(store)
 	return (&reactor.Reactor{Audit: store, Outbox: store, Mailer: mailer, Log: d.Log, Live: hub,
 		Templates: &templates.Service{Store: store, Members: store, Now: d.Now, NewID: account.NewID},
@@ -238,25 +244,38 @@ func Sweeper(d Deps) (any, error) {
 	store := d.store()
 	sw := &timers.Sweeper{Store: store, Now: d.Now, Sleep: timers.SleepContext, Window: d.SweepWindow, Lookback: time.Minute}
 	daily := d.daily(store)
+	resend := &mail.Resender{Store: store, Via: d.mailer(), Now: d.Now}
 	return func(ctx context.Context, ev events.EventBridgeEvent) (SweepResult, error) {
-		// The daily reports due ride on the sweeper's minute (a few
-		// Queries), beside the ticking so they never delay a timer.
-		reports := make(chan error, 1)
+		// The daily reports due and the mail the stream could not send
+		// ride on the sweeper's minute (a few Queries), beside the
+		// ticking so they never delay a timer.
+		reports, resent := make(chan error, 1), make(chan error, 1)
+		var mails int
 		go func() {
 			_, err := daily.Run(ctx)
 			reports <- err
+		}()
+		go func() {
+			var err error
+			mails, err = resend.Run(ctx)
+			resent <- err
 		}()
 		n, err := sw.Run(ctx)
 		if rerr := <-reports; err == nil && rerr != nil {
 			err = fmt.Errorf("daily reports: %w", rerr)
 		}
-		return SweepResult{Fired: n}, err
+		if merr := <-resent; err == nil && merr != nil {
+			err = fmt.Errorf("pending mail: %w", merr)
+		}
+		return SweepResult{Fired: n, Resent: mails}, err
 	}, nil
 }
 
 // SweepResult is what the sweeper returns: how many timers it fired.
 type SweepResult struct {
 	Fired int `json:"fired"`
+	// Resent is how many pending mails the stream had not sent it sent.
+	Resent int `json:"resent"`
 }
 
 // Main is the whole of a function's main: read the environment once, build
