@@ -36,7 +36,9 @@ func main() {
 	flag.BoolVar(&o.SkipFunctions, "skip-functions", false, "leave out bootstrap sizes and cold starts")
 	flag.IntVar(&o.Busy.Chats, "busy-chats", 50, "unanswered chats in the busy-message lateness run")
 	flag.DurationVar(&o.Busy.Spread, "busy-spread", 10*time.Second, "time over which the busy run's chats start")
-	flag.StringVar(&o.Only, "only", "", `run one part alone: "busy" (the busy-message lateness) or "webhooks" (the webhook deliveries)`)
+	flag.IntVar(&o.Stats.Chats, "stats-chats", 4000, "chats counted over a year in the statistics run")
+	flag.IntVar(&o.Stats.ReportChats, "report-chats", 50, "chats in the day of the daily report's cost")
+	flag.StringVar(&o.Only, "only", "", `run one part alone: "busy" (the busy-message lateness), "webhooks" (the webhook deliveries) or "stats" (statistics reads and the daily report)`)
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

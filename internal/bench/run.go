@@ -30,6 +30,8 @@ type Options struct {
 	Only string
 	// Webhooks shape the webhook delivery run.
 	Webhooks WebhookOptions
+	// Stats shapes the statistics run (-only stats).
+	Stats StatsOptions
 	// Repeat is how many whole chats are measured one operation at a time.
 	Repeat int
 	// ColdStarts is how many times each function is started under the
@@ -118,6 +120,14 @@ func Run(ctx context.Context, o Options) error {
 	started := time.Now()
 	out := Printer{W: o.Out}
 	progress := func(s string) { fmt.Fprintf(o.Log, "bench: %5.1fs %s\n", time.Since(started).Seconds(), s) }
+	if o.Only == "stats" {
+		r, err := RunStatsAlone(ctx, o.Root, o.Stats, progress)
+		if err != nil {
+			return err
+		}
+		printStats(out, o.Out, o.Stats, r)
+		return nil
+	}
 	if o.Only == "webhooks" {
 		r, err := RunWebhooksAlone(ctx, o.Root, o.Webhooks, progress)
 		if err != nil {
@@ -262,6 +272,14 @@ func Run(ctx context.Context, o Options) error {
 		fmt.Fprintf(o.Out, "# webhooks: no figures: %v\n", err)
 	} else {
 		printWebhooks(out, o.Out, o.Webhooks, wr)
+	}
+	if sr, err := RunStatsAlone(ctx, o.Root, o.Stats, progress); err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
+		fmt.Fprintf(o.Out, "# stats: no figures: %v\n", err)
+	} else {
+		printStats(out, o.Out, o.Stats, sr)
 	}
 
 	progress(fmt.Sprintf("auto-assignment: %d chats at once on %d operators with a limit of %d, then closing them all",
