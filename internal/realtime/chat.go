@@ -509,6 +509,11 @@ func (h *Hub) chatAction(ctx context.Context, c Connection, p chat.Party, f Fram
 			}
 		}
 		h.chatChanged(ctx, ch, "")
+		// The new operator, department or language may hide the chat
+		// from those who watched it.
+		if err := h.recheckChat(ctx, ch.AccountID, ch.ID, ""); err != nil {
+			h.Log.ErrorContext(ctx, "chat followers", "chat", ch.ID, "err", err)
+		}
 		v := viewChat(ch, false)
 		h.identify(ctx, p.AccountID, v)
 		return ChatFrame{Type: "chat", Chat: v}, nil
@@ -877,6 +882,9 @@ func (h *Hub) chatChangedFrom(ctx context.Context, ch chat.Chat, except string, 
 	}
 	if !leftWaiting || ch.Status == chat.Waiting {
 		return
+	}
+	if err := h.recheckChat(ctx, ch.AccountID, ch.ID, ""); err != nil {
+		h.Log.ErrorContext(ctx, "chat followers", "chat", ch.ID, "err", err)
 	}
 	was := ch
 	was.Status, was.OperatorID = chat.Waiting, ""

@@ -26,30 +26,46 @@ func (h *Hub) VisibilityChanged(ctx context.Context, accountID, personID string)
 		return err
 	}
 	for _, ch := range open {
-		conns, err := h.Chats.Store.ChatConnections(ctx, accountID, ch.ID)
-		if err != nil {
+		if err := h.recheckChat(ctx, accountID, ch.ID, personID); err != nil {
 			return err
 		}
-		dropped := map[string]bool{}
-		for _, c := range conns {
-			if c.Kind != auth.Access || (personID != "" && c.Subject != personID) || c.AccountID != accountID {
-				continue
-			}
-			if !dropped[c.Subject] {
-				_, err := s.Chat(ctx, party(c), ch.ID)
-				if apperr.CodeOf(err) != apperr.NotFound {
-					if err != nil {
-						return err
-					}
-					continue // still sees it
-				}
-				if err := h.Chats.Store.Unsubscribe(ctx, accountID, ch.ID, c.Subject); err != nil {
+	}
+	return nil
+}
+
+// recheckChat unsubscribes, with a gone frame, the staff connections
+// following chat chatID (personID's only, unless empty) whose person no
+// longer sees it. VisibilityChanged runs it for a settings or profile
+// change; the hub runs it when a chat itself changes in a way that can
+// hide it from a follower: it leaves the waiting list (a waiting chat is
+// every eligible operator's to watch, a taken one under hideOthersChats
+// is its operator's) or is redirected to another operator, department or
+// language. Fan-out then reaches only those who may open the chat.
+func (h *Hub) recheckChat(ctx context.Context, accountID, chatID, personID string) error {
+	s := h.Chats.Service
+	conns, err := h.Chats.Store.ChatConnections(ctx, accountID, chatID)
+	if err != nil {
+		return err
+	}
+	dropped := map[string]bool{}
+	for _, c := range conns {
+		if c.Kind != auth.Access || (personID != "" && c.Subject != personID) || c.AccountID != accountID {
+			continue
+		}
+		if !dropped[c.Subject] {
+			_, err := s.Chat(ctx, party(c), chatID)
+			if apperr.CodeOf(err) != apperr.NotFound {
+				if err != nil {
 					return err
 				}
-				dropped[c.Subject] = true
+				continue // still sees it
 			}
-			h.deliver(ctx, c.ID, encode(ChatFrame{Type: "gone", ChatID: ch.ID}))
+			if err := h.Chats.Store.Unsubscribe(ctx, accountID, chatID, c.Subject); err != nil {
+				return err
+			}
+			dropped[c.Subject] = true
 		}
+		h.deliver(ctx, c.ID, encode(ChatFrame{Type: "gone", ChatID: chatID}))
 	}
 	return nil
 }
