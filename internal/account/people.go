@@ -471,3 +471,14 @@ func ErrLastAdmin() error {
 	return &apperr.Error{Code: apperr.Conflict, Message: "an account needs at least one administrator: make someone else an administrator first",
 		Fields: map[string]string{"role": "the account's last administrator must stay one"}}
 }
+
+// Account returns an account. Errors: apperr.NotFound.
+func (s *Service) Account(ctx context.Context, id string) (Account, error) {
+	return s.Store.Account(ctx, id)
+}
+
+// Photo returns a person's photo bytes for the widget (no token: the
+// account is the path's). Errors: apperr.NotFound.
+func (s *Service) Photo(ctx context.Context, accountID, personID string) ([]byte, settings.Image, error) {
+	return s.Store.Photo(ctx, accountID, personID)
+}

@@ -214,3 +214,14 @@ func (s *Store) IsStaff(ctx context.Context, accountID, personID string) error {
 	}
 	return err
 }
+
+// StaffOnline is StaffPresence as the widget's config reads it: the
+// subjects of the live staff connections, and who is away.
+func (s *Store) StaffOnline(ctx context.Context, accountID string) ([]string, map[string]bool, error) {
+	conns, away, err := s.StaffPresence(ctx, accountID)
+	subjects := make([]string, 0, len(conns))
+	for _, c := range conns {
+		subjects = append(subjects, c.Subject)
+	}
+	return subjects, away, err
+}

@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"parley/internal/apperr"
+	"parley/internal/settings"
 )
 
 // SettingsRecord is an account's settings document as stored: the JSON the
@@ -73,4 +75,82 @@ func (s *Store) settingsPut(rec SettingsRecord, expected int64) (*types.Put, Set
 		put.ExpressionAttributeValues = map[string]types.AttributeValue{":v": &types.AttributeValueMemberN{Value: strconv.FormatInt(expected, 10)}}
 	}
 	return put, rec, nil
+}
+
+// The settings service's storage (settings.Store): the same items, in the
+// domain's types, so no row type leaves this package.
+
+// ReadSettings returns the account's decoded document and its version.
+func (s *Store) ReadSettings(ctx context.Context, accountID string) (settings.Stored, error) {
+	rec, err := s.Settings(ctx, accountID)
+	if err != nil {
+		return settings.Stored{}, err
+	}
+	doc, err := settings.Load([]byte(rec.Doc))
+	return settings.Stored{Doc: doc, Version: rec.Version}, err
+}
+
+func settingsRow(rev settings.Revision) (SettingsRecord, error) {
+	raw, err := json.Marshal(rev.Doc)
+	if err != nil {
+		return SettingsRecord{}, err
+	}
+	changed, err := json.Marshal(rev.Changes)
+	if err != nil {
+		return SettingsRecord{}, err
+	}
+	return SettingsRecord{AccountID: rev.AccountID, Doc: string(raw), UpdatedBy: rev.UpdatedBy, UpdatedAt: rev.UpdatedAt, Changes: string(changed)}, nil
+}
+
+// WriteSettings stores rev on the expected version (SaveSettings).
+func (s *Store) WriteSettings(ctx context.Context, rev settings.Revision, expected int64) (int64, error) {
+	rec, err := settingsRow(rev)
+	if err != nil {
+		return 0, err
+	}
+	saved, err := s.SaveSettings(ctx, rec, expected)
+	return saved.Version, err
+}
+
+// WriteSettingsImage stores rev with an image (SaveSettingsWithImage).
+func (s *Store) WriteSettingsImage(ctx context.Context, rev settings.Revision, expected int64, key string, img *settings.ImageFile) (int64, error) {
+	rec, err := settingsRow(rev)
+	if err != nil {
+		return 0, err
+	}
+	var row *StoredImage
+	if img != nil {
+		row = &StoredImage{ContentType: img.ContentType, SHA256: img.SHA256, Data: img.Data, UpdatedAt: img.UpdatedAt}
+	}
+	saved, err := s.SaveSettingsWithImage(ctx, rec, expected, key, row)
+	return saved.Version, err
+}
+
+// SettingsImage returns a setting key's image bytes (Image).
+func (s *Store) SettingsImage(ctx context.Context, accountID, key string) (settings.ImageFile, error) {
+	img, err := s.Image(ctx, accountID, key)
+	return settings.ImageFile{ContentType: img.ContentType, SHA256: img.SHA256, Data: img.Data, UpdatedAt: img.UpdatedAt}, err
+}
+
+// AuditTrail is Audit in the domain's type.
+func (s *Store) AuditTrail(ctx context.Context, accountID string, before int64, limit int32) ([]settings.AuditEntry, error) {
+	rows, err := s.Audit(ctx, accountID, before, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]settings.AuditEntry, 0, len(rows))
+	for _, r := range rows {
+		ch := json.RawMessage("null")
+		if r.Changes != "" {
+			ch = json.RawMessage(r.Changes)
+		}
+		out = append(out, settings.AuditEntry{AccountID: r.AccountID, Version: r.Version, At: r.At, By: r.By, Changes: ch})
+	}
+	return out, nil
+}
+
+// AccountPlan is the account's plan. Errors: apperr.NotFound.
+func (s *Store) AccountPlan(ctx context.Context, accountID string) (string, error) {
+	a, err := s.Account(ctx, accountID)
+	return a.Plan, err
 }

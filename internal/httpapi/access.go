@@ -138,7 +138,7 @@ func (h accessHandlers) changePassword(ctx context.Context, r Request) (Response
 }
 
 func (h accessHandlers) account(ctx context.Context, r Request) (Response, error) {
-	a, err := h.Store.Account(ctx, r.Caller.AccountID)
+	a, err := h.Accounts.Account(ctx, r.Caller.AccountID)
 	if err != nil {
 		return Response{}, err
 	}

@@ -2,16 +2,11 @@ package httpapi
 
 import (
 	"context"
-	"math/rand/v2"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"parley/internal/apperr"
 	"parley/internal/chat"
-	"parley/internal/realtime"
-	"parley/internal/settings"
 )
 
 func registerChats(api *API, d Deps) {
@@ -22,60 +17,6 @@ func registerChats(api *API, d Deps) {
 
 type chatHandlers struct{ Deps }
 
-// drawButton is a visitor's draw against misc.buttonProbability; a
-// variable so tests can pin it.
-var drawButton = func() int { return rand.IntN(100) }
-
-// widgetButton decides the widget's button for a visitor of a placement
-// whose chats are in language: their sticky draw, whether an operator who
-// may take such a chat is online and not away (SPEC §4.16), and the queue
-// that matters (waiting chats while online; unanswered offline requests
-// when the offline button is the one to show, operators offline or the
-// online queue full); each counter is read only when its limit is set.
-func widgetButton(ctx context.Context, d Deps, doc settings.Document, accountID, visitorID, language string) (string, error) {
-	draw, err := d.Store.DrawButton(ctx, accountID, visitorID, drawButton())
-	if err != nil {
-		return "", err
-	}
-	online, err := eligibleOnline(ctx, d, doc, accountID, language)
-	if err != nil {
-		return "", err
-	}
-	var waiting int64
-	if online && doc.Misc.OnlineQueueLimit != nil {
-		if waiting, err = d.Store.WaitingCount(ctx, accountID); err != nil {
-			return "", err
-		}
-	}
-	onlineShows := online && (doc.Misc.OnlineQueueLimit == nil || waiting < int64(*doc.Misc.OnlineQueueLimit))
-	var unanswered int64
-	if !onlineShows && doc.Misc.OfflineQueueLimit != nil {
-		if unanswered, err = d.Store.UnansweredCount(ctx, accountID); err != nil {
-			return "", err
-		}
-	}
-	return chat.Button(doc.Misc, draw, online, waiting, unanswered), nil
-}
-
-// eligibleOnline reports whether some staff member who may take a chat in
-// language is online and not away. Only multilingual mode narrows it by
-// language, and only it needs the people's languages (one more Query);
-// otherwise presence alone decides.
-func eligibleOnline(ctx context.Context, d Deps, doc settings.Document, accountID, language string) (bool, error) {
-	if doc.Features.Multilingual {
-		ops, err := d.Store.OnlineOperators(ctx, accountID)
-		if err != nil {
-			return false, err
-		}
-		return slices.ContainsFunc(ops, func(op chat.Operator) bool { return op.Eligible(chat.Chat{Language: language}, true) }), nil
-	}
-	conns, away, err := d.Store.StaffPresence(ctx, accountID)
-	if err != nil {
-		return false, err
-	}
-	return slices.ContainsFunc(conns, func(c realtime.Connection) bool { return !away[c.Subject] }), nil
-}
-
 func (h chatHandlers) party(r Request) chat.Party {
 	return chat.Party{AccountID: r.Caller.AccountID, Kind: chat.FromOperator, ID: r.Caller.PersonID, Role: r.Caller.Role}
 }
@@ -85,7 +26,7 @@ func (h chatHandlers) party(r Request) chat.Party {
 // the account's time zone (to inclusive) or RFC 3339 instants; the default
 // is the last 7 days.
 func (h chatHandlers) list(ctx context.Context, r Request) (Response, error) {
-	doc, err := h.Store.SettingsDocument(ctx, r.Caller.AccountID)
+	doc, err := h.Settings.Document(ctx, r.Caller.AccountID)
 	if err != nil {
 		return Response{}, err
 	}
@@ -266,59 +207,4 @@ func viewChatJSON(c chat.Chat) chatJSON {
 		Contact: c.OfflineContact, StartedAt: c.StartedAt, AssignedAt: c.AssignedAt, AnsweredAt: c.AnsweredAt, ClosedAt: c.ClosedAt,
 		VisitorClosed: c.VisitorClosed, Messages: c.Seq, Outcome: c.Outcome, OutcomeAt: c.OutcomeAt, LeftAt: c.LeftAt,
 		BusyFirstAt: c.BusyFirstAt, BusyAnswerAt: c.BusyAnswerAt}
-}
-
-// prechat is what a widget placement asks before a chat starts (SPEC §3
-// "chat start"), and the chat language it carries (SPEC §4.3).
-type prechat struct {
-	language    string
-	askQuestion bool
-	departments []departmentOption // nil unless the placement asks for one
-}
-
-type departmentOption struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
-}
-
-// widgetPrechat reads the placement's options from the config request's
-// query: askQuestion=1, askDepartment=1, language=xx. The placement's
-// language is the chat's only in multilingual mode; otherwise
-// company.language is used everywhere. Errors: apperr.Invalid.
-func widgetPrechat(ctx context.Context, d Deps, doc settings.Document, accountID string, q map[string]string) (prechat, error) {
-	flag := func(name string) (bool, error) {
-		switch q[name] {
-		case "", "0", "false":
-			return false, nil
-		case "1", "true":
-			return true, nil
-		}
-		return false, &apperr.Error{Code: apperr.Invalid, Message: name + " must be 1 or 0", Fields: map[string]string{name: "must be 1 or 0"}}
-	}
-	var p prechat
-	var err error
-	if p.askQuestion, err = flag("askQuestion"); err != nil {
-		return prechat{}, err
-	}
-	askDepartment, err := flag("askDepartment")
-	if err != nil {
-		return prechat{}, err
-	}
-	if l := q["language"]; l != "" && !slices.Contains(settings.Languages, l) {
-		return prechat{}, &apperr.Error{Code: apperr.Invalid, Message: "language must be one of " + strings.Join(settings.Languages, ", "),
-			Fields: map[string]string{"language": "is not a supported language"}}
-	}
-	p.language = chat.ChatLanguage(doc, q["language"])
-	if askDepartment {
-		ds, err := d.Store.Departments(ctx, accountID)
-		if err != nil {
-			return prechat{}, err
-		}
-		p.departments = make([]departmentOption, 0, len(ds))
-		for _, dep := range ds {
-			p.departments = append(p.departments, departmentOption{ID: dep.ID, Name: dep.Name})
-		}
-		slices.SortFunc(p.departments, func(a, b departmentOption) int { return strings.Compare(a.Name, b.Name) })
-	}
-	return p, nil
 }

@@ -98,7 +98,7 @@ func (h departmentHandlers) remove(ctx context.Context, r Request) (Response, er
 
 func (h departmentHandlers) membership(in bool) HandlerFunc {
 	return func(ctx context.Context, r Request) (Response, error) {
-		hidden, err := h.Store.HiddenProfiles(ctx, r.Caller.AccountID)
+		hidden, err := h.Settings.HiddenProfiles(ctx, r.Caller.AccountID)
 		if err != nil {
 			return Response{}, err
 		}

@@ -68,7 +68,7 @@ func actorOf(r Request) account.Actor {
 }
 
 func (h peopleHandlers) hidden(ctx context.Context, r Request) (bool, error) {
-	return h.Store.HiddenProfiles(ctx, r.Caller.AccountID)
+	return h.Settings.HiddenProfiles(ctx, r.Caller.AccountID)
 }
 
 func (h peopleHandlers) list(ctx context.Context, r Request) (Response, error) {
@@ -201,7 +201,7 @@ func (h peopleHandlers) deletePhoto(ctx context.Context, r Request) (Response, e
 // operator's photo to visitors. The account comes from the path, and the
 // photo is looked up under it only.
 func (h peopleHandlers) photo(ctx context.Context, r Request) (Response, error) {
-	body, img, err := h.Store.Photo(ctx, r.Path["accountId"], r.Path["personId"])
+	body, img, err := h.Accounts.Photo(ctx, r.Path["accountId"], r.Path["personId"])
 	if err != nil {
 		return Response{}, err
 	}

@@ -11,7 +11,6 @@ import (
 	"parley/internal/auth"
 	"parley/internal/chat"
 	"parley/internal/crm"
-	"parley/internal/dynamo"
 	"parley/internal/settings"
 	"parley/internal/stats"
 	"parley/internal/templates"
@@ -22,10 +21,13 @@ import (
 // Deps are what the HTTP handlers call.
 type Deps struct {
 	Accounts *account.Service
-	Store    *dynamo.Store
-	Tokens   *auth.Signer
-	Now      func() time.Time
-	Public   string // the deployment's own base URL
+	// Settings reads and writes the settings document (SPEC §4.1).
+	Settings *settings.Service
+	// Widget is what the widget loads before a chat.
+	Widget *chat.Widget
+	Tokens *auth.Signer
+	Now    func() time.Time
+	Public string // the deployment's own base URL
 	// WebSocketURL is where clients open the WebSocket; the widget config
 	// tells them, so no client needs it built in.
 	WebSocketURL string
@@ -41,9 +43,6 @@ type Deps struct {
 	Exports crm.Exports
 	// Stats is the statistics (GET /v1/stats).
 	Stats *stats.Service
-	// AllowLoopback accepts webhook URLs on loopback literals: the local
-	// stack only (settings.WriteContext).
-	AllowLoopback bool
 }
 
 // Register adds every handler of the HTTP API.
@@ -69,7 +68,7 @@ type handlers struct{ Deps }
 
 // health proves the function reaches its table: one GetItem.
 func (h handlers) health(ctx context.Context, r Request) (Response, error) {
-	_, err := h.Store.Account(ctx, "health-probe")
+	_, err := h.Accounts.Account(ctx, "health-probe")
 	if err != nil && apperr.CodeOf(err) != apperr.NotFound {
 		return Response{}, err
 	}
@@ -118,16 +117,16 @@ func (h handlers) audit(ctx context.Context, r Request) (Response, error) {
 		}
 		before = v
 	}
-	entries, err := h.Store.Audit(ctx, r.Caller.AccountID, before, 50)
+	entries, err := h.Settings.Audit(ctx, r.Caller.AccountID, before)
 	if err != nil {
 		return Response{}, err
 	}
 	items := make([]map[string]any, 0, len(entries))
 	for _, e := range entries {
-		items = append(items, map[string]any{"version": e.Version, "at": e.At, "by": e.By, "changes": rawJSON(e.Changes)})
+		items = append(items, map[string]any{"version": e.Version, "at": e.At, "by": e.By, "changes": e.Changes})
 	}
 	out := map[string]any{"items": items}
-	if len(entries) == 50 {
+	if len(entries) == settings.AuditPage {
 		out["next"] = strconv.FormatInt(entries[len(entries)-1].Version, 10)
 	}
 	return OK(out), nil
@@ -139,65 +138,29 @@ func (h handlers) audit(ctx context.Context, r Request) (Response, error) {
 // returning visitor is recognised, else a new one. The placement's options
 // (askQuestion, askDepartment, language) shape the pre-chat form.
 func (h handlers) widgetConfig(ctx context.Context, r Request) (Response, error) {
-	accountID := r.Path["accountId"]
-	acc, err := h.Store.Account(ctx, accountID)
+	c, err := h.Widget.Config(ctx, r.Path["accountId"], r.Query["visitorToken"], r.Query)
 	if err != nil {
 		return Response{}, err
-	}
-	rec, err := h.Store.Settings(ctx, acc.ID)
-	if err != nil {
-		return Response{}, err
-	}
-	doc, err := settings.Load([]byte(rec.Doc))
-	if err != nil {
-		return Response{}, err
-	}
-	logoURL, inviteAvatarURL := widgetImageURLs(h.Deps, doc, acc.ID)
-	visitor, err := h.Tokens.Verify(r.Query["visitorToken"], auth.Visitor)
-	token := r.Query["visitorToken"]
-	if err != nil || visitor.AccountID != acc.ID {
-		visitor = auth.Principal{Kind: auth.Visitor, AccountID: acc.ID, Subject: account.NewID()}
-		if token, err = h.Tokens.Issue(visitor, auth.VisitorTTL); err != nil {
-			return Response{}, err
-		}
-	}
-	pre, err := widgetPrechat(ctx, h.Deps, doc, acc.ID, r.Query)
-	if err != nil {
-		return Response{}, err
-	}
-	button, err := widgetButton(ctx, h.Deps, doc, acc.ID, visitor.Subject, pre.language)
-	if err != nil {
-		return Response{}, err
-	}
-	// A hidden button hides the offer of a new chat, never a chat going
-	// on: a returning visitor with one (or with a closed one they have
-	// not read yet) is told to show the widget anyway.
-	openChat := false
-	if button == chat.ButtonHidden && token == r.Query["visitorToken"] {
-		_, _, openChat, err = h.Chats.Resume(ctx, chat.Party{AccountID: acc.ID, Kind: chat.FromVisitor, ID: visitor.Subject}, 0, 1)
-		if err != nil {
-			return Response{}, err
-		}
 	}
 	out := map[string]any{
-		"accountId":       acc.ID,
-		"button":          button,
-		"language":        pre.language,
-		"askQuestion":     pre.askQuestion,
-		"greeting":        doc.GreetingFor(pre.language),
-		"logoUrl":         logoURL,
-		"inviteAvatarUrl": inviteAvatarURL,
-		"visitorId":       visitor.Subject,
-		"visitorToken":    token,
+		"accountId":       c.AccountID,
+		"button":          c.Button,
+		"language":        c.Language,
+		"askQuestion":     c.AskQuestion,
+		"greeting":        c.Greeting,
+		"logoUrl":         c.LogoURL,
+		"inviteAvatarUrl": c.InviteAvatarURL,
+		"visitorId":       c.VisitorID,
+		"visitorToken":    c.VisitorToken,
 		"websocketUrl":    h.WebSocketURL,
 		// The widget offers "mail me the transcript" only when allowed.
-		"visitorTranscriptEmail": doc.Features.VisitorTranscriptEmail,
+		"visitorTranscriptEmail": c.VisitorTranscriptEmail,
 	}
-	if openChat {
+	if c.OpenChat {
 		out["openChat"] = true
 	}
-	if pre.departments != nil {
-		out["departments"] = pre.departments // the pre-chat form's choice
+	if c.Departments != nil {
+		out["departments"] = c.Departments // the pre-chat form's choice
 	}
 	return OK(out), nil
 }

@@ -5,7 +5,6 @@ import (
 
 	"parley/internal/apperr"
 	"parley/internal/auth"
-	"parley/internal/settings"
 	"parley/internal/visitor"
 )
 
@@ -32,11 +31,7 @@ func (h visitorHandlers) identify(ctx context.Context, r Request) (Response, err
 	if err != nil || v.AccountID != accountID {
 		return Response{}, apperr.New(apperr.Unauthorized, "the visitor token is missing, invalid, or of another account: load the widget config first")
 	}
-	rec, err := h.Store.Settings(ctx, accountID)
-	if err != nil {
-		return Response{}, err
-	}
-	doc, err := settings.Load([]byte(rec.Doc))
+	doc, err := h.Settings.Document(ctx, accountID)
 	if err != nil {
 		return Response{}, err
 	}

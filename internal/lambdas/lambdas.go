@@ -35,6 +35,7 @@ import (
 	"parley/internal/realtime"
 	"parley/internal/routes"
 	"parley/internal/sesmail"
+	"parley/internal/settings"
 	"parley/internal/templates"
 	"parley/internal/timers"
 	"parley/internal/visitor"
@@ -162,22 +163,24 @@ func API(d Deps) (any, error) {
 	}
 	store := d.store()
 	api := httpapi.NewAPI(d.Log)
+	chats := d.chatService(store)
+	cfg := &settings.Service{Store: store, Now: d.Now, PublicBaseURL: d.Config.PublicBaseURL, AllowLoopback: d.OutboundAllowLoopback}
 	httpapi.Register(api, httpapi.Deps{
 		Accounts:     d.accounts(store, signer),
 		Visitors:     &visitor.Service{Store: store, Now: d.Now},
-		Chats:        d.chatService(store),
-		Store:        store,
+		Chats:        chats,
+		Settings:     cfg,
+		Widget:       &chat.Widget{Store: store, Settings: cfg, Chats: chats, Tokens: signer},
 		Tokens:       signer,
 		Now:          d.Now,
 		Public:       d.Config.PublicBaseURL,
 		WebSocketURL: d.Config.WebSocketURL,
 		// Members stays nil until the store answers department questions:
 		// department templates are then refused with 403.
-		Templates:     &templates.Service{Store: store, Members: store, Now: d.Now, NewID: account.NewID},
-		Webhooks:      d.enqueuer(store),
-		Exports:       d.exporter(store),
-		Stats:         d.statsService(store),
-		AllowLoopback: d.OutboundAllowLoopback,
+		Templates: &templates.Service{Store: store, Members: store, Now: d.Now, NewID: account.NewID},
+		Webhooks:  d.enqueuer(store),
+		Exports:   d.exporter(store),
+		Stats:     d.statsService(store),
 	})
 	return api.Serve, nil
 }
