@@ -15,7 +15,6 @@ import (
 	"parley/internal/auth"
 	"parley/internal/mail"
 	"parley/internal/ratelimit"
-	"parley/internal/routes"
 	"parley/internal/settings"
 )
 
@@ -40,7 +39,7 @@ type Person struct {
 	ID           string
 	Email        string // lower-cased
 	Name         string
-	Role         routes.Role
+	Role         auth.Role
 	PasswordHash string // empty until an invited person sets a password
 	Status       Status
 	// InterfaceLanguage is the console's language for this person;
@@ -222,7 +221,7 @@ func (s *Service) Create(ctx context.Context, in SignUp) (Account, Person, error
 	if personName == "" {
 		personName = email
 	}
-	admin := Person{AccountID: a.ID, ID: NewID(), Email: email, Name: personName, Role: routes.Administrator, PasswordHash: hash,
+	admin := Person{AccountID: a.ID, ID: NewID(), Email: email, Name: personName, Role: auth.Administrator, PasswordHash: hash,
 		Status: StatusActive, InterfaceLanguage: lang, Languages: []string{lang}, Version: 1, CreatedAt: now}
 	if s.Prepare != nil {
 		if err := s.Prepare(ctx, a, admin); err != nil {

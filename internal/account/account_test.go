@@ -15,7 +15,6 @@ import (
 	"parley/internal/auth"
 	"parley/internal/dynamo"
 	"parley/internal/local/testenv"
-	"parley/internal/routes"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -52,7 +51,7 @@ func newWorld(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.actor = account.Actor{AccountID: w.acc.ID, PersonID: w.admin.ID, Role: routes.Administrator}
+	w.actor = account.Actor{AccountID: w.acc.ID, PersonID: w.admin.ID, Role: auth.Administrator}
 	return w
 }
 
@@ -107,7 +106,7 @@ func TestLoginIsSlowedThenRefused(t *testing.T) {
 func TestInvitedSignInHashes(t *testing.T) {
 	w := newWorld(t)
 	ctx := t.Context()
-	if _, err := w.svc.Invite(ctx, w.actor, account.Invitation{Email: "pending@acme.example", Role: routes.Operator}); err != nil {
+	if _, err := w.svc.Invite(ctx, w.actor, account.Invitation{Email: "pending@acme.example", Role: auth.Operator}); err != nil {
 		t.Fatal(err)
 	}
 	// Counted, not timed: one argon2id check per sign-in, whoever asks.
@@ -172,7 +171,7 @@ func TestRefreshRotatesAndLogoutRevokes(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, err := w.signer.Verify(s.AccessToken, auth.Access)
-	if err != nil || p.Session == "" || p.Role != routes.Administrator {
+	if err != nil || p.Session == "" || p.Role != auth.Administrator {
 		t.Fatalf("access token %+v, %v", p, err)
 	}
 	guard := &account.Guard{Sessions: w.store, Allowlists: w.store}
@@ -223,7 +222,7 @@ func TestRefreshRotatesAndLogoutRevokes(t *testing.T) {
 func TestLinksWorkOnceEvenConcurrently(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	p, err := w.svc.Invite(ctx, w.actor, account.Invitation{Email: "new@acme.example", Role: routes.Operator})
+	p, err := w.svc.Invite(ctx, w.actor, account.Invitation{Email: "new@acme.example", Role: auth.Operator})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,11 +278,11 @@ func TestDepartmentsAndMembers(t *testing.T) {
 		t.Fatalf("empty name: %v", err)
 	}
 	support, _ := w.svc.CreateDepartment(ctx, w.actor, "Support")
-	op, err := w.svc.Invite(ctx, w.actor, account.Invitation{Email: "op@acme.example", Role: routes.Operator, Departments: []string{sales.ID}})
+	op, err := w.svc.Invite(ctx, w.actor, account.Invitation{Email: "op@acme.example", Role: auth.Operator, Departments: []string{sales.ID}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.svc.Invite(ctx, w.actor, account.Invitation{Email: "ghost@acme.example", Role: routes.Operator, Departments: []string{"no-such"}}); apperr.CodeOf(err) != apperr.NotFound {
+	if _, err := w.svc.Invite(ctx, w.actor, account.Invitation{Email: "ghost@acme.example", Role: auth.Operator, Departments: []string{"no-such"}}); apperr.CodeOf(err) != apperr.NotFound {
 		t.Fatalf("invite into a missing department: %v", err)
 	}
 	if _, err := w.store.PersonByEmail(ctx, "ghost@acme.example"); apperr.CodeOf(err) != apperr.NotFound {
@@ -337,9 +336,9 @@ func TestDepartmentsAndMembers(t *testing.T) {
 }
 
 func TestCanEdit(t *testing.T) {
-	op := account.Person{ID: "op", Role: routes.Operator}
-	admin := account.Person{ID: "ad", Role: routes.Administrator}
-	a := func(id string, r routes.Role) account.Actor { return account.Actor{PersonID: id, Role: r} }
+	op := account.Person{ID: "op", Role: auth.Operator}
+	admin := account.Person{ID: "ad", Role: auth.Administrator}
+	a := func(id string, r auth.Role) account.Actor { return account.Actor{PersonID: id, Role: r} }
 	cases := []struct {
 		name   string
 		actor  account.Actor
@@ -348,14 +347,14 @@ func TestCanEdit(t *testing.T) {
 		hidden bool
 		want   apperr.Code
 	}{
-		{"operator renames self", a("op", routes.Operator), op, account.ProfileChange{Name: ptr("O")}, false, ""},
-		{"operator renames self, hidden", a("op", routes.Operator), op, account.ProfileChange{Name: ptr("O")}, true, apperr.Forbidden},
-		{"operator renames another", a("op2", routes.Operator), op, account.ProfileChange{Name: ptr("O")}, false, apperr.Forbidden},
-		{"operator sets own departments", a("op", routes.Operator), op, account.ProfileChange{Departments: &[]string{}}, false, apperr.Forbidden},
-		{"supervisor renames operator, hidden", a("s", routes.Supervisor), op, account.ProfileChange{Name: ptr("O")}, true, ""},
-		{"supervisor renames administrator", a("s", routes.Supervisor), admin, account.ProfileChange{Name: ptr("O")}, false, apperr.Forbidden},
-		{"supervisor changes e-mail", a("s", routes.Supervisor), op, account.ProfileChange{Email: ptr("x@y.example")}, false, apperr.Forbidden},
-		{"administrator changes role", a("ad2", routes.Administrator), op, account.ProfileChange{Role: rolePtr(routes.Supervisor)}, true, ""},
+		{"operator renames self", a("op", auth.Operator), op, account.ProfileChange{Name: ptr("O")}, false, ""},
+		{"operator renames self, hidden", a("op", auth.Operator), op, account.ProfileChange{Name: ptr("O")}, true, apperr.Forbidden},
+		{"operator renames another", a("op2", auth.Operator), op, account.ProfileChange{Name: ptr("O")}, false, apperr.Forbidden},
+		{"operator sets own departments", a("op", auth.Operator), op, account.ProfileChange{Departments: &[]string{}}, false, apperr.Forbidden},
+		{"supervisor renames operator, hidden", a("s", auth.Supervisor), op, account.ProfileChange{Name: ptr("O")}, true, ""},
+		{"supervisor renames administrator", a("s", auth.Supervisor), admin, account.ProfileChange{Name: ptr("O")}, false, apperr.Forbidden},
+		{"supervisor changes e-mail", a("s", auth.Supervisor), op, account.ProfileChange{Email: ptr("x@y.example")}, false, apperr.Forbidden},
+		{"administrator changes role", a("ad2", auth.Administrator), op, account.ProfileChange{Role: rolePtr(auth.Supervisor)}, true, ""},
 	}
 	for _, c := range cases {
 		err := account.CheckChange(c.actor, c.target, c.patch, c.hidden)
@@ -365,8 +364,8 @@ func TestCanEdit(t *testing.T) {
 	}
 }
 
-func ptr(s string) *string               { return &s }
-func rolePtr(r routes.Role) *routes.Role { return &r }
+func ptr(s string) *string           { return &s }
+func rolePtr(r auth.Role) *auth.Role { return &r }
 func codeOrEmpty(err error) apperr.Code {
 	if err == nil {
 		return ""

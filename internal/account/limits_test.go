@@ -9,7 +9,6 @@ import (
 	"parley/internal/apperr"
 	"parley/internal/auth"
 	"parley/internal/ratelimit"
-	"parley/internal/routes"
 )
 
 func wantRetry(t *testing.T, what string, err error) {
@@ -59,7 +58,7 @@ func TestInvitationLimits(t *testing.T) {
 	d := ratelimit.Defaults()
 	w.svc.Limits.InvitationsPerAccount, w.svc.Limits.InvitationsPerPerson = d.InvitationsPerAccount, d.InvitationsPerPerson
 	w.svc.Limits.InvitationsPerAccount.Limit, w.svc.Limits.InvitationsPerPerson.Limit = 3, 2
-	a, err := w.svc.Invite(ctx, w.actor, account.Invitation{Email: "a@stranger.example", Role: routes.Operator})
+	a, err := w.svc.Invite(ctx, w.actor, account.Invitation{Email: "a@stranger.example", Role: auth.Operator})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,10 +66,10 @@ func TestInvitationLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantRetry(t, "a third mail to one person", w.svc.ResendInvitation(ctx, w.actor, a.ID))
-	if _, err := w.svc.Invite(ctx, w.actor, account.Invitation{Email: "b@stranger.example", Role: routes.Operator}); err != nil {
+	if _, err := w.svc.Invite(ctx, w.actor, account.Invitation{Email: "b@stranger.example", Role: auth.Operator}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = w.svc.Invite(ctx, w.actor, account.Invitation{Email: "c@stranger.example", Role: routes.Operator})
+	_, err = w.svc.Invite(ctx, w.actor, account.Invitation{Email: "c@stranger.example", Role: auth.Operator})
 	wantRetry(t, "a fourth invitation of the account in a day", err)
 	if _, err := w.store.PersonByEmail(ctx, "c@stranger.example"); apperr.CodeOf(err) != apperr.NotFound {
 		t.Fatalf("the refused invitation stored a person: %v", err)

@@ -8,7 +8,7 @@ import (
 	"unicode"
 
 	"parley/internal/apperr"
-	"parley/internal/routes"
+	"parley/internal/auth"
 	"parley/internal/settings"
 )
 
@@ -46,7 +46,7 @@ type PeopleStore interface {
 type Actor struct {
 	AccountID string
 	PersonID  string
-	Role      routes.Role
+	Role      auth.Role
 }
 
 // Limits on a person's fields.
@@ -63,7 +63,7 @@ const (
 type ProfileChange struct {
 	Name              *string
 	Email             *string
-	Role              *routes.Role
+	Role              *auth.Role
 	InterfaceLanguage *string
 	Languages         *[]string
 	Departments       *[]string
@@ -74,13 +74,13 @@ type ProfileChange struct {
 
 // Invitation is the input of an invitation (POST /v1/people).
 type Invitation struct {
-	Email             string      `json:"email"`
-	Name              string      `json:"name"`
-	Role              routes.Role `json:"role"`
-	InterfaceLanguage string      `json:"interfaceLanguage"`
-	Languages         []string    `json:"languages"`
-	Departments       []string    `json:"departments"`
-	ChatLimit         *int        `json:"chatLimit"`
+	Email             string    `json:"email"`
+	Name              string    `json:"name"`
+	Role              auth.Role `json:"role"`
+	InterfaceLanguage string    `json:"interfaceLanguage"`
+	Languages         []string  `json:"languages"`
+	Departments       []string  `json:"departments"`
+	ChatLimit         *int      `json:"chatLimit"`
 }
 
 // profileField names what CanEdit decides about.
@@ -101,17 +101,17 @@ const (
 // It returns apperr.Forbidden with the reason.
 func CanEdit(actor Actor, target Person, field profileField, hiddenProfiles bool) error {
 	switch actor.Role {
-	case routes.Administrator:
+	case auth.Administrator:
 		return nil
-	case routes.Supervisor:
+	case auth.Supervisor:
 		if field == fieldAccess {
 			return apperr.New(apperr.Forbidden, "only an administrator may change a person's e-mail or role")
 		}
-		if target.Role == routes.Administrator {
+		if target.Role == auth.Administrator {
 			return apperr.New(apperr.Forbidden, "only an administrator may edit an administrator's profile")
 		}
 		return nil
-	case routes.Operator:
+	case auth.Operator:
 		if target.ID != actor.PersonID {
 			return apperr.New(apperr.Forbidden, "operators may edit only their own profile")
 		}
@@ -130,7 +130,7 @@ func CanEdit(actor Actor, target Person, field profileField, hiddenProfiles bool
 // their own profile; otherwise every staff member sees every colleague (an
 // operator needs them to redirect a chat). Errors: apperr.Forbidden.
 func CanView(actor Actor, target Person, hiddenProfiles bool) error {
-	if actor.Role == routes.Operator && hiddenProfiles && target.ID != actor.PersonID {
+	if actor.Role == auth.Operator && hiddenProfiles && target.ID != actor.PersonID {
 		return apperr.New(apperr.Forbidden, "profiles are hidden (features.hiddenProfiles): operators may view only their own")
 	}
 	return nil
@@ -363,7 +363,7 @@ func validatePerson(p *Person, fields map[string]string) {
 		fields["name"] = fmt.Sprintf("must be 1 to %d characters, without control characters", MaxNameLen)
 	}
 	switch p.Role {
-	case routes.Operator, routes.Supervisor, routes.Administrator:
+	case auth.Operator, auth.Supervisor, auth.Administrator:
 	default:
 		fields["role"] = "must be operator, supervisor or administrator"
 	}

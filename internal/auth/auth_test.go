@@ -7,7 +7,6 @@ import (
 
 	"parley/internal/apperr"
 	"parley/internal/auth"
-	"parley/internal/routes"
 )
 
 func newSigner(t *testing.T, now time.Time) *auth.Signer {
@@ -23,12 +22,12 @@ func newSigner(t *testing.T, now time.Time) *auth.Signer {
 func TestTokenRoundTripAndRefusals(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	s := newSigner(t, now)
-	tok, err := s.Issue(auth.Principal{Kind: auth.Access, AccountID: "a1", Subject: "u1", Role: routes.Administrator}, time.Minute)
+	tok, err := s.Issue(auth.Principal{Kind: auth.Access, AccountID: "a1", Subject: "u1", Role: auth.Administrator}, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p, err := s.Verify(tok, auth.Access)
-	if err != nil || p.AccountID != "a1" || p.Subject != "u1" || p.Role != routes.Administrator {
+	if err != nil || p.AccountID != "a1" || p.Subject != "u1" || p.Role != auth.Administrator {
 		t.Fatalf("Verify = %+v, %v", p, err)
 	}
 

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"parley/internal/apperr"
-	"parley/internal/routes"
 )
 
 // Kind tells what a token was issued for, so a visitor token can never pass
@@ -29,10 +28,10 @@ const (
 // Principal is who is calling: resolved once by the authorizer (HTTP) or at
 // $connect (WebSocket) and passed to every handler.
 type Principal struct {
-	Kind      Kind        `json:"typ"`
-	AccountID string      `json:"acc"`
-	Subject   string      `json:"sub"` // person id, or visitor id
-	Role      routes.Role `json:"role,omitempty"`
+	Kind      Kind   `json:"typ"`
+	AccountID string `json:"acc"`
+	Subject   string `json:"sub"` // person id, or visitor id
+	Role      Role   `json:"role,omitempty"`
 	// Session names the sign-in an access token belongs to, so signing out
 	// (or an administrator revoking a person) ends every token of it at
 	// once: the authorizer checks that the session still exists.

@@ -16,9 +16,9 @@ import (
 	"unicode/utf8"
 
 	"parley/internal/apperr"
+	"parley/internal/auth"
 	"parley/internal/mail"
 	"parley/internal/ratelimit"
-	"parley/internal/routes"
 	"parley/internal/settings"
 )
 
@@ -184,7 +184,7 @@ type Party struct {
 	AccountID string
 	Kind      Kind // FromVisitor or FromOperator (any staff role)
 	ID        string
-	Role      routes.Role
+	Role      auth.Role
 	// SourceIP is the visitor's address as API Gateway reports it, which
 	// the per-address limits count by; empty counts nowhere.
 	SourceIP string
@@ -192,7 +192,7 @@ type Party struct {
 
 // Manages reports whether the party sees every chat (SPEC §2.7
 // hideOthersChats spares supervisors and administrators).
-func (p Party) Manages() bool { return p.Role == routes.Supervisor || p.Role == routes.Administrator }
+func (p Party) Manages() bool { return p.Role == auth.Supervisor || p.Role == auth.Administrator }
 
 // NewID makes a chat id that sorts by start time: 12 hex digits of Unix
 // milliseconds, then 8 random ones.

@@ -6,15 +6,15 @@ import (
 	"testing"
 	"time"
 
+	"parley/internal/auth"
 	"parley/internal/chat"
-	"parley/internal/routes"
 	"parley/internal/settings"
 )
 
 // TestSees: who sees which open chat (SPEC §4.2, §4.3, §2.7).
 func TestSees(t *testing.T) {
-	op := chat.Party{AccountID: "a", ID: "op", Kind: chat.FromOperator, Role: routes.Operator}
-	admin := chat.Party{AccountID: "a", ID: "adm", Kind: chat.FromOperator, Role: routes.Administrator}
+	op := chat.Party{AccountID: "a", ID: "op", Kind: chat.FromOperator, Role: auth.Operator}
+	admin := chat.Party{AccountID: "a", ID: "adm", Kind: chat.FromOperator, Role: auth.Administrator}
 	speaksEN := chat.Operator{ID: "op", Languages: []string{"en"}, Departments: []string{"sales"}}
 	var multi, hide settings.Document
 	multi.Features.Multilingual = true

@@ -10,7 +10,6 @@ import (
 	"parley/internal/apperr"
 	"parley/internal/auth"
 	"parley/internal/chat"
-	"parley/internal/routes"
 	"parley/internal/settings"
 	"parley/internal/templates"
 	"parley/internal/visitor"
@@ -245,7 +244,7 @@ func encode(f ChatFrame) []byte {
 }
 
 func party(c Connection) chat.Party {
-	p := chat.Party{AccountID: c.AccountID, ID: c.Subject, Kind: chat.FromOperator, Role: routes.Role(c.Role)}
+	p := chat.Party{AccountID: c.AccountID, ID: c.Subject, Kind: chat.FromOperator, Role: auth.Role(c.Role)}
 	if c.Kind == auth.Visitor {
 		p.Kind, p.SourceIP = chat.FromVisitor, c.SourceIP
 	}
@@ -552,7 +551,7 @@ func (h *Hub) templateAction(ctx context.Context, c Connection, p chat.Party, f 
 	if err != nil {
 		return ChatFrame{}, err
 	}
-	caller := templates.Caller{AccountID: p.AccountID, PersonID: p.ID, Role: routes.Role(c.Role)}
+	caller := templates.Caller{AccountID: p.AccountID, PersonID: p.ID, Role: auth.Role(c.Role)}
 	switch f.Action {
 	case "templates":
 		sections, err := ts.ForChat(ctx, caller, ch.Language)

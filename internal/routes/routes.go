@@ -4,26 +4,27 @@
 // locally is what is deployed.
 package routes
 
-// Role is what a signed-in person may do in an account. Visitors are not a
-// role: they never reach the HTTP API's authorised routes.
-type Role string
+import "parley/internal/auth"
+
+// Role and the role lists are the domain's (auth); the table names them.
+type Role = auth.Role
 
 // The roles of SPEC §1, from least to most powerful.
 const (
-	Operator      Role = "operator"
-	Supervisor    Role = "supervisor"
-	Administrator Role = "administrator"
+	Operator      = auth.Operator
+	Supervisor    = auth.Supervisor
+	Administrator = auth.Administrator
 )
 
 // Staff is every signed-in role.
-var Staff = []Role{Operator, Supervisor, Administrator}
+var Staff = auth.Staff
 
 // Admins is the administrator role alone.
-var Admins = []Role{Administrator}
+var Admins = auth.Admins
 
 // Managers are the roles that manage people's assignments (departments,
 // chat limits): supervisors and administrators.
-var Managers = []Role{Supervisor, Administrator}
+var Managers = auth.Managers
 
 // Function is one Lambda function: one folder under functions/ and one
 // bootstrap binary built from it.

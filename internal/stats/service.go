@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"parley/internal/apperr"
-	"parley/internal/routes"
+	"parley/internal/auth"
 )
 
 // MaxDays is the longest range a report covers: a leap year and a day, so
@@ -38,7 +38,7 @@ type Service struct {
 type Caller struct {
 	AccountID string
 	PersonID  string
-	Role      routes.Role
+	Role      auth.Role
 }
 
 // Query is a report's range and grouping as the request gives them.
@@ -71,7 +71,7 @@ func (s *Service) Report(ctx context.Context, c Caller, q Query) (Result, error)
 		return Result{}, err
 	}
 	base := Key{Dim: Total}
-	if c.Role == routes.Operator {
+	if c.Role == auth.Operator {
 		if groupBy != ByDay && groupBy != ByWeek && groupBy != ByMonth && groupBy != Operator {
 			return Result{}, apperr.New(apperr.Forbidden, "operators see their own figures only: group them by day, week, month or operator")
 		}

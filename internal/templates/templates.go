@@ -17,7 +17,7 @@ import (
 	"unicode/utf8"
 
 	"parley/internal/apperr"
-	"parley/internal/routes"
+	"parley/internal/auth"
 	"parley/internal/settings"
 )
 
@@ -105,11 +105,11 @@ type Filter struct {
 type Caller struct {
 	AccountID string
 	PersonID  string
-	Role      routes.Role
+	Role      auth.Role
 }
 
 func (c Caller) manages() bool {
-	return c.Role == routes.Administrator || c.Role == routes.Supervisor
+	return c.Role == auth.Administrator || c.Role == auth.Supervisor
 }
 
 // Store declares what this package needs from storage.
@@ -380,7 +380,7 @@ func (s *Service) mayRead(ctx context.Context, c Caller, t Template) error {
 func (s *Service) mayWrite(c Caller, t Template) error {
 	switch t.Level {
 	case Global:
-		if c.Role != routes.Administrator {
+		if c.Role != auth.Administrator {
 			return apperr.New(apperr.Forbidden, "only administrators may change global templates")
 		}
 	case Department:

@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"parley/internal/apperr"
+	"parley/internal/auth"
 	"parley/internal/dynamo"
 	"parley/internal/local/testenv"
-	"parley/internal/routes"
 	"parley/internal/templates"
 )
 
@@ -42,11 +42,11 @@ func (d departments) DepartmentExists(_ context.Context, _, departmentID string)
 }
 
 var (
-	admin  = templates.Caller{AccountID: "acc", PersonID: "admin", Role: routes.Administrator}
-	sup    = templates.Caller{AccountID: "acc", PersonID: "sup", Role: routes.Supervisor}
-	op     = templates.Caller{AccountID: "acc", PersonID: "op", Role: routes.Operator}
-	other  = templates.Caller{AccountID: "acc", PersonID: "other", Role: routes.Operator}
-	tenant = templates.Caller{AccountID: "acc2", PersonID: "op", Role: routes.Administrator}
+	admin  = templates.Caller{AccountID: "acc", PersonID: "admin", Role: auth.Administrator}
+	sup    = templates.Caller{AccountID: "acc", PersonID: "sup", Role: auth.Supervisor}
+	op     = templates.Caller{AccountID: "acc", PersonID: "op", Role: auth.Operator}
+	other  = templates.Caller{AccountID: "acc", PersonID: "other", Role: auth.Operator}
+	tenant = templates.Caller{AccountID: "acc2", PersonID: "op", Role: auth.Administrator}
 )
 
 // newService runs the service on a fresh table of DynamoDB Local, with
