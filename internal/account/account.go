@@ -228,7 +228,20 @@ func (s *Service) Create(ctx context.Context, in SignUp) (Account, Person, error
 			return Account{}, Person{}, err
 		}
 	}
-	if err := s.Store.CreateAccount(ctx, a, admin); err != nil {
+	err = s.Store.CreateAccount(ctx, a, admin)
+	if apperr.CodeOf(err) == apperr.Conflict {
+		// The address may be held only by an invitation nobody accepted
+		// in time, perhaps a stranger's: it releases the address.
+		taken := err
+		var released bool
+		if released, err = s.releaseExpiredInvitation(ctx, email); err == nil {
+			err = taken
+			if released {
+				err = s.Store.CreateAccount(ctx, a, admin)
+			}
+		}
+	}
+	if err != nil {
 		return Account{}, Person{}, err
 	}
 	if s.OnCreated != nil {
@@ -247,3 +260,35 @@ var dummyHash = sync.OnceValue(func() string {
 	h, _ := auth.HashPassword(NewID())
 	return h
 })
+
+// releaseExpiredInvitation frees email when the person holding it is an
+// invitation whose link has expired (or was never issued): the invited
+// person is deleted, with their reservation of the address, so the
+// address's owner can sign up; an invitation is a claim on an address
+// only while it can still be accepted. The deletion is conditional on the
+// person's version, so a change meanwhile keeps them.
+func (s *Service) releaseExpiredInvitation(ctx context.Context, email string) (bool, error) {
+	p, err := s.Store.PersonByEmail(ctx, email)
+	if apperr.CodeOf(err) == apperr.NotFound {
+		return false, nil
+	}
+	if err != nil || p.Status != StatusInvited {
+		return false, err
+	}
+	if p.LinkHash != "" {
+		err := s.Store.LiveLink(ctx, p.LinkHash, s.Now())
+		if err == nil {
+			return false, nil // still open to accept
+		}
+		if apperr.CodeOf(err) != apperr.Invalid {
+			return false, err
+		}
+	}
+	if err := s.Store.DeletePerson(ctx, p); err != nil {
+		if c := apperr.CodeOf(err); c == apperr.PreconditionFailed || c == apperr.Conflict {
+			return false, nil
+		}
+		return false, err
+	}
+	return true, nil
+}

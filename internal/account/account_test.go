@@ -494,3 +494,52 @@ func TestChangePasswordGuessesCountAsSignInFailures(t *testing.T) {
 		t.Fatalf("sign-in after the guesses waited %v, want %v", w.slept, account.LoginPerEmail.MaxDelay)
 	}
 }
+
+// TestExpiredInvitationReleasesAddress: a stranger's invitation holds an
+// address only while it can be accepted. While the link is live the
+// owner's sign-up is refused; once it has expired, the owner signs up and
+// the invited person is gone from the stranger's account.
+func TestExpiredInvitationReleasesAddress(t *testing.T) {
+	w := newWorld(t)
+	ctx := t.Context()
+	owner := "owner-" + account.NewID()[:8] + "@example.org"
+	invited, err := w.svc.Invite(ctx, w.actor, account.Invitation{Email: owner, Role: routes.Operator})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signUp := func(svc *account.Service) error {
+		_, _, err := svc.Create(ctx, account.SignUp{CompanyName: "Owner's", Email: owner, Password: "correct horse battery", Language: "en"})
+		return err
+	}
+	if err := signUp(w.svc); apperr.CodeOf(err) != apperr.Conflict {
+		t.Fatalf("sign-up while the invitation is live: %v, want conflict", err)
+	}
+	later := *w.svc
+	at := time.Now().Add(8 * 24 * time.Hour)
+	later.Now = func() time.Time { return at }
+	if err := signUp(&later); err != nil {
+		t.Fatalf("sign-up after the invitation expired: %v", err)
+	}
+	got, err := w.store.PersonByEmail(ctx, owner)
+	if err != nil || got.AccountID == w.acc.ID || got.Status != account.StatusActive {
+		t.Fatalf("the address belongs to %+v (%v), want the owner's new account", got, err)
+	}
+	if _, err := w.store.Person(ctx, w.acc.ID, invited.ID); apperr.CodeOf(err) != apperr.NotFound {
+		t.Fatalf("the expired invitation's person: %v, want gone", err)
+	}
+
+	// An expired invitation in one account does not block another
+	// account's invitation either.
+	other := "other-" + account.NewID()[:8] + "@example.org"
+	if _, err := w.svc.Invite(ctx, w.actor, account.Invitation{Email: other, Role: routes.Operator}); err != nil {
+		t.Fatal(err)
+	}
+	acc2, admin2, err := later.Create(ctx, account.SignUp{CompanyName: "Second", Email: "second-" + account.NewID()[:8] + "@example.org", Password: "correct horse battery", Language: "en"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := later.Invite(ctx, account.Actor{AccountID: acc2.ID, PersonID: admin2.ID, Role: routes.Administrator}, account.Invitation{Email: other, Role: routes.Operator})
+	if err != nil || p.AccountID != acc2.ID {
+		t.Fatalf("inviting an address an expired invitation held: %+v, %v", p, err)
+	}
+}
