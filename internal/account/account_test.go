@@ -503,7 +503,7 @@ func TestExpiredInvitationReleasesAddress(t *testing.T) {
 	w := newWorld(t)
 	ctx := t.Context()
 	owner := "owner-" + account.NewID()[:8] + "@example.org"
-	invited, err := w.svc.Invite(ctx, w.actor, account.Invitation{Email: owner, Role: routes.Operator})
+	invited, err := w.svc.Invite(ctx, w.actor, account.Invitation{Email: owner, Role: auth.Operator})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -531,14 +531,14 @@ func TestExpiredInvitationReleasesAddress(t *testing.T) {
 	// An expired invitation in one account does not block another
 	// account's invitation either.
 	other := "other-" + account.NewID()[:8] + "@example.org"
-	if _, err := w.svc.Invite(ctx, w.actor, account.Invitation{Email: other, Role: routes.Operator}); err != nil {
+	if _, err := w.svc.Invite(ctx, w.actor, account.Invitation{Email: other, Role: auth.Operator}); err != nil {
 		t.Fatal(err)
 	}
 	acc2, admin2, err := later.Create(ctx, account.SignUp{CompanyName: "Second", Email: "second-" + account.NewID()[:8] + "@example.org", Password: "correct horse battery", Language: "en"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := later.Invite(ctx, account.Actor{AccountID: acc2.ID, PersonID: admin2.ID, Role: routes.Administrator}, account.Invitation{Email: other, Role: routes.Operator})
+	p, err := later.Invite(ctx, account.Actor{AccountID: acc2.ID, PersonID: admin2.ID, Role: auth.Administrator}, account.Invitation{Email: other, Role: auth.Operator})
 	if err != nil || p.AccountID != acc2.ID {
 		t.Fatalf("inviting an address an expired invitation held: %+v, %v", p, err)
 	}
