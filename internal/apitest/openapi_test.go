@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"parley/internal/channel"
+	"parley/internal/channel/telegram"
 	"parley/internal/chat"
 	"parley/internal/openapi"
 	"parley/internal/routes"
@@ -133,6 +135,22 @@ func TestEveryOperationAsDocumented(t *testing.T) {
 		t.Fatalf("cancel the export: %d %s", r.Status, truncate(r.Raw))
 	}
 	adm("DELETE", "/v1/integrations/unisender/export", nil, 409)
+	// Channels: the messengers' webhooks take what proves itself and
+	// refuse the rest alike.
+	adm("PATCH", "/v1/settings/integration", map[string]any{"vk": map[string]any{"confirmationString": "a1b2c3d4"}}, 200)
+	vkSecret := adm("POST", "/v1/settings/integration/vk/secret-key/regenerate", nil, 200).Body["secretKey"].(string)
+	tgSecret := map[string]string{telegram.SecretHeader: channel.SecretToken([]byte(tokenSecret), a.ID, botToken)}
+	update := map[string]any{"update_id": 1, "message": map[string]any{"message_id": 1, "date": 1700000000, "text": "hi",
+		"from": map[string]any{"id": 42, "is_bot": false, "first_name": "Ann"}, "chat": map[string]any{"id": 42, "type": "private"}}}
+	expect(t, "telegram update", e.do(req{Method: "POST", Path: "/v1/channels/telegram/" + a.ID, Body: update, Headers: tgSecret}), 200)
+	expect(t, "telegram, not an update", e.do(req{Method: "POST", Path: "/v1/channels/telegram/" + a.ID, Body: map[string]any{"x": 1}, Headers: tgSecret}), 422)
+	expect(t, "telegram, wrong secret", e.do(req{Method: "POST", Path: "/v1/channels/telegram/" + a.ID, Body: update,
+		Headers: map[string]string{telegram.SecretHeader: "nope"}}), 401)
+	expect(t, "telegram, too large", e.do(req{Method: "POST", Path: "/v1/channels/telegram/" + a.ID, Body: map[string]any{"pad": strings.Repeat("x", channel.MaxBodyBytes)}, Headers: tgSecret}), 413)
+	expect(t, "vk confirmation", e.do(req{Method: "POST", Path: "/v1/channels/vk/" + a.ID, Body: map[string]any{"type": "confirmation", "group_id": 1, "secret": vkSecret}}), 200)
+	expect(t, "vk, wrong secret", e.do(req{Method: "POST", Path: "/v1/channels/vk/" + a.ID, Body: map[string]any{"type": "confirmation", "group_id": 1, "secret": "nope"}}), 401)
+	expect(t, "vk, not a callback", e.do(req{Method: "POST", Path: "/v1/channels/vk/" + a.ID, Body: []int{1}}), 401)
+	expect(t, "vk, too large", e.do(req{Method: "POST", Path: "/v1/channels/vk/" + a.ID, Body: map[string]any{"pad": strings.Repeat("x", channel.MaxBodyBytes)}}), 413)
 	cfg := expect(t, "widget config", e.do(req{Method: "GET", Path: "/v1/widget/" + a.ID + "/config"}), 200)
 	expect(t, "widget config, unknown account", e.do(req{Method: "GET", Path: "/v1/widget/nope/config"}), 404)
 	logo := expect(t, "widget logo", e.do(req{Method: "GET", Path: cfg.Body["logoUrl"].(string)}), 200)

@@ -119,6 +119,25 @@ type Chat struct {
 	// visitor leaving unanswered, or an offline request.
 	Outcome   Outcome
 	OutcomeAt time.Time
+	// Channel is where the visitor writes from: "" (the widget), or a
+	// messenger (ChannelTelegram, ChannelVK), whose answers go out
+	// through it and which cannot show what only the widget can.
+	Channel string
+}
+
+// The channels a chat can come from besides the widget (SPEC §4.12).
+const (
+	ChannelWidget   = "widget"
+	ChannelTelegram = "telegram"
+	ChannelVK       = "vk"
+)
+
+// ChannelName is the chat's channel as shown: widget for "".
+func (c Chat) ChannelName() string {
+	if c.Channel == "" {
+		return ChannelWidget
+	}
+	return c.Channel
 }
 
 // DayOf is the date of t in loc, as Chat.Day holds it.

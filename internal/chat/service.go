@@ -51,6 +51,9 @@ type StartInput struct {
 	// multilingual mode (SPEC §4.3), ignored otherwise. It is fixed at the
 	// start: the visitor cannot change it later.
 	Language string
+	// Channel is the messenger a chat started from (Chat.Channel); "" for
+	// the widget.
+	Channel string
 }
 
 // Start starts a chat for the visitor, or resumes the one they have open:
@@ -106,7 +109,7 @@ func (s *Service) Start(ctx context.Context, v Party, in StartInput) (c Chat, fi
 		now := s.Now().UTC()
 		c = Chat{AccountID: v.AccountID, ID: NewID(now), VisitorID: v.ID, Status: Waiting, DepartmentID: in.DepartmentID,
 			Language: ChatLanguage(doc, in.Language), Question: in.Question, Page: in.Page, Priority: PriorityPage(doc.Features.PriorityPages, in.Page),
-			StartedAt: now, LastMessageAt: now}
+			StartedAt: now, LastMessageAt: now, Channel: in.Channel}
 		first = []Message{}
 		if g := doc.GreetingFor(c.Language); g != "" {
 			first = append(first, Message{From: FromSystem, Text: g})
@@ -557,6 +560,10 @@ func (s *Service) Teleport(ctx context.Context, op Party, chatID, url string) (C
 	}
 	if c.Status != Active || (c.OperatorID != op.ID && !op.Manages()) {
 		return Chat{}, "", apperr.New(apperr.Conflict, "only the operator of an open chat can teleport its visitor")
+	}
+	if c.Channel != "" {
+		// The visitor is in a messenger, not on a page of the site.
+		return Chat{}, "", apperr.New(apperr.Conflict, "a %s chat has no page to teleport its visitor from", c.ChannelName())
 	}
 	if !OnSite(url, c.Page, doc.Company.Website) {
 		return Chat{}, "", apperr.New(apperr.Invalid, "url must be a page of the site: the host of the visitor's page or of company.website, or under it")

@@ -38,7 +38,12 @@ const (
 	// domain), else CONSOLE_URL_PARAMETER names the SSM parameter the web
 	// stack writes it to, since the HTTP stack cannot reference the web stack
 	// that depends on it.
-	EnvConsoleURL          = "CONSOLE_URL"
+	EnvConsoleURL = "CONSOLE_URL"
+	// The messengers' API addresses (SPEC §4.12): unset in AWS, which
+	// calls Telegram's and VK's own; tests and make dev point them at
+	// local servers. Never a setting users can change.
+	EnvTelegramAPIURL      = "TELEGRAM_API_URL"
+	EnvVKAPIURL            = "VK_API_URL"
 	EnvConsoleURLParameter = "CONSOLE_URL_PARAMETER"
 )
 
@@ -59,6 +64,8 @@ type Config struct {
 	ConsoleURLParameter string
 	SignUpsPerHour      int
 	AddressLimits       bool
+	TelegramAPIURL      string
+	VKAPIURL            string
 }
 
 // FromEnv reads the configuration. TABLE_NAME is required by every function.
@@ -75,6 +82,8 @@ func FromEnv() (Config, error) {
 		Stage:               os.Getenv(EnvStage),
 		ConsoleURL:          os.Getenv(EnvConsoleURL),
 		ConsoleURLParameter: os.Getenv(EnvConsoleURLParameter),
+		TelegramAPIURL:      os.Getenv(EnvTelegramAPIURL),
+		VKAPIURL:            os.Getenv(EnvVKAPIURL),
 	}
 	if c.TableName == "" {
 		return c, fmt.Errorf("config: %s is not set", EnvTableName)

@@ -78,6 +78,7 @@ type chatRow struct {
 	AnswerTimeout        int64  `dynamodbav:"answerTimeout,omitempty"`
 	GSI1PK               string `dynamodbav:"gsi1pk,omitempty"`
 	GSI1SK               string `dynamodbav:"gsi1sk,omitempty"`
+	Channel              string `dynamodbav:"channel,omitempty"`
 }
 
 type messageRow struct {
@@ -90,6 +91,11 @@ type messageRow struct {
 	ClientID  string    `dynamodbav:"clientId,omitempty"`
 	Text      string    `dynamodbav:"text"`
 	At        time.Time `dynamodbav:"at"`
+	// Channel and VisitorID are set on the messages of a messenger's
+	// chat, so the stream consumer sends them out without reading the
+	// chat (channels.go).
+	Channel   string `dynamodbav:"channel,omitempty"`
+	VisitorID string `dynamodbav:"visitorId,omitempty"`
 }
 
 func chatSK(id string) string                   { return "CHAT#" + id }
@@ -113,7 +119,7 @@ func toChatRow(c chat.Chat) chatRow {
 		DepartmentID: c.DepartmentID, Language: c.Language, Category: c.Category, Priority: c.Priority, Page: c.Page, Rating: string(c.Rating),
 		Question: c.Question, Offline: c.Offline, Unanswered: c.Unanswered, OfflineName: c.OfflineName, OfflineContact: c.OfflineContact, StartedAt: c.StartedAt,
 		AssignedAt: c.AssignedAt, AnsweredAt: c.AnsweredAt, ClosedAt: c.ClosedAt, VisitorClosed: c.VisitorClosed, Seq: c.Seq,
-		VisitorRead: c.VisitorRead, OperatorRead: c.OperatorRead, LastMessageAt: c.LastMessageAt, QueueSeq: c.QueueSeq, FinalAt: tstr(c.FinalAt)}
+		VisitorRead: c.VisitorRead, OperatorRead: c.OperatorRead, LastMessageAt: c.LastMessageAt, QueueSeq: c.QueueSeq, FinalAt: tstr(c.FinalAt), Channel: c.Channel}
 	r.Day, r.VisitorMsgs, r.OperatorMsgs = c.Day, c.VisitorMessages, c.OperatorMessages
 	setWaitRow(&r, c)
 	switch {
@@ -130,15 +136,20 @@ func fromChatRow(r chatRow) chat.Chat {
 		DepartmentID: r.DepartmentID, Language: r.Language, Category: r.Category, Priority: r.Priority, Page: r.Page, Rating: chat.Rating(r.Rating),
 		Question: r.Question, Offline: r.Offline, Unanswered: r.Unanswered, OfflineName: r.OfflineName, OfflineContact: r.OfflineContact, StartedAt: r.StartedAt,
 		AssignedAt: r.AssignedAt, AnsweredAt: r.AnsweredAt, ClosedAt: r.ClosedAt, VisitorClosed: r.VisitorClosed, Seq: r.Seq,
-		VisitorRead: r.VisitorRead, OperatorRead: r.OperatorRead, LastMessageAt: r.LastMessageAt, QueueSeq: r.QueueSeq, FinalAt: ptime(r.FinalAt)}
+		VisitorRead: r.VisitorRead, OperatorRead: r.OperatorRead, LastMessageAt: r.LastMessageAt, QueueSeq: r.QueueSeq, FinalAt: ptime(r.FinalAt), Channel: r.Channel}
 	c.Day, c.VisitorMessages, c.OperatorMessages = r.Day, r.VisitorMsgs, r.OperatorMsgs
 	waitFromRow(&c, r)
 	return c
 }
 
-func toMessageRow(m chat.Message) messageRow {
-	return messageRow{Type: "message", AccountID: m.AccountID, ChatID: m.ChatID, Seq: m.Seq, From: string(m.From), SenderID: m.SenderID,
+// toMessageRow is m as stored in chat c.
+func toMessageRow(c chat.Chat, m chat.Message) messageRow {
+	r := messageRow{Type: "message", AccountID: m.AccountID, ChatID: m.ChatID, Seq: m.Seq, From: string(m.From), SenderID: m.SenderID,
 		ClientID: m.ClientID, Text: m.Text, At: m.At}
+	if c.Channel != "" {
+		r.Channel, r.VisitorID = c.Channel, c.VisitorID
+	}
+	return r
 }
 
 func fromMessageRow(r messageRow) chat.Message {
@@ -249,7 +260,7 @@ func (s *Store) startTxn(c chat.Chat, first []chat.Message, prevOpen string) (*t
 	}
 	t.add(it, apperr.New(apperr.Conflict, "chat id collision"))
 	for _, m := range first {
-		it, err := s.put(toMessageRow(m), chatPK(c.AccountID, c.ID), messageSK(m.Seq), nil, nil, nil)
+		it, err := s.put(toMessageRow(c, m), chatPK(c.AccountID, c.ID), messageSK(m.Seq), nil, nil, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -334,7 +345,7 @@ func (s *Store) AppendMessage(ctx context.Context, c chat.Chat, m chat.Message, 
 	t.add(types.TransactWriteItem{Update: &types.Update{TableName: aws.String(s.Table), Key: key(accountPK(c.AccountID), chatSK(c.ID)),
 		UpdateExpression: aws.String(expr), ConditionExpression: aws.String(cond),
 		ExpressionAttributeNames: map[string]string{"#st": "status"}, ExpressionAttributeValues: values}}, chat.ErrRace)
-	it, err := s.put(toMessageRow(m), chatPK(c.AccountID, c.ID), messageSK(m.Seq), notExists, nil, nil)
+	it, err := s.put(toMessageRow(c, m), chatPK(c.AccountID, c.ID), messageSK(m.Seq), notExists, nil, nil)
 	if err != nil {
 		return chat.Message{}, false, err
 	}

@@ -213,7 +213,7 @@ func (s *Store) TimedOut(ctx context.Context, c chat.Chat, next chat.Chat, busy 
 		ConditionExpression:      aws.String("seq = :prev AND waitDue = :due AND waitKind = :kind AND #st IN (:waiting, :active)"),
 		ExpressionAttributeNames: map[string]string{"#st": "status"}, ExpressionAttributeValues: values}}, chat.ErrRace)
 	if busy != nil {
-		it, err := s.put(toMessageRow(*busy), chatPK(c.AccountID, c.ID), messageSK(busy.Seq), notExists, nil, nil)
+		it, err := s.put(toMessageRow(c, *busy), chatPK(c.AccountID, c.ID), messageSK(busy.Seq), notExists, nil, nil)
 		if err != nil {
 			return err
 		}

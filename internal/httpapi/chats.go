@@ -199,6 +199,8 @@ type chatJSON struct {
 	LeftAt       time.Time    `json:"leftAt,omitzero"`
 	BusyFirstAt  time.Time    `json:"busyFirstAt,omitzero"`
 	BusyAnswerAt time.Time    `json:"busyAnswerAt,omitzero"`
+	// Channel is where the visitor writes from: widget, telegram or vk.
+	Channel string `json:"channel"`
 }
 
 func viewChatJSON(c chat.Chat) chatJSON {
@@ -206,5 +208,5 @@ func viewChatJSON(c chat.Chat) chatJSON {
 		Category: c.Category, Priority: c.Priority, Page: c.Page, Rating: c.Rating, Question: c.Question, Offline: c.Offline, Unanswered: c.Unanswered, OfflineName: c.OfflineName,
 		Contact: c.OfflineContact, StartedAt: c.StartedAt, AssignedAt: c.AssignedAt, AnsweredAt: c.AnsweredAt, ClosedAt: c.ClosedAt,
 		VisitorClosed: c.VisitorClosed, Messages: c.Seq, Outcome: c.Outcome, OutcomeAt: c.OutcomeAt, LeftAt: c.LeftAt,
-		BusyFirstAt: c.BusyFirstAt, BusyAnswerAt: c.BusyAnswerAt}
+		BusyFirstAt: c.BusyFirstAt, BusyAnswerAt: c.BusyAnswerAt, Channel: c.ChannelName()}
 }

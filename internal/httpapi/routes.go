@@ -43,6 +43,9 @@ type Deps struct {
 	Exports crm.Exports
 	// Stats is the statistics (GET /v1/stats).
 	Stats *stats.Service
+	// Channels answer the messengers' webhooks (SPEC §4.12); nil: the
+	// routes are not served.
+	Channels ChannelEndpoints
 }
 
 // Register adds every handler of the HTTP API.
@@ -62,6 +65,7 @@ func Register(api *API, d Deps) {
 	registerWebhooks(api, d)
 	registerCRM(api, d)
 	registerStats(api, d)
+	registerChannels(api, d)
 }
 
 type handlers struct{ Deps }

@@ -181,6 +181,7 @@ func API(d Deps) (any, error) {
 		Webhooks:  d.enqueuer(store),
 		Exports:   d.exporter(store),
 		Stats:     d.statsService(store),
+		Channels:  d.channelEndpoints(store),
 	})
 	return api.Serve, nil
 }
@@ -239,7 +240,8 @@ func Stream(d Deps) (any, error) {
 	return (&reactor.Reactor{Audit: store, Outbox: store, Mailer: mailer, Log: d.Log, Live: hub,
 		Templates: &templates.Service{Store: store, Members: store, Now: d.Now, NewID: account.NewID},
 		Waits:     hub, Events: store, Alerts: hub.Chats.Service, Webhooks: d.enqueuer(store),
-		Stats: store, Zone: zone(store), Reports: d.daily(store)}).Handle, nil
+		Stats: store, Zone: zone(store), Reports: d.daily(store),
+		Channels: d.channelConsumer(store, hub)}).Handle, nil
 }
 
 // Sweeper builds the timer sweeper.

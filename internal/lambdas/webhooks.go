@@ -6,6 +6,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"parley/internal/channel"
 	"parley/internal/crm"
 	"parley/internal/dynamo"
 	"parley/internal/outbound"
@@ -41,7 +42,7 @@ func (d Deps) webhookRetry() webhook.Retry {
 
 // enqueuer builds the webhook side of the stream consumer and the API.
 func (d Deps) enqueuer(store *dynamo.Store) *webhook.Enqueuer {
-	return &webhook.Enqueuer{Store: store, Settings: store.SettingsDocument, Facts: store, Now: d.Now, Services: d.crm(store).Services()}
+	return &webhook.Enqueuer{Store: store, Settings: store.SettingsDocument, Facts: store, Now: d.Now, Services: append(d.crm(store).Services(), channel.Services()...)}
 }
 
 // Webhooks builds the webhook dispatcher: every minute, ticks each second
@@ -53,8 +54,17 @@ func Webhooks(d Deps) (any, error) {
 		lookback = time.Minute
 	}
 	disp := &webhook.Dispatcher{Store: store, Settings: store.SettingsDocument, Client: d.outbound(), Retry: d.webhookRetry(), Log: d.Log,
-		Now: d.Now, Sleep: timers.SleepContext, Window: d.SweepWindow, Lookback: lookback, Targets: d.crm(store).Targets()}
+		Now: d.Now, Sleep: timers.SleepContext, Window: d.SweepWindow, Lookback: lookback, Targets: d.targets(store)}
 	return func(ctx context.Context, ev events.EventBridgeEvent) (webhook.Result, error) {
 		return disp.Run(ctx)
 	}, nil
+}
+
+// targets are every service's senders: the CRMs' and the channels'.
+func (d Deps) targets(store *dynamo.Store) map[webhook.Event]webhook.Target {
+	t := d.crm(store).Targets()
+	for ev, s := range channel.Targets(d.Config.TelegramAPIURL, d.Config.VKAPIURL) {
+		t[ev] = s
+	}
+	return t
 }

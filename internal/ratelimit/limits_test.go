@@ -35,6 +35,8 @@ func TestREADMEMatchesDefaults(t *testing.T) {
 		"invitation mails (invitations and resends) per account":                  d.InvitationsPerAccount,
 		"invitation mails per invited person":                                     d.InvitationsPerPerson,
 		"set-password link attempts per source address":                           d.PasswordLinksPerAddress,
+		"messenger webhook calls (Telegram, VK) per source address":               d.ChannelCallsPerAddress,
+		"messenger messages accepted per account (after the secret matched)":      d.ChannelMessagesPerAccount,
 	}
 	if len(labels) != len(d.Rules()) {
 		t.Fatalf("%d rules in Defaults, %d checked here: add the new one to the README and to this test", len(d.Rules()), len(labels))

@@ -46,6 +46,9 @@ type Reactor struct {
 	// Reports schedules daily reports as accounts appear or change zone;
 	// nil: none.
 	Reports Reports
+	// Channels receive messengers' updates and send channel chats'
+	// answers out (channels.go); nil: none.
+	Channels Channels
 }
 
 // TemplateScopes deletes the templates of an owner that is gone.
@@ -116,6 +119,9 @@ func (r *Reactor) react(ctx context.Context, rec events.DynamoDBEventRecord) err
 		return nil
 	}
 	if err := r.webhooks(ctx, rec); err != nil {
+		return err
+	}
+	if err := r.channels(ctx, rec); err != nil {
 		return err
 	}
 	typ, ok := img["type"]

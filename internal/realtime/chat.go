@@ -94,6 +94,10 @@ type ChatView struct {
 	// Operator is, for the visitor, who answers them: the widget shows
 	// the name and photo in the dialog.
 	Operator *OperatorCard `json:"operator,omitempty"`
+	// Channel is, for the staff, where the visitor writes from: widget,
+	// telegram or vk; a messenger's chat offers no typing, read marks,
+	// teleport or transcript by mail.
+	Channel string `json:"channel,omitempty"`
 }
 
 // OperatorCard is the chat's operator as the visitor sees them. PhotoURL
@@ -259,6 +263,7 @@ func viewChat(c chat.Chat, forVisitor bool) *ChatView {
 		v.DepartmentID, v.Language, v.Category, v.Priority, v.Page, v.Question = c.DepartmentID, c.Language, c.Category, c.Priority, c.Page, c.Question
 		v.AnsweredAt, v.Unanswered = c.AnsweredAt, c.Unanswered
 		v.Outcome, v.LeftAt, v.BusyFirstAt, v.BusyAnswerAt = c.Outcome, c.LeftAt, c.BusyFirstAt, c.BusyAnswerAt
+		v.Channel = c.ChannelName()
 	}
 	return v
 }

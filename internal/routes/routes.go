@@ -162,6 +162,10 @@ var HTTP = []HTTPRoute{
 	{Method: "DELETE", Path: "/v1/integrations/unisender/export", Roles: Admins, Function: FnAPI},
 	// Statistics (issue 15): operators get their own figures only.
 	{Method: "GET", Path: "/v1/stats", Roles: Staff, Function: FnAPI},
+	// Channels: the messengers' webhooks, public, each call proving
+	// itself with its secret (issue 17).
+	{Method: "POST", Path: "/v1/channels/telegram/{accountId}", Function: FnAPI},
+	{Method: "POST", Path: "/v1/channels/vk/{accountId}", Function: FnAPI},
 }
 
 // WebSocket lists every WebSocket API route.

@@ -479,6 +479,14 @@ func matrix() map[string]cell {
 			return request{path: "/widget/" + e.accA + "/identify", body: map[string]any{"visitorToken": cfg.body["visitorToken"], "fields": fields,
 				"signature": visitor.Sign([]byte(doc.Integration.PrivateKey), canonical)}}
 		}, ok: 200},
+		// The messengers' webhooks take no token: whoever calls, only the
+		// messenger's secret counts, and without it the answer is 401.
+		"POST /v1/channels/telegram/{accountId}": {prep: func(t *testing.T, e *matrixEnv, _ caller) request {
+			return request{path: "/channels/telegram/" + e.accA, body: map[string]any{"update_id": 1}, hdr: map[string]string{"X-Telegram-Bot-Api-Secret-Token": "guess"}}
+		}, ok: 401},
+		"POST /v1/channels/vk/{accountId}": {prep: func(t *testing.T, e *matrixEnv, _ caller) request {
+			return request{path: "/channels/vk/" + e.accA, body: map[string]any{"type": "confirmation", "group_id": 1, "secret": "guess"}}
+		}, ok: 401},
 	}
 }
 

@@ -83,6 +83,10 @@ type Options struct {
 	// SignUpsPerHour limits sign-ups per address, as in AWS; 0 (the
 	// default here) is no limit, since every local client is loopback.
 	SignUpsPerHour int
+	// TelegramAPIURL and VKAPIURL point the channels at local servers
+	// instead of Telegram's and VK's APIs (tests, make dev).
+	TelegramAPIURL string
+	VKAPIURL       string
 }
 
 // Stack is a running local stack.
@@ -171,7 +175,8 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		Config: config.Config{TableName: o.Table, ConnectionsEndpoint: s.ConnectionsURL, MailFrom: o.MailFrom,
 			TokenSecret: o.TokenSecret, PublicBaseURL: s.HTTPURL, WebSocketURL: s.WebSocketURL, Stage: "local",
 			// The local gateway serves the console (web/) and /v1 on one origin.
-			ConsoleURL: s.HTTPURL, SignUpsPerHour: o.SignUpsPerHour},
+			ConsoleURL: s.HTTPURL, SignUpsPerHour: o.SignUpsPerHour,
+			TelegramAPIURL: o.TelegramAPIURL, VKAPIURL: o.VKAPIURL},
 		AWS: localaws.Config(), Log: o.Log, Now: time.Now, TokenKey: []byte(o.TokenSecret), SweepWindow: o.SweepWindow,
 		DynamoDBEndpoint: s.DynamoDBEndpoint, SESEndpoint: s.SESEndpoint, DynamoDBAPIOptions: o.DynamoDBAPIOptions,
 		OutboundAllowLoopback: o.OutboundAllowLoopback, WebhookRetry: o.WebhookRetry, CRM: o.CRM,

@@ -1,0 +1,26 @@
+package lambdas
+
+import (
+	"parley/internal/channel"
+	"parley/internal/dynamo"
+	"parley/internal/ratelimit"
+	"parley/internal/realtime"
+)
+
+// channelEndpoints answer the messengers' webhooks in the API function.
+func (d Deps) channelEndpoints(store *dynamo.Store) *channel.Endpoints {
+	return &channel.Endpoints{Settings: store.SettingsDocument, Inbox: store, Key: d.TokenKey,
+		Limiter: &ratelimit.Limiter{Store: store, Now: d.Now}, Limits: d.limits()}
+}
+
+// channelConsumer is the stream consumer's side of the channels: updates
+// become messages through the hub (which tells the operators), and
+// answers are queued for the webhook dispatcher.
+type channelConsumer struct {
+	*channel.Receiver
+	*channel.Outbox
+}
+
+func (d Deps) channelConsumer(store *dynamo.Store, hub *realtime.Hub) channelConsumer {
+	return channelConsumer{&channel.Receiver{Poster: hub, Identities: store, Log: d.Log, Now: d.Now}, &channel.Outbox{Queue: store, Now: d.Now}}
+}
