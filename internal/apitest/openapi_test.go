@@ -11,6 +11,7 @@ import (
 	"parley/internal/channel"
 	"parley/internal/channel/telegram"
 	"parley/internal/chat"
+	"parley/internal/lambdas"
 	"parley/internal/openapi"
 	"parley/internal/routes"
 	"parley/internal/settings"
@@ -170,7 +171,7 @@ func TestEveryOperationAsDocumented(t *testing.T) {
 	adm("DELETE", "/v1/templates/"+id, nil, 204)
 
 	// The chat history: an offline request is a chat without a socket.
-	left, err := e.stack.Store.ChatService(time.Now).LeaveMessage(context.Background(), chat.Party{AccountID: a.ID, Kind: chat.FromVisitor, ID: "visitor-1"},
+	left, err := lambdas.ChatService(e.stack.Store, time.Now).LeaveMessage(context.Background(), chat.Party{AccountID: a.ID, Kind: chat.FromVisitor, ID: "visitor-1"},
 		chat.OfflineInput{Name: "Ann", Contact: "ann@visitor.example", Text: "Call me back", Page: "https://acme.example/contact"})
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"parley/internal/chat"
+	"parley/internal/lambdas"
 	"parley/internal/routes"
 )
 
@@ -20,7 +21,7 @@ func TestLongChatTranscriptPaged(t *testing.T) {
 	a := e.signUp("corporate")
 	_, opID := e.staff(a, routes.Operator)
 	ctx := context.Background()
-	svc := e.stack.Store.ChatService(time.Now)
+	svc := lambdas.ChatService(e.stack.Store, time.Now)
 	v := chat.Party{AccountID: a.ID, Kind: chat.FromVisitor, ID: "long-visitor"}
 	c, _, _, err := svc.Start(ctx, v, chat.StartInput{Question: "a long one"})
 	if err != nil {

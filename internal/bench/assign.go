@@ -15,6 +15,7 @@ import (
 
 	"parley/internal/chat"
 	"parley/internal/dynamo"
+	"parley/internal/lambdas"
 	"parley/internal/local/dynamolocal"
 	"parley/internal/local/localaws"
 	"parley/internal/routes"
@@ -106,7 +107,7 @@ func runAssignment(ctx context.Context, endpoint string, o AssignOptions, progre
 	for i := range ops {
 		ops[i] = chat.Operator{ID: fmt.Sprintf("op%03d", i), Languages: []string{"en"}}
 	}
-	svc := s.ChatService(time.Now)
+	svc := lambdas.ChatService(s, time.Now)
 	svc.Router = &chat.Router{Store: s, Settings: s.SettingsDocument, Now: time.Now,
 		Online: func(context.Context, string) ([]chat.Operator, error) { return ops, nil }}
 

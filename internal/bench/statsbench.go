@@ -12,6 +12,7 @@ import (
 
 	"parley/internal/chat"
 	"parley/internal/dynamo"
+	"parley/internal/lambdas"
 	"parley/internal/local/dynamolocal"
 	"parley/internal/local/localaws"
 	"parley/internal/routes"
@@ -110,7 +111,7 @@ func runStats(ctx context.Context, endpoint string, o StatsOptions, progress fun
 		}
 		day := time.Date(2030, 6, 1, 10, 0, 0, 0, loc)
 		clock := day
-		cs := store.ChatService(func() time.Time { return clock })
+		cs := lambdas.ChatService(store, func() time.Time { return clock })
 		for i := range chats {
 			clock = day.Add(time.Duration(i) * time.Minute)
 			v := chat.Party{AccountID: account, Kind: chat.FromVisitor, ID: fmt.Sprintf("v%d", i)}

@@ -19,6 +19,7 @@ import (
 
 	"parley/internal/chat"
 	"parley/internal/dynamo"
+	"parley/internal/lambdas"
 	"parley/internal/local/dynamolocal"
 	"parley/internal/local/localaws"
 	"parley/internal/local/streams"
@@ -139,7 +140,7 @@ func runWebhooks(ctx context.Context, endpoint string, o WebhookOptions, progres
 	wg.Go(func() { _, _ = disp.Run(runCtx) })
 
 	progress(fmt.Sprintf("webhooks: %d chats over %s, the receiver failing %.0f%% of requests", o.Chats, o.Spread, o.FailRate*100))
-	svc := store.ChatService(time.Now)
+	svc := lambdas.ChatService(store, time.Now)
 	begin := time.Now()
 	for i := range o.Chats {
 		if d := time.Until(begin.Add(time.Duration(i) * o.Spread / time.Duration(o.Chats))); d > 0 {

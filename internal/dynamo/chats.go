@@ -16,7 +16,6 @@ import (
 
 	"parley/internal/apperr"
 	"parley/internal/chat"
-	"parley/internal/ratelimit"
 	"parley/internal/schema"
 	"parley/internal/settings"
 )
@@ -812,11 +811,4 @@ func (s *Store) SettingsDocument(ctx context.Context, accountID string) (setting
 		return settings.Document{}, err
 	}
 	return settings.Load([]byte(rec.Doc))
-}
-
-// ChatService builds the chat use cases on this store.
-func (s *Store) ChatService(now func() time.Time) *chat.Service {
-	return &chat.Service{Store: s, Settings: s.SettingsDocument, Departments: s, Outbox: s, Now: now, Profiles: s.OperatorProfile, Alerts: s,
-		Router:  &chat.Router{Store: s, Settings: s.SettingsDocument, Online: s.OnlineOperators, Now: now},
-		Limiter: &ratelimit.Limiter{Store: s, Now: now}, Limits: ratelimit.Defaults()}
 }

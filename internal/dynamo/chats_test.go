@@ -12,6 +12,7 @@ import (
 	"parley/internal/apperr"
 	"parley/internal/chat"
 	"parley/internal/dynamo"
+	"parley/internal/lambdas"
 	"parley/internal/routes"
 	"parley/internal/settings"
 )
@@ -30,7 +31,7 @@ func chatService(t *testing.T) (*dynamo.Store, *chat.Service, string) {
 	if _, err := s.SaveSettings(t.Context(), dynamo.SettingsRecord{AccountID: acc, Doc: string(raw), UpdatedAt: time.Now()}, 0); err != nil {
 		t.Fatal(err)
 	}
-	return s, s.ChatService(time.Now), acc
+	return s, lambdas.ChatService(s, time.Now), acc
 }
 
 func visitorParty(acc, id string) chat.Party {
@@ -213,7 +214,7 @@ func TestReadGraceEnds(t *testing.T) {
 	s, _, acc := chatService(t)
 	ctx := t.Context()
 	now := time.Now().UTC()
-	svc := s.ChatService(func() time.Time { return now })
+	svc := lambdas.ChatService(s, func() time.Time { return now })
 	v, op := visitorParty(acc, "v1"), operatorParty(acc, "op1")
 	c, _, _, err := svc.Start(ctx, v, chat.StartInput{Question: "hello?"})
 	if err != nil {

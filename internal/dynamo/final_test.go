@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"parley/internal/chat"
+	"parley/internal/lambdas"
 )
 
 // TestClosedForGood: a chat is closed for good only once both sides closed
@@ -16,7 +17,7 @@ func TestClosedForGood(t *testing.T) {
 	s, _, acc := chatService(t)
 	ctx := t.Context()
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	svc := s.ChatService(func() time.Time { return now })
+	svc := lambdas.ChatService(s, func() time.Time { return now })
 	op := operatorParty(acc, "op1")
 	start := func(visitor string) (chat.Party, chat.Chat) {
 		t.Helper()

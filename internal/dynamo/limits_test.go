@@ -19,6 +19,7 @@ import (
 	"parley/internal/apperr"
 	"parley/internal/chat"
 	"parley/internal/dynamo"
+	"parley/internal/lambdas"
 	"parley/internal/mail"
 	"parley/internal/ratelimit"
 	"parley/internal/schema"
@@ -63,7 +64,7 @@ func limitedService(t *testing.T, l ratelimit.Limits) (*dynamo.Store, *chat.Serv
 	}
 	now := time.Date(2026, 12, 3, 10, 0, 30, 0, time.UTC)
 	clock := func() time.Time { return now }
-	svc := s.ChatService(clock)
+	svc := lambdas.ChatService(s, clock)
 	svc.Limits = l
 	out := &countingOutbox{Outbox: s}
 	svc.Outbox = out

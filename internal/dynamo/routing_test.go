@@ -17,6 +17,7 @@ import (
 
 	"parley/internal/chat"
 	"parley/internal/dynamo"
+	"parley/internal/lambdas"
 	"parley/internal/local/testenv"
 	"parley/internal/settings"
 )
@@ -48,7 +49,7 @@ func newRoutingWorld(t *testing.T, multilingual bool, ops []chat.Operator) *rout
 	if _, err := s.SaveSettings(t.Context(), dynamo.SettingsRecord{AccountID: acc, Doc: string(raw), UpdatedAt: time.Now()}, 0); err != nil {
 		t.Fatal(err)
 	}
-	svc := s.ChatService(time.Now)
+	svc := lambdas.ChatService(s, time.Now)
 	svc.Router = &chat.Router{Store: s, Settings: s.SettingsDocument, Now: time.Now,
 		Online: func(context.Context, string) ([]chat.Operator, error) { return ops, nil }}
 	return &routingWorld{s: s, svc: svc, acc: acc, ops: ops}

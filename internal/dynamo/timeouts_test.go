@@ -14,6 +14,7 @@ import (
 	"parley/internal/auth"
 	"parley/internal/chat"
 	"parley/internal/dynamo"
+	"parley/internal/lambdas"
 	"parley/internal/mail"
 	"parley/internal/realtime"
 	"parley/internal/routes"
@@ -78,7 +79,7 @@ func (w *timeoutWorld) account(edit func(d *settings.Document)) (*chat.Service, 
 	w.t.Helper()
 	acc := fmt.Sprintf("acc-%d", time.Now().UnixNano())
 	w.setSettings(acc, edit)
-	svc := w.s.ChatService(w.clock.Now)
+	svc := lambdas.ChatService(w.s, w.clock.Now)
 	svc.Outbox = w.mails
 	return svc, acc
 }

@@ -11,6 +11,7 @@ import (
 
 	"parley/internal/chat"
 	"parley/internal/dynamo"
+	"parley/internal/lambdas"
 	"parley/internal/routes"
 	"parley/internal/settings"
 )
@@ -38,7 +39,7 @@ func TestHistoryAppliesTheReadRule(t *testing.T) {
 	if _, err := s.SaveSettings(ctx, dynamo.SettingsRecord{AccountID: acc, Doc: string(raw), UpdatedAt: time.Now()}, 0); err != nil {
 		t.Fatal(err)
 	}
-	svc := s.ChatService(time.Now)
+	svc := lambdas.ChatService(s, time.Now)
 	svc.Departments = allDepartments{}
 	svc.Profiles = func(_ context.Context, _, id string) (chat.Operator, error) {
 		return chat.Operator{ID: id, Languages: []string{"en"}, Departments: []string{"sales"}}, nil

@@ -15,6 +15,7 @@ import (
 	"parley/internal/chat"
 	"parley/internal/dynamo"
 	"parley/internal/faults"
+	"parley/internal/lambdas"
 	"parley/internal/local/testenv"
 	"parley/internal/routes"
 	"parley/internal/settings"
@@ -53,7 +54,7 @@ func TestMessagesUnderDynamoDBFaults(t *testing.T) {
 	if _, err := check.SaveSettings(ctx, dynamo.SettingsRecord{AccountID: acc, Doc: string(raw), UpdatedAt: time.Now()}, 0); err != nil {
 		t.Fatal(err)
 	}
-	svc := store.ChatService(time.Now)
+	svc := lambdas.ChatService(store, time.Now)
 
 	const chats, perSender = 8, 12
 	var errorsSeen, resends, firstDup atomic.Int64

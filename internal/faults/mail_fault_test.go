@@ -22,6 +22,7 @@ import (
 	"parley/internal/chat"
 	"parley/internal/dynamo"
 	"parley/internal/faults"
+	"parley/internal/lambdas"
 	"parley/internal/local/localaws"
 	"parley/internal/local/seslocal"
 	"parley/internal/local/streams"
@@ -90,7 +91,7 @@ func (w *world) settings(ctx context.Context, version int64, name string) {
 // (queued straight into the outbox).
 func (w *world) mails(ctx context.Context, offline, ratings, welcome int) {
 	w.t.Helper()
-	svc := w.check.ChatService(time.Now)
+	svc := lambdas.ChatService(w.check, time.Now)
 	for i := range offline {
 		v := chat.Party{AccountID: w.acc, Kind: chat.FromVisitor, ID: fmt.Sprintf("off-%d", i)}
 		if _, err := svc.LeaveMessage(ctx, v, chat.OfflineInput{Name: fmt.Sprintf("Visitor %d", i), Contact: "+100000", Text: "call me"}); err != nil {

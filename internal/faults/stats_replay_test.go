@@ -14,6 +14,7 @@ import (
 
 	"parley/internal/chat"
 	"parley/internal/dynamo"
+	"parley/internal/lambdas"
 	"parley/internal/local/seslocal"
 	"parley/internal/reactor"
 	"parley/internal/realtime"
@@ -78,7 +79,7 @@ func scriptedDay(t *testing.T, zone string, replay bool) dayFigures {
 	now := time.Date(2030, 1, 15, 23, 50, 0, 0, loc)
 	clock := func() time.Time { return now }
 	w.check.Now = clock
-	svc := w.check.ChatService(clock)
+	svc := lambdas.ChatService(w.check, clock)
 	vis := func(name string) chat.Party {
 		return chat.Party{AccountID: w.acc, Kind: chat.FromVisitor, ID: "v-" + name}
 	}
@@ -162,7 +163,7 @@ func scriptedDay(t *testing.T, zone string, replay bool) dayFigures {
 	}, func(r *reactor.Reactor, store *dynamo.Store) {
 		store.Now = clock
 		r.Stats, r.Zone = store, st.Zone
-		live := store.ChatService(clock)
+		live := lambdas.ChatService(store, clock)
 		r.Waits = &realtime.Hub{Store: store, Poster: quietPoster{}, Now: clock, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 			Chats: &realtime.Chats{Service: live, Store: store, Settings: store.SettingsDocument, People: store, Timers: store}}
 		r.Reports = &stats.Daily{Due: store, Days: store, Histories: store, Names: store.PeopleNames, Settings: store.SettingsDocument, Outbox: store, Now: clock}

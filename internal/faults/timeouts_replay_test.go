@@ -16,6 +16,7 @@ import (
 
 	"parley/internal/chat"
 	"parley/internal/dynamo"
+	"parley/internal/lambdas"
 	"parley/internal/reactor"
 	"parley/internal/realtime"
 	"parley/internal/routes"
@@ -50,7 +51,7 @@ func TestTimeoutsReplay(t *testing.T) {
 		now := time.Date(2030, 1, 1, 10, 0, 0, 0, time.UTC)
 		clock := func() time.Time { return now }
 		w.check.Now = clock
-		svc := w.check.ChatService(clock)
+		svc := lambdas.ChatService(w.check, clock)
 		ids := map[string]string{}
 		for _, name := range []string{"a", "b", "c", "d"} {
 			c, _, _, err := svc.Start(ctx, chat.Party{AccountID: w.acc, Kind: chat.FromVisitor, ID: "v-" + name}, chat.StartInput{Question: "anyone?"})
@@ -85,7 +86,7 @@ func TestTimeoutsReplay(t *testing.T) {
 		w.runWith(ctx, w.clean, w.sesClient(), replay, func() bool { return len(events()) == 4 && allSent() },
 			func(r *reactor.Reactor, store *dynamo.Store) {
 				store.Now = clock
-				live := store.ChatService(clock)
+				live := lambdas.ChatService(store, clock)
 				hub := &realtime.Hub{Store: store, Poster: quietPoster{}, Now: clock, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 					Chats: &realtime.Chats{Service: live, Store: store, Settings: store.SettingsDocument, People: store, Timers: store}}
 				r.Waits, r.Events, r.Alerts = hub, store, live

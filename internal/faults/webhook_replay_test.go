@@ -15,6 +15,7 @@ import (
 
 	"parley/internal/chat"
 	"parley/internal/dynamo"
+	"parley/internal/lambdas"
 	"parley/internal/outbound"
 	"parley/internal/settings"
 	"parley/internal/timers"
@@ -53,7 +54,7 @@ func TestWebhookReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 	const chats = 4
-	svc := w.check.ChatService(time.Now)
+	svc := lambdas.ChatService(w.check, time.Now)
 	op := chat.Party{AccountID: w.acc, Kind: chat.FromOperator, ID: "op-1", Role: "operator"}
 	for i := range chats {
 		v := chat.Party{AccountID: w.acc, Kind: chat.FromVisitor, ID: fmt.Sprintf("v-%d", i)}

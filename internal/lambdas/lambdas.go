@@ -115,8 +115,16 @@ func (d Deps) limits() ratelimit.Limits {
 	return l
 }
 
+// ChatService builds the chat use cases on the store, with the default
+// limits (the functions set their own).
+func ChatService(s *dynamo.Store, now func() time.Time) *chat.Service {
+	return &chat.Service{Store: s, Settings: s.SettingsDocument, Departments: s, Outbox: s, Now: now, Profiles: s.OperatorProfile, Alerts: s,
+		Router:  &chat.Router{Store: s, Settings: s.SettingsDocument, Online: s.OnlineOperators, Now: now},
+		Limiter: &ratelimit.Limiter{Store: s, Now: now}, Limits: ratelimit.Defaults()}
+}
+
 func (d Deps) chatService(store *dynamo.Store) *chat.Service {
-	svc := store.ChatService(d.Now)
+	svc := ChatService(store, d.Now)
 	svc.Limits = d.limits()
 	return svc
 }

@@ -21,6 +21,7 @@ import (
 	"parley/internal/auth"
 	"parley/internal/chat"
 	"parley/internal/crm"
+	"parley/internal/lambdas"
 	"parley/internal/local/stack"
 	"parley/internal/local/streams"
 	"parley/internal/local/testenv"
@@ -386,7 +387,7 @@ func matrix() map[string]cell {
 		"GET /v1/chats": {prep: fixed("/chats", nil), ok: 200},
 		"GET /v1/chats/{chatId}": {prep: func(t *testing.T, e *matrixEnv, _ caller) request {
 			// A waiting chat: every role of the account may open it.
-			c, _, _, err := e.s.Store.ChatService(time.Now).Start(t.Context(), chat.Party{AccountID: e.accA, Kind: chat.FromVisitor, ID: e.unique("visitor")}, chat.StartInput{})
+			c, _, _, err := lambdas.ChatService(e.s.Store, time.Now).Start(t.Context(), chat.Party{AccountID: e.accA, Kind: chat.FromVisitor, ID: e.unique("visitor")}, chat.StartInput{})
 			if err != nil {
 				t.Fatal(err)
 			}
