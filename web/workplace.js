@@ -661,6 +661,9 @@ export function createWorkplace({ root, api, refresh, user, websocketURL, reveal
 
   function badges(c) {
     const out = timeoutBadges(c);
+    // A chat from a messenger says which: its visitor answers there, and
+    // what the messenger cannot show (typing, read marks) is not offered.
+    if (c.channel && c.channel !== 'widget') out.push(el('span', { class: 'badge channel', dataset: { channel: c.channel }, title: t('wp.channel'), text: t('wp.channel.' + c.channel) }));
     if (c.priority) out.push(el('span', { class: 'badge priority', text: '★ ' + t('wp.priority') }));
     if (c.language) out.push(el('span', { class: 'badge lang', title: t('wp.language'), text: c.language.toUpperCase() }));
     if (c.departmentId) out.push(el('span', { class: 'badge dept', title: t('wp.department'), text: (departments.get(c.departmentId) || {}).name || c.departmentId }));

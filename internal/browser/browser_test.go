@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"parley/internal/crm/crmfake"
+	"parley/internal/local/messengers"
 	"parley/internal/local/stack"
 	"parley/internal/local/streams"
 	"parley/internal/local/testenv"
@@ -59,6 +60,13 @@ func tools(t *testing.T, root string) (node string) {
 	return node
 }
 
+// browserBotToken is the bot token the local Bot API accepts, and
+// tokenSecret the stack's signing key.
+var (
+	browserBotToken = "7000001:" + strings.Repeat("B", 35)
+	tokenSecret     = strings.Repeat("b", 32)
+)
+
 // TestBrowser runs web/tests/*.test.mjs under node's test runner against a
 // local stack of its own, with an administrator account made through the
 // public sign-up route as a customer would.
@@ -97,15 +105,25 @@ func TestBrowser(t *testing.T) {
 	// Generous: node runs the files two at a time (each file is a process
 	// of its own with its own chromium) on a 2-core machine, the workplace
 	// test with two staff pages and visitors, on cores other jobs share.
+	// Telegram's Bot API is a local stand-in too (channels.test.mjs reads
+	// what it was sent through its state route).
+	tg := messengers.NewTelegram(browserBotToken)
+	t.Cleanup(tg.Close)
+	t.Cleanup(func() {
+		if p := tg.Problem(); p != "" {
+			t.Errorf("a Bot API request broke the documented shape: %s", p)
+		}
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Minute)
 	defer cancel()
 	s, err := stack.Start(ctx, stack.Options{Root: root, DynamoDBEndpoint: dbEndpoint, SESEndpoint: sesEndpoint,
-		Table: testenv.TableName(t), TokenSecret: strings.Repeat("b", 32), StreamStart: streams.TrimHorizon,
+		Table: testenv.TableName(t), TokenSecret: tokenSecret, StreamStart: streams.TrimHorizon,
 		// The webhook page's test sends to a receiver on loopback, and sees
 		// the dispatcher's attempts within seconds: a schedule minute every
 		// 6 s, each run ticking until the next (timers still fire on the
 		// real clock).
-		OutboundAllowLoopback: true, ScheduleSpeed: 10, SweepWindow: 6 * time.Second, CRM: crmConfig})
+		OutboundAllowLoopback: true, ScheduleSpeed: 10, SweepWindow: 6 * time.Second, CRM: crmConfig,
+		TelegramAPIURL: tg.URL()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,6 +171,10 @@ func TestBrowser(t *testing.T) {
 		"PARLEY_EXPORT_EMAIL="+exportEmail,
 		"PARLEY_UNISENDER_KEY="+crmfake.UnisenderKey,
 		"PARLEY_TOKEN="+token,
+		"PARLEY_TELEGRAM_API_URL="+tg.URL(),
+		"PARLEY_TELEGRAM_BOT_TOKEN="+browserBotToken,
+		// The key the stack derives each bot's webhook secret with.
+		"PARLEY_TELEGRAM_WEBHOOK_KEY="+tokenSecret,
 		"PARLEY_ARTIFACTS="+artifacts,
 		// The local SES, whose GET /store shows the mails the tests open.
 		"PARLEY_SES_URL="+sesEndpoint,

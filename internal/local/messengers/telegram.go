@@ -142,7 +142,26 @@ func (t *Telegram) fail(problem string) {
 	}
 }
 
+// StatePath is not part of the Bot API: a GET of it answers what the
+// stand-in holds ({"webhook":{"url","secret"},"sent":[{"peer","text"}]}),
+// for tests in another process (the browser tests) to read.
+const StatePath = "/stand-in/state"
+
+func (t *Telegram) state(w http.ResponseWriter) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	sent := []map[string]any{}
+	for _, s := range t.sent {
+		sent = append(sent, map[string]any{"peer": s.Peer, "text": s.Text})
+	}
+	answer(w, 200, map[string]any{"webhook": map[string]any{"url": t.hook, "secret": t.secret}, "sent": sent, "problem": t.problem})
+}
+
 func (t *Telegram) serve(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == StatePath && r.Method == http.MethodGet {
+		t.state(w)
+		return
+	}
 	m := botPath.FindStringSubmatch(r.URL.Path)
 	t.mu.Lock()
 	defer t.mu.Unlock()
