@@ -60,10 +60,11 @@ func tools(t *testing.T, root string) (node string) {
 	return node
 }
 
-// browserBotToken is the bot token the local Bot API accepts, and
-// tokenSecret the stack's signing key.
+// browserBotToken is a bot token the local Bot API knows, badBotToken a
+// well-formed one it does not, and tokenSecret the stack's signing key.
 var (
 	browserBotToken = "7000001:" + strings.Repeat("B", 35)
+	badBotToken     = "7000002:" + strings.Repeat("X", 35)
 	tokenSecret     = strings.Repeat("b", 32)
 )
 
@@ -105,9 +106,12 @@ func TestBrowser(t *testing.T) {
 	// Generous: node runs the files two at a time (each file is a process
 	// of its own with its own chromium) on a 2-core machine, the workplace
 	// test with two staff pages and visitors, on cores other jobs share.
-	// Telegram's Bot API is a local stand-in too (channels.test.mjs reads
-	// what it was sent through its state route).
-	tg := messengers.NewTelegram(browserBotToken)
+	// Telegram's Bot API is a local stand-in too, knowing every
+	// well-formed token (the settings pages save their own) but the bad
+	// one; channels.test.mjs reads the webhook it registered and what it
+	// was sent through its state route.
+	tg := messengers.NewTelegram(browserBotToken).AnyBot()
+	tg.Refuse(badBotToken)
 	t.Cleanup(tg.Close)
 	t.Cleanup(func() {
 		if p := tg.Problem(); p != "" {
@@ -173,8 +177,7 @@ func TestBrowser(t *testing.T) {
 		"PARLEY_TOKEN="+token,
 		"PARLEY_TELEGRAM_API_URL="+tg.URL(),
 		"PARLEY_TELEGRAM_BOT_TOKEN="+browserBotToken,
-		// The key the stack derives each bot's webhook secret with.
-		"PARLEY_TELEGRAM_WEBHOOK_KEY="+tokenSecret,
+		"PARLEY_TELEGRAM_BAD_BOT_TOKEN="+badBotToken,
 		"PARLEY_ARTIFACTS="+artifacts,
 		// The local SES, whose GET /store shows the mails the tests open.
 		"PARLEY_SES_URL="+sesEndpoint,

@@ -172,7 +172,8 @@ func API(d Deps) (any, error) {
 	store := d.store()
 	api := httpapi.NewAPI(d.Log)
 	chats := d.chatService(store)
-	cfg := &settings.Service{Store: store, Now: d.Now, PublicBaseURL: d.Config.PublicBaseURL, AllowLoopback: d.OutboundAllowLoopback}
+	cfg := &settings.Service{Store: store, Now: d.Now, PublicBaseURL: d.Config.PublicBaseURL, AllowLoopback: d.OutboundAllowLoopback,
+		Connector: d.telegramConnector(), Log: d.Log}
 	httpapi.Register(api, httpapi.Deps{
 		Accounts:     d.accounts(store, signer),
 		Visitors:     &visitor.Service{Store: store, Now: d.Now},

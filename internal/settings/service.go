@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -75,6 +76,21 @@ type Service struct {
 	// AllowLoopback accepts webhook URLs on loopback literals: the local
 	// stack only (WriteContext).
 	AllowLoopback bool
+	// Connector (optional) checks and connects what a section write names
+	// outside (a Telegram bot) around storing it.
+	Connector Connector
+	// Log receives what Connector.Stored reports (nil: discarded).
+	Log *slog.Logger
+}
+
+// Connector is told of every PUT or PATCH that changes the document.
+// Check runs before the write is stored: an error (a field error in
+// SPEC §5's shape) refuses the write and nothing is stored. Stored runs
+// after it was: undoing what the old document had connected; its error is
+// only logged, the write stands.
+type Connector interface {
+	Check(ctx context.Context, accountID string, before, after Document) error
+	Stored(ctx context.Context, accountID string, before, after Document) error
 }
 
 // Editor is who writes and how: If-Match is the version the client read
@@ -146,7 +162,17 @@ func (s *Service) WriteSection(ctx context.Context, e Editor, section string, bo
 	if len(changes) == 0 {
 		return st.Doc, st.Version, nil
 	}
+	if s.Connector != nil {
+		if err := s.Connector.Check(ctx, e.AccountID, st.Doc, next); err != nil {
+			return Document{}, 0, err
+		}
+	}
 	v, err := s.Store.WriteSettings(ctx, s.revision(e, next, changes), st.Version)
+	if err == nil && s.Connector != nil {
+		if err := s.Connector.Stored(ctx, e.AccountID, st.Doc, next); err != nil && s.Log != nil {
+			s.Log.Warn("settings: disconnecting after a write", "account", e.AccountID, "section", section, "error", err.Error())
+		}
+	}
 	return next, v, err
 }
 

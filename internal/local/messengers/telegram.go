@@ -29,25 +29,48 @@ type Sent struct {
 	Text string
 }
 
-// Telegram is a local Bot API with one valid bot token.
+// Telegram is a local Bot API with one valid bot token, or (AnyBot)
+// with every well-formed one but those refused.
 type Telegram struct {
 	Token string
 	srv   *httptest.Server
 
 	mu      sync.Mutex
+	any     bool
+	refused map[string]bool
 	sent    []Sent
-	hook    string // the registered webhook URL
-	secret  string
-	calls   []string // every method called, in order, bad ones too
-	tooMany int      // answer this many sendMessage calls with 429
-	problem string   // the first request that broke the documented shape
+	hooks   map[string]hook // each bot token's registered webhook
+	calls   []string        // every method called, in order, bad ones too
+	tooMany int             // answer this many sendMessage calls with 429
+	problem string          // the first request that broke the documented shape
 }
+
+type hook struct{ url, secret string }
 
 // NewTelegram starts a Bot API that accepts token.
 func NewTelegram(token string) *Telegram {
-	t := &Telegram{Token: token}
+	t := &Telegram{Token: token, refused: map[string]bool{}, hooks: map[string]hook{}}
 	t.srv = httptest.NewServer(http.HandlerFunc(t.serve))
 	return t
+}
+
+// AnyBot makes every well-formed bot token (digits, a colon, 35 of
+// A-Z a-z 0-9 _ -) a bot, but those given to Refuse: a stack whose tests
+// save tokens of their own (settings pages, the API's tests) gets a Bot
+// API that knows them.
+func (t *Telegram) AnyBot() *Telegram { t.mu.Lock(); t.any = true; t.mu.Unlock(); return t }
+
+// Refuse makes token one Telegram does not know (revoked or never
+// issued): every method answers 401 Unauthorized.
+func (t *Telegram) Refuse(token string) { t.mu.Lock(); t.refused[token] = true; t.mu.Unlock() }
+
+var wellFormedToken = regexp.MustCompile(`^[0-9]{1,20}:[A-Za-z0-9_-]{35}$`)
+
+func (t *Telegram) knows(token string) bool {
+	if t.refused[token] {
+		return false
+	}
+	return token == t.Token || t.any && wellFormedToken.MatchString(token)
 }
 
 // URL is the Bot API's base URL (TELEGRAM_API_URL).
@@ -74,11 +97,16 @@ func (t *Telegram) Calls() []string {
 	return append([]string(nil), t.calls...)
 }
 
-// Webhook is the registered webhook URL and secret token ("" for none).
-func (t *Telegram) Webhook() (string, string) {
+// Webhook is the registered webhook URL and secret token of the Token
+// bot ("" for none).
+func (t *Telegram) Webhook() (string, string) { return t.WebhookOf(t.Token) }
+
+// WebhookOf is token's bot's registered webhook URL and secret token.
+func (t *Telegram) WebhookOf(token string) (string, string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.hook, t.secret
+	h := t.hooks[token]
+	return h.url, h.secret
 }
 
 // Problem is the first request that did not follow the documentation,
@@ -143,23 +171,25 @@ func (t *Telegram) fail(problem string) {
 }
 
 // StatePath is not part of the Bot API: a GET of it answers what the
-// stand-in holds ({"webhook":{"url","secret"},"sent":[{"peer","text"}]}),
-// for tests in another process (the browser tests) to read.
+// stand-in holds for the bot token in the query's "bot"
+// ({"webhook":{"url","secret"},"sent":[{"peer","text"}]}), for tests in
+// another process (the browser tests) to read.
 const StatePath = "/stand-in/state"
 
-func (t *Telegram) state(w http.ResponseWriter) {
+func (t *Telegram) state(w http.ResponseWriter, token string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	sent := []map[string]any{}
 	for _, s := range t.sent {
 		sent = append(sent, map[string]any{"peer": s.Peer, "text": s.Text})
 	}
-	answer(w, 200, map[string]any{"webhook": map[string]any{"url": t.hook, "secret": t.secret}, "sent": sent, "problem": t.problem})
+	h := t.hooks[token]
+	answer(w, 200, map[string]any{"webhook": map[string]any{"url": h.url, "secret": h.secret}, "sent": sent, "problem": t.problem})
 }
 
 func (t *Telegram) serve(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == StatePath && r.Method == http.MethodGet {
-		t.state(w)
+		t.state(w, r.URL.Query().Get("bot"))
 		return
 	}
 	m := botPath.FindStringSubmatch(r.URL.Path)
@@ -176,7 +206,7 @@ func (t *Telegram) serve(w http.ResponseWriter, r *http.Request) {
 		tgError(w, http.StatusMethodNotAllowed, "Method Not Allowed")
 		return
 	}
-	if m[1] != t.Token {
+	if !t.knows(m[1]) {
 		tgError(w, http.StatusUnauthorized, "Unauthorized")
 		return
 	}
@@ -203,10 +233,10 @@ func (t *Telegram) serve(w http.ResponseWriter, r *http.Request) {
 			tgError(w, http.StatusBadRequest, "Bad Request: secret token contains unallowed characters")
 			return
 		}
-		t.hook, t.secret = u, secret
+		t.hooks[m[1]] = hook{u, secret}
 		answer(w, 200, map[string]any{"ok": true, "result": true, "description": "Webhook was set"})
 	case "deleteWebhook":
-		t.hook, t.secret = "", ""
+		delete(t.hooks, m[1])
 		answer(w, 200, map[string]any{"ok": true, "result": true, "description": "Webhook was deleted"})
 	case "sendMessage":
 		chatID, err := strconv.ParseInt(fmt.Sprint(p["chat_id"]), 10, 64)

@@ -50,19 +50,38 @@ func sentTo(t *testing.T, sent func() []messengers.Sent, peer int64, text string
 	})
 }
 
-// TestTelegramChannel: a private message to the bot becomes a waiting
+// TestTelegramChannel: saving a bot token Telegram does not know is a
+// field error that stores nothing; the right one registers the webhook
+// at the account's inbound route with its secret token. A private
+// message to the bot becomes a waiting
 // chat on channel telegram that operators see at once, with the greeting
 // sent back through the Bot API; a resent update_id adds nothing; a wrong
 // secret and an unknown account get the same refusal and store nothing;
 // the operator's answer reaches the Bot API through a 429 with
-// retry_after, and the delivery log shows it.
+// retry_after, and the delivery log shows it. Removing the token
+// deletes the webhook.
 func TestTelegramChannel(t *testing.T) {
 	w, tg, _ := channelWorld(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	stranger := "987654321:" + strings.Repeat("Z", 35) // well-formed; the Bot API answers 401
+	bad := call(t, "PATCH", w.api+"/settings/integration", w.admin, map[string]any{"telegram": map[string]any{"botToken": stranger}})
+	fields, _ := bad.Body["error"].(map[string]any)["fields"].(map[string]any)
+	if bad.Status != 422 || fields["integration.telegram.botToken"] == nil {
+		t.Fatalf("an unknown bot token: %+v, want 422 with a field error", bad)
+	}
+	if got := call(t, "GET", w.api+"/settings/integration", w.admin, nil).Body["telegram"].(map[string]any)["botToken"]; got != "" {
+		t.Fatalf("after a refused token the stored one is %v, want none", got)
+	}
+	if u, _ := tg.WebhookOf(stranger); u != "" {
+		t.Fatalf("a refused token has a webhook at %s", u)
+	}
 	w.patch(t, "integration", map[string]any{"telegram": map[string]any{"botToken": tg.Token}})
 	secret := channel.SecretToken([]byte(strings.Repeat("t", 32)), w.account, tg.Token)
 	hook := w.api + "/channels/telegram/" + w.account
+	if u, s := tg.Webhook(); u != hook || s != secret {
+		t.Fatalf("the registered webhook %q (secret %t), want %q with the bot's secret token", u, s == secret, hook)
+	}
 	op1 := w.staff(t, ctx, "op1", w.op1.token)
 
 	const peer = 555001
@@ -120,6 +139,14 @@ func TestTelegramChannel(t *testing.T) {
 	}
 	if !found {
 		t.Fatalf("no telegram delivery delivered at the second attempt in the log: %v", log.Body["items"])
+	}
+
+	w.patch(t, "integration", map[string]any{"telegram": nil})
+	if u, _ := tg.Webhook(); u != "" {
+		t.Fatalf("the webhook is still at %s after the token was removed", u)
+	}
+	if calls := strings.Join(tg.Calls(), " "); !strings.Contains(calls, "getMe setWebhook") || !strings.HasSuffix(calls, "deleteWebhook") {
+		t.Fatalf("the Bot API calls: %s", calls)
 	}
 }
 

@@ -26,6 +26,7 @@ import (
 	"parley/internal/local/dynamolocal"
 	"parley/internal/local/gateway"
 	"parley/internal/local/localaws"
+	"parley/internal/local/messengers"
 	"parley/internal/local/schedules"
 	"parley/internal/local/seslocal"
 	"parley/internal/local/streams"
@@ -99,6 +100,9 @@ type Stack struct {
 	Table            string
 	Store            *dynamo.Store
 	Functions        map[string]gateway.Invoker
+	// Telegram is the local Bot API the stack started when Options named
+	// none (nil otherwise).
+	Telegram *messengers.Telegram
 
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -143,6 +147,14 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		}
 		s.stops = append(s.stops, ses.Stop)
 		s.SESEndpoint = ses.Endpoint()
+	}
+	// Saving a bot token calls the Bot API (getMe, setWebhook): without a
+	// Bot API of the caller's, the stack runs a local one that knows every
+	// well-formed token, so no local stack reaches Telegram.
+	if o.TelegramAPIURL == "" {
+		s.Telegram = messengers.NewTelegram("").AnyBot()
+		s.stops = append(s.stops, func() error { s.Telegram.Close(); return nil })
+		o.TelegramAPIURL = s.Telegram.URL()
 	}
 	db := localaws.NewDynamoDBClient(s.DynamoDBEndpoint)
 	if err := dynamo.CreateTable(ctx, db, o.Table); err != nil {
