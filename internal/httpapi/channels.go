@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 
+	"parley/internal/apperr"
 	"parley/internal/channel/telegram"
 )
 
@@ -15,16 +16,22 @@ type ChannelEndpoints interface {
 // The messengers' webhooks (SPEC §4.12): public, each call proves itself
 // with the secret the messenger was given.
 func registerChannels(api *API, d Deps) {
-	if d.Channels == nil {
-		return
-	}
+	// Registered whatever the deployment wires, as every route of the
+	// table is; without channels a call finds nothing there.
+	none := apperr.New(apperr.NotFound, "there is no such channel")
 	api.Handle("POST /v1/channels/telegram/{accountId}", func(ctx context.Context, r Request) (Response, error) {
+		if d.Channels == nil {
+			return Response{}, none
+		}
 		if err := d.Channels.Telegram(ctx, r.Path["accountId"], r.Header(telegram.SecretHeader), r.SourceIP, r.Body); err != nil {
 			return Response{}, err
 		}
 		return OK(map[string]bool{"ok": true}), nil
 	})
 	api.Handle("POST /v1/channels/vk/{accountId}", func(ctx context.Context, r Request) (Response, error) {
+		if d.Channels == nil {
+			return Response{}, none
+		}
 		reply, err := d.Channels.VK(ctx, r.Path["accountId"], r.SourceIP, r.Body)
 		if err != nil {
 			return Response{}, err

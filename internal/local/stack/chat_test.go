@@ -66,7 +66,8 @@ func newChatWorldWith(t *testing.T, edit func(*stack.Options)) *chatWorld {
 	// The schedule barely moves, so no sweeper run adds to the counted
 	// requests.
 	opts := stack.Options{Root: root, DynamoDBEndpoint: dbEndpoint, SESEndpoint: sesEndpoint, Table: testenv.TableName(t),
-		TokenSecret: strings.Repeat("t", 32), StreamStart: streams.TrimHorizon, ScheduleSpeed: 0.001, DynamoDBAPIOptions: w.meter.APIOptions()}
+		TokenSecret: strings.Repeat("t", 32), StreamStart: streams.TrimHorizon, ScheduleSpeed: 0.001, DynamoDBAPIOptions: w.meter.APIOptions(),
+		MeteredFunctions: []string{routes.FnAPI, routes.FnAuthorizer, routes.FnRealtime}}
 	if edit != nil {
 		edit(&opts)
 	}
@@ -289,8 +290,9 @@ func TestConversation(t *testing.T) {
 		t.Fatalf("the other operator wrote: %v", f)
 	}
 
-	// DynamoDB requests per message, counted on the functions' client,
-	// once the stream consumer has recorded the chat's outcome (the first
+	// DynamoDB requests per message, counted on the client of the
+	// functions a message passes through (not the stream consumer's), once
+	// the stream consumer has recorded the chat's outcome (the first
 	// answer's), which is not a message's cost.
 	eventually(t, "the answered outcome's event", func() bool {
 		evs, err := w.s.Store.Events(ctx, w.account, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
