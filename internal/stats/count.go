@@ -56,9 +56,18 @@ const (
 	bucketPrefix     = "frt."
 )
 
-// Channel values: the web widget only so far (Telegram and VK chats will
-// name theirs).
+// ChannelWeb is the widget's channel value in the counters ("web" since
+// before messengers were channels, so stored days keep adding up); a
+// messenger's chat counts under its own (chat.ChannelTelegram, chat.ChannelVK).
 const ChannelWeb = "web"
+
+// channelOf is the chat's channel value in the counters.
+func channelOf(c chat.Chat) string {
+	if c.Channel == "" || c.Channel == chat.ChannelWidget {
+		return ChannelWeb
+	}
+	return c.Channel
+}
 
 // Key names one counter: a dimension, its value, a metric. The store keeps
 // each key as one attribute of the day's item.
@@ -181,7 +190,7 @@ func Contribution(c chat.Chat) Counters {
 		m[Closed], m[DurationSum] = 1, secs(c.ClosedAt.Sub(c.StartedAt))
 	}
 	values := map[string]string{Total: "", Operator: c.OperatorID, Department: c.DepartmentID, Category: c.Category,
-		Language: c.Language, Channel: ChannelWeb}
+		Language: c.Language, Channel: channelOf(c)}
 	out := Counters{}
 	for dim, v := range values {
 		if v == "" && dim != Total {

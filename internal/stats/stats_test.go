@@ -51,6 +51,24 @@ func TestDeltasTelescope(t *testing.T) {
 	}
 }
 
+// Chats count under their channel: the widget's as web, a messenger's
+// under its own name, and never under another's.
+func TestContributionByChannel(t *testing.T) {
+	start := time.Date(2030, 1, 1, 10, 0, 0, 0, time.UTC)
+	for channel, want := range map[string]string{"": ChannelWeb, chat.ChannelWidget: ChannelWeb, chat.ChannelTelegram: "telegram", chat.ChannelVK: "vk"} {
+		c := chat.Chat{AccountID: "a", ID: "c", Status: chat.Waiting, Day: "2030-01-01", StartedAt: start, VisitorMessages: 1, Channel: channel}
+		got := Contribution(c)
+		if got[Key{Channel, want, Chats}] != 1 {
+			t.Errorf("a chat on channel %q: %v, want one chat under %s", channel, got, want)
+		}
+		for k := range got {
+			if k.Dim == Channel && k.Value != want {
+				t.Errorf("a chat on channel %q counts under %s", channel, k.Value)
+			}
+		}
+	}
+}
+
 func TestQuantileAndBuild(t *testing.T) {
 	days := []Day{
 		{Date: "2030-01-01", Counts: Counters{{Total, "", FirstCount}: 2, {Total, "", FirstSum}: 20, {Total, "", bucketMetric(1)}: 2, {Total, "", Chats}: 2}},

@@ -141,6 +141,18 @@ func TestTelegramChannel(t *testing.T) {
 		t.Fatalf("no telegram delivery delivered at the second attempt in the log: %v", log.Body["items"])
 	}
 
+	// Statistics by channel count it under telegram.
+	eventually(t, "the chat under telegram in the statistics by channel", func() bool {
+		r := call(t, "GET", w.api+"/stats?groupBy=channel", w.admin, nil)
+		rows, _ := r.Body["rows"].([]any)
+		for _, row := range rows {
+			if m := row.(map[string]any); m["key"] == "telegram" && m["chats"] == float64(1) {
+				return true
+			}
+		}
+		return false
+	})
+
 	w.patch(t, "integration", map[string]any{"telegram": nil})
 	if u, _ := tg.Webhook(); u != "" {
 		t.Fatalf("the webhook is still at %s after the token was removed", u)
