@@ -228,20 +228,7 @@ func (s *Service) Create(ctx context.Context, in SignUp) (Account, Person, error
 			return Account{}, Person{}, err
 		}
 	}
-	err = s.Store.CreateAccount(ctx, a, admin)
-	if apperr.CodeOf(err) == apperr.Conflict {
-		// The address may be held only by an invitation nobody accepted
-		// in time, perhaps a stranger's: it releases the address.
-		taken := err
-		var released bool
-		if released, err = s.releaseExpiredInvitation(ctx, email); err == nil {
-			err = taken
-			if released {
-				err = s.Store.CreateAccount(ctx, a, admin)
-			}
-		}
-	}
-	if err != nil {
+	if err := s.claimAddress(ctx, email, func() error { return s.Store.CreateAccount(ctx, a, admin) }); err != nil {
 		return Account{}, Person{}, err
 	}
 	if s.OnCreated != nil {
@@ -260,6 +247,24 @@ var dummyHash = sync.OnceValue(func() string {
 	h, _ := auth.HashPassword(NewID())
 	return h
 })
+
+// claimAddress runs write, the store call that takes email. When the
+// address is held only by an invitation nobody accepted in time (perhaps a
+// stranger's), that invitation releases it and write runs once more.
+func (s *Service) claimAddress(ctx context.Context, email string, write func() error) error {
+	err := write()
+	if apperr.CodeOf(err) != apperr.Conflict {
+		return err
+	}
+	released, rerr := s.releaseExpiredInvitation(ctx, email)
+	if rerr != nil {
+		return rerr
+	}
+	if !released {
+		return err
+	}
+	return write()
+}
 
 // releaseExpiredInvitation frees email when the person holding it is an
 // invitation whose link has expired (or was never issued): the invited

@@ -210,19 +210,7 @@ func (s *Service) Invite(ctx context.Context, actor Actor, in Invitation) (Perso
 	}
 	l, secret := s.newLink(p, LinkInvite)
 	p.LinkHash = l.Hash
-	err = s.Store.InvitePerson(ctx, p, l)
-	if apperr.CodeOf(err) == apperr.Conflict {
-		// An expired invitation elsewhere holds no address (see Create).
-		taken := err
-		var released bool
-		if released, err = s.releaseExpiredInvitation(ctx, email); err == nil {
-			err = taken
-			if released {
-				err = s.Store.InvitePerson(ctx, p, l)
-			}
-		}
-	}
-	if err != nil {
+	if err := s.claimAddress(ctx, email, func() error { return s.Store.InvitePerson(ctx, p, l) }); err != nil {
 		return Person{}, err
 	}
 	if err := s.mailLink(ctx, acc, p, l, secret); err != nil {
