@@ -1,6 +1,16 @@
 // Package realtime is the live side of Parley: who is connected over the
 // WebSocket API, and the frames they exchange: protocol v2, the chat
-// lifecycle of SPEC §3 (chat.go; docs/websocket.md describes every frame).
+// lifecycle of SPEC §3 (docs/websocket.md describes every frame).
+//
+// Where things are: connections and the hub (realtime.go); what the chat
+// protocol needs (chat.go); a client frame and its decoding
+// (chatframe.go); the server frame and its size limit (serverframe.go);
+// the views of chats, messages and templates frames carry (views.go);
+// who may send which action and what each does (dispatch.go); a client's
+// hello and its state (hello.go); a message sent (sending.go); who follows
+// a chat (subscriptions.go); delivering a chat's frames to everyone
+// concerned (fanout.go) and which staff see a chat (audience.go); routing,
+// presence, timeouts, visibility and revocation in files of those names.
 package realtime
 
 import (
@@ -78,7 +88,7 @@ type Hub struct {
 	// allowlist (SPEC §4.15), as the HTTP authorizer does; visitors never
 	// pass through it. nil checks the token alone.
 	Staff StaffGuard
-	// Chats runs the chat protocol (chat.go); nil answers only ping.
+	// Chats runs the chat protocol (dispatch.go); nil answers only ping.
 	Chats *Chats
 }
 
