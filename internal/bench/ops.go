@@ -174,10 +174,18 @@ func measureOps(ctx context.Context, st *stack.Stack, m *Meter, chats, perSide i
 			}
 			settle()
 		}
-		err := step(OpVisitorConnect, func() (time.Duration, error) {
+		// Each chat has a visitor of its own, as on a site: one visitor's
+		// messages over all the chats would pass the per-visitor message
+		// limit (30 a minute) and end the run with rate_limited.
+		visitor, err := newVisitor(ctx, st.HTTPURL, p.operator.account)
+		if err != nil {
+			return nil, err
+		}
+		settle()
+		err = step(OpVisitorConnect, func() (time.Duration, error) {
 			start := time.Now()
 			var err error
-			vis, err = dial(ctx, st.WebSocketURL, p.visitor, on("visitor"))
+			vis, err = dial(ctx, st.WebSocketURL, visitor, on("visitor"))
 			return time.Since(start), err
 		})
 		if err != nil {
@@ -242,7 +250,7 @@ func measureOps(ctx context.Context, st *stack.Stack, m *Meter, chats, perSide i
 		err = step(OpVisitorDisconnect, func() (time.Duration, error) {
 			start := time.Now()
 			vis.close()
-			err := waitGone(ctx, st, p.visitor)
+			err := waitGone(ctx, st, visitor)
 			return time.Since(start), err
 		})
 		if err != nil {
