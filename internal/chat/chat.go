@@ -4,6 +4,16 @@
 // what it decides to the participants' connections, and the store keeps the
 // invariants (one open chat per visitor, exactly one operator wins a take,
 // no duplicate message on a resend, gap-free order) with conditional writes.
+//
+// Where things are: the chat, its message, checks of what a client sends and
+// the Store this package needs (chat.go); the Service and its retries of
+// optimistic writes (service.go); starting a chat (start.go); posting a
+// message and read marks (post.go); taking, categorising and closing
+// (takeclose.go); the visitor's page and teleport (pages.go); redirecting
+// (redirect.go); an operator's lists (workplace.go); messages and the
+// history (history.go); who sees which chat (visibility.go); auto-assignment
+// (routing.go), timeouts (timeouts.go) and the widget's decisions
+// (widget.go).
 package chat
 
 import (
@@ -17,8 +27,6 @@ import (
 
 	"parley/internal/apperr"
 	"parley/internal/auth"
-	"parley/internal/mail"
-	"parley/internal/ratelimit"
 	"parley/internal/settings"
 )
 
@@ -437,27 +445,6 @@ type Settings func(ctx context.Context, accountID string) (settings.Document, er
 // Departments answers whether a department exists.
 type Departments interface {
 	DepartmentExists(ctx context.Context, accountID, departmentID string) (bool, error)
-}
-
-// Service is the chat use cases.
-type Service struct {
-	Store       Store
-	Settings    Settings
-	Departments Departments
-	Outbox      mail.Outbox
-	Now         func() time.Time
-	// Router routes started chats under features.autoAssign; nil leaves
-	// every chat to be taken by hand.
-	Router *Router
-	// Profiles reads a staff member's languages and departments, which
-	// decide the chats they see (Sees); nil shows every chat to everyone.
-	Profiles func(ctx context.Context, accountID, personID string) (Operator, error)
-	// Alerts guards the "waited too long" mail (AlertBusy); nil sends none.
-	Alerts Alerts
-	// Limiter and Limits keep what a visitor can trigger within bounds
-	// (limits.go); a nil Limiter counts nothing.
-	Limiter *ratelimit.Limiter
-	Limits  ratelimit.Limits
 }
 
 // Button states of the widget (SPEC §4.16, §2.10).
