@@ -24,8 +24,8 @@ import (
 	"parley/internal/local/localaws"
 	"parley/internal/local/streams"
 	out "parley/internal/outbound"
-	"parley/internal/reactor"
 	"parley/internal/settings"
+	"parley/internal/stream"
 	"parley/internal/timers"
 	"parley/internal/webhook"
 )
@@ -61,7 +61,7 @@ func RunWebhooksAlone(ctx context.Context, root string, o WebhookOptions, progre
 
 // runWebhooks is the whole path of a webhook: chats start through
 // chat.Service (the commit), the local stream poller feeds the stream
-// consumer (reactor with its webhook Enqueuer), and one dispatcher, as the
+// consumer (stream.Consumer with its webhook Enqueuer), and one dispatcher, as the
 // scheduled webhooks function runs it, sends to a receiver on loopback
 // that fails o.FailRate of the requests; the back-off is one second, so
 // the run ends. Latency counts from the chat's start time (taken just
@@ -120,7 +120,7 @@ func runWebhooks(ctx context.Context, endpoint string, o WebhookOptions, progres
 	}
 
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	r := &reactor.Reactor{Audit: store, Outbox: store, Log: quiet,
+	r := &stream.Consumer{Audit: store, Outbox: store, Log: quiet,
 		Webhooks: &webhook.Enqueuer{Store: store, Settings: store.SettingsDocument, Facts: store, Now: time.Now}}
 	p := &streams.Poller{DynamoDB: db, Streams: localaws.NewStreamsClient(endpoint), Table: table, Consumer: lambda.NewHandler(r.Handle),
 		BatchSize: 100, MaxRetries: 5, StartingPosition: streams.TrimHorizon, Logger: quiet}

@@ -28,9 +28,9 @@ import (
 	"parley/internal/local/streams"
 	"parley/internal/local/testenv"
 	"parley/internal/mail"
-	"parley/internal/reactor"
 	"parley/internal/sesmail"
 	"parley/internal/settings"
+	"parley/internal/stream"
 )
 
 // world is one account on a fresh table, with the stream consumer fed by
@@ -49,7 +49,7 @@ type world struct {
 	seqMu  sync.Mutex
 	seqs   map[string]int // how many times each stream record was delivered
 	// webhooks, when set, is the consumer's webhook side (webhook_replay_test.go).
-	webhooks reactor.Webhooks
+	webhooks stream.Webhooks
 }
 
 func newWorld(t *testing.T) *world {
@@ -124,7 +124,7 @@ func (w *world) mails(ctx context.Context, offline, ratings, welcome int) {
 	}
 }
 
-// run feeds the table's stream to a reactor built on db and ses until
+// run feeds the table's stream to a stream consumer built on db and ses until
 // done holds and the consumer has been idle for a while (so that retries
 // and replays in flight end), then stops the poller.
 func (w *world) run(ctx context.Context, db *dynamodb.Client, ses *sesv2.Client, replay bool, done func() bool) {
@@ -132,11 +132,11 @@ func (w *world) run(ctx context.Context, db *dynamodb.Client, ses *sesv2.Client,
 	w.runWith(ctx, db, ses, replay, done, nil)
 }
 
-// runWith is run with a reactor that edit completes (nil: as is).
-func (w *world) runWith(ctx context.Context, db *dynamodb.Client, ses *sesv2.Client, replay bool, done func() bool, edit func(*reactor.Reactor, *dynamo.Store)) {
+// runWith is run with a stream consumer that edit completes (nil: as is).
+func (w *world) runWith(ctx context.Context, db *dynamodb.Client, ses *sesv2.Client, replay bool, done func() bool, edit func(*stream.Consumer, *dynamo.Store)) {
 	w.t.Helper()
 	store := dynamo.New(db, w.table)
-	r := &reactor.Reactor{Audit: store, Outbox: store, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	r := &stream.Consumer{Audit: store, Outbox: store, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Mailer: &sesmail.Sender{Client: ses, From: "Parley <no-reply@parley.localhost>"}, Webhooks: w.webhooks}
 	if edit != nil {
 		edit(r, store)

@@ -16,11 +16,11 @@ import (
 	"parley/internal/dynamo"
 	"parley/internal/lambdas"
 	"parley/internal/local/seslocal"
-	"parley/internal/reactor"
 	"parley/internal/realtime"
 	"parley/internal/routes"
 	"parley/internal/settings"
 	"parley/internal/stats"
+	"parley/internal/stream"
 	"parley/internal/timers"
 )
 
@@ -160,7 +160,7 @@ func scriptedDay(t *testing.T, zone string, replay bool) dayFigures {
 		sent, err := w.check.Sent(ctx, w.acc, stats.ReportID(day))
 		must(err)
 		return sent
-	}, func(r *reactor.Reactor, store *dynamo.Store) {
+	}, func(r *stream.Consumer, store *dynamo.Store) {
 		store.Now = clock
 		r.Stats, r.Zone = store, st.Zone
 		live := lambdas.ChatService(store, clock)

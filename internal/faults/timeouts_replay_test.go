@@ -17,9 +17,9 @@ import (
 	"parley/internal/chat"
 	"parley/internal/dynamo"
 	"parley/internal/lambdas"
-	"parley/internal/reactor"
 	"parley/internal/realtime"
 	"parley/internal/routes"
+	"parley/internal/stream"
 	"parley/internal/timers"
 )
 
@@ -84,7 +84,7 @@ func TestTimeoutsReplay(t *testing.T) {
 		allSent := w.allSent(ctx)
 		w.mailTo = []string{w.addr("neg")}
 		w.runWith(ctx, w.clean, w.sesClient(), replay, func() bool { return len(events()) == 4 && allSent() },
-			func(r *reactor.Reactor, store *dynamo.Store) {
+			func(r *stream.Consumer, store *dynamo.Store) {
 				store.Now = clock
 				live := lambdas.ChatService(store, clock)
 				hub := &realtime.Hub{Store: store, Poster: quietPoster{}, Now: clock, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),

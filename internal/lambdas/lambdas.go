@@ -31,11 +31,11 @@ import (
 	"parley/internal/httpapi"
 	"parley/internal/mail"
 	"parley/internal/ratelimit"
-	"parley/internal/reactor"
 	"parley/internal/realtime"
 	"parley/internal/routes"
 	"parley/internal/sesmail"
 	"parley/internal/settings"
+	"parley/internal/stream"
 	"parley/internal/templates"
 	"parley/internal/timers"
 	"parley/internal/visitor"
@@ -246,7 +246,7 @@ func Stream(d Deps) (any, error) {
 	store := d.store()
 	mailer := d.mailer()
 	hub := d.hub(store)
-	return (&reactor.Reactor{Audit: store, Outbox: store, Mailer: mailer, Log: d.Log, Live: hub,
+	return (&stream.Consumer{Audit: store, Outbox: store, Mailer: mailer, Log: d.Log, Live: hub,
 		Templates: &templates.Service{Store: store, Members: store, Now: d.Now, NewID: account.NewID},
 		Waits:     hub, Events: store, Alerts: hub.Chats.Service, Webhooks: d.enqueuer(store),
 		Stats: store, Zone: zone(store), Reports: d.daily(store),

@@ -1,4 +1,4 @@
-package reactor
+package stream
 
 import (
 	"context"
@@ -69,7 +69,7 @@ func (m queueMoves) tell(ctx context.Context, live Live) {
 }
 
 // timerFired acts on a fired timer the live side owns.
-func (r *Reactor) timerFired(ctx context.Context, img map[string]events.DynamoDBAttributeValue) error {
+func (r *Consumer) timerFired(ctx context.Context, img map[string]events.DynamoDBAttributeValue) error {
 	var t struct {
 		AccountID string `dynamodbav:"accountId"`
 		Subject   string `dynamodbav:"subject"`
@@ -87,7 +87,7 @@ func (r *Reactor) timerFired(ctx context.Context, img map[string]events.DynamoDB
 // settingsRouting drains the queue when a settings write gave operators
 // room: auto-assignment switched on, or features.maxChatsPerOperator
 // raised (SPEC §4.2: "as soon as ... the limit rises").
-func (r *Reactor) settingsRouting(ctx context.Context, rec events.DynamoDBEventRecord) error {
+func (r *Consumer) settingsRouting(ctx context.Context, rec events.DynamoDBEventRecord) error {
 	if r.Live == nil || rec.Change.OldImage == nil {
 		return nil
 	}
@@ -128,7 +128,7 @@ func (r *Reactor) settingsRouting(ctx context.Context, rec events.DynamoDBEventR
 }
 
 // sessionEnded closes what a deleted session item had open.
-func (r *Reactor) sessionEnded(ctx context.Context, rec events.DynamoDBEventRecord) error {
+func (r *Consumer) sessionEnded(ctx context.Context, rec events.DynamoDBEventRecord) error {
 	if r.Live == nil {
 		return nil
 	}
@@ -145,7 +145,7 @@ func (r *Reactor) sessionEnded(ctx context.Context, rec events.DynamoDBEventReco
 
 // personRouting drains the queue for a person whose own limit rose or who
 // now speaks more languages.
-func (r *Reactor) personRouting(ctx context.Context, rec events.DynamoDBEventRecord) error {
+func (r *Consumer) personRouting(ctx context.Context, rec events.DynamoDBEventRecord) error {
 	if r.Live == nil || rec.Change.OldImage == nil {
 		return nil
 	}

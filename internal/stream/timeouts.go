@@ -1,4 +1,4 @@
-package reactor
+package stream
 
 import (
 	"context"
@@ -37,7 +37,7 @@ type Alerts interface {
 }
 
 // waitFired acts on a fired timer of a chat's wait or a visitor's grace.
-func (r *Reactor) waitFired(ctx context.Context, img map[string]events.DynamoDBAttributeValue) error {
+func (r *Consumer) waitFired(ctx context.Context, img map[string]events.DynamoDBAttributeValue) error {
 	if r.Waits == nil {
 		return nil
 	}
@@ -56,7 +56,7 @@ func (r *Reactor) waitFired(ctx context.Context, img map[string]events.DynamoDBA
 }
 
 // chatChanged records the outcome a chat has just got.
-func (r *Reactor) chatChanged(ctx context.Context, rec events.DynamoDBEventRecord) error {
+func (r *Consumer) chatChanged(ctx context.Context, rec events.DynamoDBEventRecord) error {
 	if r.Events == nil {
 		return nil
 	}
@@ -81,7 +81,7 @@ func (r *Reactor) chatChanged(ctx context.Context, rec events.DynamoDBEventRecor
 }
 
 // chatEvent mails the alert of a new busy event.
-func (r *Reactor) chatEvent(ctx context.Context, img map[string]events.DynamoDBAttributeValue) error {
+func (r *Consumer) chatEvent(ctx context.Context, img map[string]events.DynamoDBAttributeValue) error {
 	if r.Alerts == nil {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package reactor
+package stream
 
 import (
 	"context"
@@ -25,7 +25,7 @@ type Stats interface {
 // connection whose end was lost (removed by TTL later) counts no longer.
 const maxConnection = 2 * time.Hour
 
-func (r *Reactor) countChat(ctx context.Context, rec events.DynamoDBEventRecord) error {
+func (r *Consumer) countChat(ctx context.Context, rec events.DynamoDBEventRecord) error {
 	if r.Stats == nil {
 		return nil
 	}
@@ -44,7 +44,7 @@ func (r *Reactor) countChat(ctx context.Context, rec events.DynamoDBEventRecord)
 	return r.Stats.Count(ctx, after.AccountID, rec.EventID, stats.ChatDelta(before, after))
 }
 
-func (r *Reactor) countOnline(ctx context.Context, rec events.DynamoDBEventRecord) error {
+func (r *Consumer) countOnline(ctx context.Context, rec events.DynamoDBEventRecord) error {
 	if r.Stats == nil || r.Zone == nil {
 		return nil
 	}
@@ -70,7 +70,7 @@ type Reports interface {
 
 // scheduleReport writes the account's next report due item when the
 // account is created or its zone changes.
-func (r *Reactor) scheduleReport(ctx context.Context, rec events.DynamoDBEventRecord) error {
+func (r *Consumer) scheduleReport(ctx context.Context, rec events.DynamoDBEventRecord) error {
 	if r.Reports == nil {
 		return nil
 	}

@@ -1,8 +1,8 @@
-// Package reactor is the DynamoDB stream consumer: it does what follows a
+// Package stream is the DynamoDB stream consumer: it does what follows a
 // change (the audit trail of settings writes, sending queued mail) so that
 // requests stay fast and side effects are retried until they succeed. Every
 // reaction is idempotent, because Lambda delivers a record at least once.
-package reactor
+package stream
 
 import (
 	"context"
@@ -21,8 +21,8 @@ type Audit interface {
 	PutAudit(ctx context.Context, e dynamo.AuditEntry) (bool, error)
 }
 
-// Reactor handles stream batches.
-type Reactor struct {
+// Consumer handles stream batches.
+type Consumer struct {
 	Audit  Audit
 	Outbox mail.Outbox
 	Mailer mail.Sender
@@ -58,7 +58,7 @@ type TemplateScopes interface {
 
 // removed acts on the removals that matter: an ended session's sockets
 // close; a deleted department's or person's templates go.
-func (r *Reactor) removed(ctx context.Context, rec events.DynamoDBEventRecord) error {
+func (r *Consumer) removed(ctx context.Context, rec events.DynamoDBEventRecord) error {
 	typ, ok := rec.Change.OldImage["type"]
 	if !ok || typ.DataType() != events.DataTypeString {
 		return nil
@@ -91,7 +91,7 @@ func (r *Reactor) removed(ctx context.Context, rec events.DynamoDBEventRecord) e
 // Handle processes a batch in order. On the first failing record it stops
 // and reports that record and every later one as failed: Lambda then
 // resumes from it, which keeps each item's changes in order.
-func (r *Reactor) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+func (r *Consumer) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 	var resp events.DynamoDBEventResponse
 	moves := queueMoves{}
 	if r.Live != nil {
@@ -110,7 +110,7 @@ func (r *Reactor) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.D
 	return resp, nil
 }
 
-func (r *Reactor) react(ctx context.Context, rec events.DynamoDBEventRecord) error {
+func (r *Consumer) react(ctx context.Context, rec events.DynamoDBEventRecord) error {
 	img := rec.Change.NewImage
 	if rec.EventName == string(events.DynamoDBOperationTypeRemove) {
 		return r.removed(ctx, rec)
@@ -162,7 +162,7 @@ func (r *Reactor) react(ctx context.Context, rec events.DynamoDBEventRecord) err
 	return nil
 }
 
-func (r *Reactor) audit(ctx context.Context, img map[string]events.DynamoDBAttributeValue) error {
+func (r *Consumer) audit(ctx context.Context, img map[string]events.DynamoDBAttributeValue) error {
 	var s dynamo.SettingsRecord
 	if err := dynamo.UnmarshalStreamImage(img, &s); err != nil {
 		return err
@@ -174,7 +174,7 @@ func (r *Reactor) audit(ctx context.Context, img map[string]events.DynamoDBAttri
 	return err
 }
 
-func (r *Reactor) sendMail(ctx context.Context, img map[string]events.DynamoDBAttributeValue) error {
+func (r *Consumer) sendMail(ctx context.Context, img map[string]events.DynamoDBAttributeValue) error {
 	var m dynamo.MailRow
 	if err := dynamo.UnmarshalStreamImage(img, &m); err != nil {
 		return err

@@ -1,4 +1,4 @@
-package reactor
+package stream
 
 import (
 	"context"
@@ -18,7 +18,7 @@ type Webhooks interface {
 
 // webhooks enqueues the delivery of a record that is a webhook event. A
 // replayed record enqueues nothing new (the delivery id is the record's).
-func (r *Reactor) webhooks(ctx context.Context, rec events.DynamoDBEventRecord) error {
+func (r *Consumer) webhooks(ctx context.Context, rec events.DynamoDBEventRecord) error {
 	if r.Webhooks == nil {
 		return nil
 	}

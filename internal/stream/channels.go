@@ -1,4 +1,4 @@
-package reactor
+package stream
 
 import (
 	"context"
@@ -17,7 +17,7 @@ type Channels interface {
 	Posted(ctx context.Context, m channel.Posted) error
 }
 
-func (r *Reactor) channels(ctx context.Context, rec events.DynamoDBEventRecord) error {
+func (r *Consumer) channels(ctx context.Context, rec events.DynamoDBEventRecord) error {
 	if r.Channels == nil {
 		return nil
 	}
