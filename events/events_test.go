@@ -24,9 +24,9 @@ import (
 	"parley/internal/e2e"
 	"parley/internal/lambdas"
 	"parley/internal/local/seslocal"
-	"parley/internal/local/testenv"
 	"parley/internal/realtime"
 	"parley/internal/routes"
+	"parley/internal/testkit/testenv"
 	"parley/internal/webhook"
 )
 

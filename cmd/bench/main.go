@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"parley/internal/bench"
-	"parley/internal/local/testenv"
+	"parley/internal/testkit/testenv"
 )
 
 func main() {

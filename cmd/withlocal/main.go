@@ -26,7 +26,7 @@ import (
 
 	"parley/internal/local/dynamolocal"
 	"parley/internal/local/seslocal"
-	"parley/internal/local/testenv"
+	"parley/internal/testkit/testenv"
 )
 
 func main() {

@@ -14,7 +14,7 @@ import (
 	"parley/internal/apperr"
 	"parley/internal/auth"
 	"parley/internal/dynamo"
-	"parley/internal/local/testenv"
+	"parley/internal/testkit/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }

@@ -22,9 +22,9 @@ import (
 	"parley/internal/local/seslocal"
 	"parley/internal/local/stack"
 	"parley/internal/local/streams"
-	"parley/internal/local/testenv"
 	"parley/internal/openapi"
 	"parley/internal/routes"
+	"parley/internal/testkit/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }

@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"parley/internal/local/localaws"
-	"parley/internal/local/testenv"
+	"parley/internal/testkit/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }

@@ -14,11 +14,11 @@ import (
 	"testing"
 	"time"
 
-	"parley/internal/crm/crmfake"
 	"parley/internal/local/messengers"
 	"parley/internal/local/stack"
 	"parley/internal/local/streams"
-	"parley/internal/local/testenv"
+	"parley/internal/testkit/crmfake"
+	"parley/internal/testkit/testenv"
 	"parley/internal/timers"
 	"parley/internal/visitor"
 )

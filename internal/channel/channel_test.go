@@ -13,10 +13,10 @@ import (
 	"parley/internal/chat"
 	"parley/internal/dynamo"
 	"parley/internal/local/messengers"
-	"parley/internal/local/testenv"
 	"parley/internal/outbound"
 	"parley/internal/ratelimit"
 	"parley/internal/settings"
+	"parley/internal/testkit/testenv"
 	"parley/internal/webhook"
 )
 

@@ -3,7 +3,7 @@ package dynamo_test
 import (
 	"testing"
 
-	"parley/internal/local/testenv"
+	"parley/internal/testkit/testenv"
 )
 
 // TestMain stops the DynamoDB Local that testenv starts for this package.

@@ -18,8 +18,8 @@ import (
 	"parley/internal/chat"
 	"parley/internal/dynamo"
 	"parley/internal/lambdas"
-	"parley/internal/local/testenv"
 	"parley/internal/settings"
+	"parley/internal/testkit/testenv"
 )
 
 // routingWorld is an account under auto-assignment with a fixed roster of

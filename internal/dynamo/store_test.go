@@ -11,10 +11,10 @@ import (
 	"parley/internal/apperr"
 	"parley/internal/auth"
 	"parley/internal/dynamo"
-	"parley/internal/local/testenv"
 	"parley/internal/mail"
 	"parley/internal/realtime"
 	"parley/internal/routes"
+	"parley/internal/testkit/testenv"
 	"parley/internal/timers"
 )
 

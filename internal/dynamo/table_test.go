@@ -10,8 +10,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"parley/internal/dynamo"
-	"parley/internal/local/testenv"
 	"parley/internal/schema"
+	"parley/internal/testkit/testenv"
 )
 
 // shape is what CreateTable promises, in comparable form.

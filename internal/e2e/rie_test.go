@@ -16,9 +16,9 @@ import (
 	"parley/internal/dynamo"
 	"parley/internal/e2e"
 	"parley/internal/lambdas"
-	"parley/internal/local/testenv"
 	"parley/internal/realtime"
 	"parley/internal/routes"
+	"parley/internal/testkit/testenv"
 	"parley/internal/webhook"
 )
 

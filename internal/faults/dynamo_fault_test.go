@@ -16,9 +16,9 @@ import (
 	"parley/internal/dynamo"
 	"parley/internal/faults"
 	"parley/internal/lambdas"
-	"parley/internal/local/testenv"
 	"parley/internal/routes"
 	"parley/internal/settings"
+	"parley/internal/testkit/testenv"
 )
 
 // sentMsg is what a sender was told of one of its messages.

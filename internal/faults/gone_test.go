@@ -22,9 +22,9 @@ import (
 	"parley/internal/faults"
 	"parley/internal/local/stack"
 	"parley/internal/local/streams"
-	"parley/internal/local/testenv"
-	"parley/internal/local/wstest"
 	"parley/internal/realtime"
+	"parley/internal/testkit/testenv"
+	"parley/internal/testkit/wstest"
 )
 
 // TestGoneConnectionsMidChat runs chats on the local stack (real gateway,

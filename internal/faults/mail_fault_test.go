@@ -26,11 +26,11 @@ import (
 	"parley/internal/local/localaws"
 	"parley/internal/local/seslocal"
 	"parley/internal/local/streams"
-	"parley/internal/local/testenv"
 	"parley/internal/mail"
 	"parley/internal/sesmail"
 	"parley/internal/settings"
 	"parley/internal/stream"
+	"parley/internal/testkit/testenv"
 )
 
 // world is one account on a fresh table, with the stream consumer fed by

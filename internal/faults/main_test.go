@@ -12,7 +12,7 @@ import (
 
 	"parley/internal/faults"
 	"parley/internal/local/localaws"
-	"parley/internal/local/testenv"
+	"parley/internal/testkit/testenv"
 )
 
 // TestMain stops the emulators testenv starts for this package.

@@ -12,8 +12,8 @@ import (
 	"parley/internal/apperr"
 	"parley/internal/auth"
 	"parley/internal/dynamo"
-	"parley/internal/local/testenv"
 	"parley/internal/templates"
+	"parley/internal/testkit/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }

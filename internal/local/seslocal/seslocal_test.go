@@ -12,7 +12,7 @@ import (
 
 	"parley/internal/local/localaws"
 	"parley/internal/local/seslocal"
-	"parley/internal/local/testenv"
+	"parley/internal/testkit/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }

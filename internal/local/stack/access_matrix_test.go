@@ -24,9 +24,9 @@ import (
 	"parley/internal/lambdas"
 	"parley/internal/local/stack"
 	"parley/internal/local/streams"
-	"parley/internal/local/testenv"
 	"parley/internal/routes"
 	"parley/internal/settings"
+	"parley/internal/testkit/testenv"
 	"parley/internal/visitor"
 	"parley/internal/webhook"
 )

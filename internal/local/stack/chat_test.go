@@ -19,9 +19,9 @@ import (
 	"parley/internal/local/seslocal"
 	"parley/internal/local/stack"
 	"parley/internal/local/streams"
-	"parley/internal/local/testenv"
-	"parley/internal/local/wstest"
 	"parley/internal/routes"
+	"parley/internal/testkit/testenv"
+	"parley/internal/testkit/wstest"
 )
 
 // The local-stack tests' socket client (shared with the fault tests).

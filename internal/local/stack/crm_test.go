@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"parley/internal/crm"
-	"parley/internal/crm/crmfake"
 	"parley/internal/local/stack"
+	"parley/internal/testkit/crmfake"
 	"parley/internal/visitor"
 	"parley/internal/webhook"
 )

@@ -10,7 +10,7 @@ import (
 
 	"parley/internal/local/stack"
 	"parley/internal/local/streams"
-	"parley/internal/local/testenv"
+	"parley/internal/testkit/testenv"
 )
 
 // TestStaffSocketsFollowSessionAndAllowlist: a staff WebSocket is checked

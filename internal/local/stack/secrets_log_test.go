@@ -12,7 +12,7 @@ import (
 
 	"parley/internal/local/stack"
 	"parley/internal/local/streams"
-	"parley/internal/local/testenv"
+	"parley/internal/testkit/testenv"
 	"parley/internal/webhook"
 )
 

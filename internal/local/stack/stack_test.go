@@ -17,7 +17,7 @@ import (
 	"parley/internal/local/seslocal"
 	"parley/internal/local/stack"
 	"parley/internal/local/streams"
-	"parley/internal/local/testenv"
+	"parley/internal/testkit/testenv"
 	"parley/internal/timers"
 )
 

@@ -19,7 +19,7 @@ import (
 
 	"parley/internal/local/localaws"
 	"parley/internal/local/streams"
-	"parley/internal/local/testenv"
+	"parley/internal/testkit/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
