@@ -12,8 +12,12 @@
 // (takeclose.go); the visitor's page and teleport (pages.go); redirecting
 // (redirect.go); an operator's lists (workplace.go); messages and the
 // history (history.go); who sees which chat (visibility.go); auto-assignment
-// (routing.go), timeouts (timeouts.go) and the widget's decisions
-// (widget.go).
+// (routing.go), an offline operator's unanswered chats going back to
+// routing (returnunanswered.go), timeouts (timeouts.go), closing for good
+// (final.go) and the widget's decisions (widget.go); a visitor's rating,
+// left message and transcript request, which end in a mail
+// (visitormail.go), the words of every mail and system message per
+// language (wording.go) and a mail's transcript (transcript.go).
 package chat
 
 import (

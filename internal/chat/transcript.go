@@ -32,3 +32,16 @@ func transcriptLines(doc settings.Document, lines []string) string {
 	}
 	return fmt.Sprintf(text(doc, "transcriptCut"), first) + strings.Join(lines[first:], "")
 }
+
+// Transcript renders messages as the text of a mail, times in the
+// account's time zone.
+// A transcript longer than MaxTranscriptBytes keeps its latest messages
+// and says how many earlier ones it left out (transcriptLines).
+func Transcript(doc settings.Document, ms []Message) string {
+	loc := doc.Company.Location()
+	lines := make([]string, len(ms))
+	for i, m := range ms {
+		lines[i] = fmt.Sprintf("[%s] %s: %s\n", m.At.In(loc).Format("2006-01-02 15:04"), text(doc, string(m.From)), m.Text)
+	}
+	return transcriptLines(doc, lines)
+}
