@@ -241,7 +241,7 @@ func checkConnected(t *testing.T, w *world, out []byte) {
 
 func checkDelivered(t *testing.T, w *world, out []byte) {
 	resp := decode[events.APIGatewayProxyResponse](t, out)
-	var reply realtime.Outbound
+	var reply realtime.ChatFrame
 	if resp.StatusCode != 200 || json.Unmarshal([]byte(resp.Body), &reply) != nil || reply.Type != "sent" {
 		t.Fatalf("sendMessage: %d %s, want 200 and a sent frame", resp.StatusCode, resp.Body)
 	}

@@ -53,25 +53,49 @@ type Frame struct {
 // MaxFrameBytes with a string action and only the fields of Frame.
 // Errors: apperr.Invalid, apperr.TooLarge; the message says what is wrong.
 func DecodeFrame(b []byte) (Frame, error) {
-	if len(b) > MaxFrameBytes {
-		return Frame{}, apperr.New(apperr.TooLarge, "a frame is at most %d bytes", MaxFrameBytes)
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	var f Frame
-	if err := dec.Decode(&f); err != nil {
-		return Frame{}, apperr.New(apperr.Invalid, "a frame must be a JSON object with an action: %s", frameProblem(err))
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return Frame{}, apperr.New(apperr.Invalid, "a frame must hold one JSON object")
-	}
-	if f.Action == "" {
-		return Frame{}, apperr.New(apperr.Invalid, "a frame must have an action")
-	}
-	if f.Seq < 0 || f.Since < 0 {
-		return Frame{}, apperr.New(apperr.Invalid, "seq and since must not be negative")
+	f, _, err := decodeFrame(b)
+	if err != nil {
+		return Frame{}, err
 	}
 	return f, nil
+}
+
+// errNotAFrame is how a message that is no JSON object at all (not JSON,
+// another value, or more than one value) is answered: under no clientId,
+// since none can be read from it.
+var errNotAFrame = apperr.New(apperr.Invalid, "a frame must be a JSON object with an action")
+
+// decodeFrame is DecodeFrame for the hub, which reads a frame once: on a
+// refusal it still returns what the frame says (its action and clientId,
+// so that a frame too large or with an unknown member is answered under
+// the sender's id, and a ping is answered whatever else it carries), and
+// notObject says the message was no single JSON object (errNotAFrame).
+func decodeFrame(b []byte) (f Frame, notObject bool, err error) {
+	// The decoder reads the whole value before it fills f, and it keeps
+	// filling f past an unknown member or a member of the wrong type,
+	// reporting the first.
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	derr := dec.Decode(&f)
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	if errors.As(derr, &se) || errors.Is(derr, io.EOF) || errors.Is(derr, io.ErrUnexpectedEOF) || errors.As(derr, &te) && te.Field == "" {
+		return Frame{}, true, errNotAFrame
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return Frame{}, true, errNotAFrame
+	}
+	switch {
+	case len(b) > MaxFrameBytes:
+		return f, false, apperr.New(apperr.TooLarge, "a frame is at most %d bytes", MaxFrameBytes)
+	case derr != nil:
+		return f, false, apperr.New(apperr.Invalid, "a frame must be a JSON object with an action: %s", frameProblem(derr))
+	case f.Action == "":
+		return f, false, apperr.New(apperr.Invalid, "a frame must have an action")
+	case f.Seq < 0 || f.Since < 0:
+		return f, false, apperr.New(apperr.Invalid, "seq and since must not be negative")
+	}
+	return f, false, nil
 }
 
 func frameProblem(err error) string {

@@ -17,14 +17,10 @@ var (
 		"templates", "suggest", "saveTemplate", "watch", "unwatch"}
 )
 
-// handleChat runs one chat action for connection c and returns the reply
-// frame. Errors a client can act on become error frames; internal ones are
-// returned for the adapter to log.
-func (h *Hub) handleChat(ctx context.Context, c Connection, raw []byte, clientID string) ([]byte, error) {
-	f, err := DecodeFrame(raw)
-	if err != nil {
-		return ErrorFrame(err, clientID), nil
-	}
+// handleChat runs one decoded chat action for connection c and returns
+// the reply frame. Errors a client can act on become error frames;
+// internal ones are returned for the adapter to log.
+func (h *Hub) handleChat(ctx context.Context, c Connection, f Frame) ([]byte, error) {
 	allowed := staffActions
 	if c.Kind == auth.Visitor {
 		allowed = visitorActions

@@ -15,7 +15,6 @@ package realtime
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"time"
@@ -29,9 +28,6 @@ import (
 // ProtocolVersion is sent in the hello frame so clients can refuse a
 // server they do not understand.
 const ProtocolVersion = 2
-
-// MaxTextBytes bounds a message's text well under API Gateway's 32 KB frame.
-const MaxTextBytes = 16 * 1024
 
 // Connection is one open WebSocket of a visitor or an operator.
 type Connection struct {
@@ -152,25 +148,6 @@ func (h *Hub) forgetConnection(ctx context.Context, id string) error {
 	return h.staffGone(ctx, c)
 }
 
-// Inbound is a client frame; Action selects the route.
-type Inbound struct {
-	Action   string `json:"action"`
-	ClientID string `json:"clientId,omitempty"` // the sender's id for the message, echoed back
-	Text     string `json:"text,omitempty"`
-	To       string `json:"to,omitempty"` // staff only: the visitor to write to
-}
-
-// Outbound is a server frame.
-type Outbound struct {
-	Type     string    `json:"type"`
-	ClientID string    `json:"clientId,omitempty"`
-	From     *Party    `json:"from,omitempty"`
-	Text     string    `json:"text,omitempty"`
-	At       time.Time `json:"at,omitzero"`
-	Version  int       `json:"version,omitempty"`
-	Error    *Problem  `json:"error,omitempty"`
-}
-
 // Party names the sender of a message.
 type Party struct {
 	Kind string `json:"kind"` // visitor or operator
@@ -197,31 +174,32 @@ func ErrorFrame(err error, clientID string) []byte {
 	if errors.As(err, &re) {
 		p.RetryAfter = re.Seconds()
 	}
-	b, _ := json.Marshal(Outbound{Type: "error", ClientID: clientID, Error: p})
-	return b
+	return encode(ChatFrame{Type: "error", ClientID: clientID, Error: p})
 }
 
 // Handle processes one frame from connection id and returns the reply to
-// send back on the same connection (nil for none).
+// send back on the same connection (nil for none). The frame is decoded
+// once: a ping is answered whatever else it carries; any other refusal
+// waits until the connection is known.
 func (h *Hub) Handle(ctx context.Context, id string, frame []byte) ([]byte, error) {
-	var in Inbound
-	if err := json.Unmarshal(frame, &in); err != nil {
-		return ErrorFrame(apperr.New(apperr.Invalid, "a frame must be a JSON object with an action"), ""), nil
+	f, notObject, ferr := decodeFrame(frame)
+	if notObject {
+		return ErrorFrame(ferr, ""), nil
 	}
 	c, err := h.Store.Connection(ctx, id)
 	if err != nil {
-		return ErrorFrame(err, in.ClientID), err
-	}
-	switch in.Action {
-	case "ping":
-		// Every reply echoes the frame's clientId (docs/websocket.md), pong too.
-		return json.Marshal(Outbound{Type: "pong", Version: ProtocolVersion, ClientID: echoID(in.ClientID)})
+		return ErrorFrame(err, f.ClientID), err
 	}
 	switch {
+	case f.Action == "ping":
+		// Every reply echoes the frame's clientId (docs/websocket.md), pong too.
+		return encode(ChatFrame{Type: "pong", Version: ProtocolVersion, ClientID: echoID(f.ClientID)}), nil
+	case ferr != nil:
+		return ErrorFrame(ferr, echoID(f.ClientID)), nil
 	case h.Chats != nil:
-		return h.handleChat(ctx, c, frame, echoID(in.ClientID))
+		return h.handleChat(ctx, c, f)
 	default:
-		return ErrorFrame(apperr.New(apperr.Invalid, "unknown action %q", in.Action), echoID(in.ClientID)), nil
+		return ErrorFrame(apperr.New(apperr.Invalid, "unknown action %q", f.Action), echoID(f.ClientID)), nil
 	}
 }
 

@@ -43,6 +43,8 @@ type ChatFrame struct {
 	Away   []string `json:"away,omitempty"`
 	*TemplatesView
 	*SuggestionsView
+	// Error is the error frame's body.
+	Error *Problem `json:"error,omitempty"`
 }
 
 // WorkplaceView is an operator's state: the lists are always present.

@@ -147,7 +147,7 @@ const (
 // messagesPage views the first of ms that fit in one frame; more reports
 // that there are others, which the client asks for with history since the
 // last seq it got. At least one message is always included: one text is
-// at most MaxTextBytes, well within a frame.
+// at most chat.MaxTextBytes, well within a frame.
 func messagesPage(ms []chat.Message) (out []MessageView, more bool) {
 	out = make([]MessageView, 0, len(ms))
 	size := 0
