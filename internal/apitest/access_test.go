@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"parley/internal/local/stack"
+	"parley/internal/testkit"
 )
 
 // The whole life of a sign-in over HTTP: sign-up signs the administrator
@@ -18,23 +19,23 @@ import (
 // way, which ends the sessions from before it.
 func TestSignUpSessionsAndPasswords(t *testing.T) {
 	e := newEnv(t)
-	public := func(what, path string, body any, status int) reply {
+	public := func(what, path string, body any, status int) testkit.Reply {
 		t.Helper()
-		return expect(t, what, e.do(req{Method: "POST", Path: path, Body: body}), status)
+		return expect(t, what, e.do(testkit.Request{Method: "POST", Path: path, Body: body}), status)
 	}
 
 	// Sign-up: the administrator's token works at once.
 	a := e.signUp("corporate")
-	acc := expect(t, "GET /v1/account", e.do(req{Method: "GET", Path: "/v1/account", Token: a.Admin}), 200)
+	acc := expect(t, "GET /v1/account", e.do(testkit.Request{Method: "GET", Path: "/v1/account", Token: a.Admin}), 200)
 	if acc.Body["id"] != a.ID || acc.Body["name"] != "Acme" || acc.Body["plan"] != "corporate" || acc.Body["language"] != "ru" {
 		t.Errorf("GET /v1/account: %v", acc.Body)
 	}
 	dup := public("sign-up with a taken e-mail (other case)", "/v1/accounts", map[string]any{"companyName": "Other", "email": strings.ToUpper(a.AdminEmail), "password": adminPassword}, 409)
-	if dup.errorCode() != "conflict" {
+	if dup.ErrorCode() != "conflict" {
 		t.Errorf("taken e-mail: %s", dup.Raw)
 	}
 	bad := public("sign-up with bad fields", "/v1/accounts", map[string]any{"companyName": " ", "email": "Bob <bob@example.com>", "password": "short", "plan": "gold", "language": "de"}, 422)
-	if f := bad.errorFields(); len(f) != 5 || f["companyName"] == nil || f["email"] == nil || f["password"] == nil || f["plan"] == nil || f["language"] == nil {
+	if f := bad.ErrorFields(); len(f) != 5 || f["companyName"] == nil || f["email"] == nil || f["password"] == nil || f["plan"] == nil || f["language"] == nil {
 		t.Errorf("refused sign-up fields: %v", f)
 	}
 
@@ -44,8 +45,8 @@ func TestSignUpSessionsAndPasswords(t *testing.T) {
 		t.Errorf("login: %v", in.Body)
 	}
 	wrong := public("wrong password", "/v1/auth/login", map[string]any{"email": a.AdminEmail, "password": "not the password"}, 401)
-	unknown := public("unknown e-mail", "/v1/auth/login", map[string]any{"email": uniqueEmail("nobody"), "password": adminPassword}, 401)
-	if string(wrong.Raw) != string(unknown.Raw) || wrong.errorCode() != "unauthorized" {
+	unknown := public("unknown e-mail", "/v1/auth/login", map[string]any{"email": testkit.UniqueEmail("nobody"), "password": adminPassword}, 401)
+	if string(wrong.Raw) != string(unknown.Raw) || wrong.ErrorCode() != "unauthorized" {
 		t.Errorf("a wrong password (%s) and an unknown e-mail (%s) must answer alike", wrong.Raw, unknown.Raw)
 	}
 
@@ -55,28 +56,28 @@ func TestSignUpSessionsAndPasswords(t *testing.T) {
 	if renewed.Body["refreshToken"] == in.Body["refreshToken"] {
 		t.Errorf("refresh did not rotate the refresh token")
 	}
-	expect(t, "renewed token", e.do(req{Method: "GET", Path: "/v1/account", Token: renewed.Body["token"].(string)}), 200)
+	expect(t, "renewed token", e.do(testkit.Request{Method: "GET", Path: "/v1/account", Token: renewed.Body["token"].(string)}), 200)
 	public("refresh with an exchanged token", "/v1/auth/refresh", map[string]any{"refreshToken": in.Body["refreshToken"]}, 401)
 	public("refresh after reuse ended the session", "/v1/auth/refresh", map[string]any{"refreshToken": renewed.Body["refreshToken"]}, 401)
-	expect(t, "access token of the ended session", e.do(req{Method: "GET", Path: "/v1/account", Token: renewed.Body["token"].(string)}), 403)
+	expect(t, "access token of the ended session", e.do(testkit.Request{Method: "GET", Path: "/v1/account", Token: renewed.Body["token"].(string)}), 403)
 
 	// Logout ends the session at once; twice is fine.
 	in = public("login", "/v1/auth/login", map[string]any{"email": a.AdminEmail, "password": adminPassword}, 200)
 	public("logout", "/v1/auth/logout", map[string]any{"refreshToken": in.Body["refreshToken"]}, 204)
 	public("logout again", "/v1/auth/logout", map[string]any{"refreshToken": in.Body["refreshToken"]}, 204)
-	expect(t, "access token after logout", e.do(req{Method: "GET", Path: "/v1/account", Token: in.Body["token"].(string)}), 403)
+	expect(t, "access token after logout", e.do(testkit.Request{Method: "GET", Path: "/v1/account", Token: in.Body["token"].(string)}), 403)
 	public("refresh after logout", "/v1/auth/refresh", map[string]any{"refreshToken": in.Body["refreshToken"]}, 401)
 
 	// An invitation: the mailed link sets a password, once.
-	email := uniqueEmail("invitee")
-	inv := expect(t, "invite", e.do(req{Method: "POST", Path: "/v1/people", Token: a.Admin, Body: map[string]any{"email": email, "name": "Olga", "role": "operator"}}), 201)
+	email := testkit.UniqueEmail("invitee")
+	inv := expect(t, "invite", e.do(testkit.Request{Method: "POST", Path: "/v1/people", Token: a.Admin, Body: map[string]any{"email": email, "name": "Olga", "role": "operator"}}), 201)
 	if inv.Body["status"] != "invited" || inv.Body["interfaceLanguage"] != "ru" || fmt.Sprint(inv.Body["languages"]) != "[ru]" {
 		t.Errorf("invited person: %v", inv.Body)
 	}
 	public("an invited person signs in", "/v1/auth/login", map[string]any{"email": email, "password": adminPassword}, 401)
 	link := e.mailedLink(email, "Приглашение")
 	short := public("a short password", "/v1/auth/password", map[string]any{"token": link, "password": "short"}, 422)
-	if f := short.errorFields(); f["password"] == nil {
+	if f := short.ErrorFields(); f["password"] == nil {
 		t.Errorf("short password fields: %v", f)
 	}
 	set := public("set password", "/v1/auth/password", map[string]any{"token": link, "password": "olga's own password"}, 200)
@@ -84,7 +85,7 @@ func TestSignUpSessionsAndPasswords(t *testing.T) {
 		t.Errorf("after the invitation: %v", u)
 	}
 	again := public("the link again", "/v1/auth/password", map[string]any{"token": link, "password": "another password"}, 422)
-	if f := again.errorFields(); f["token"] == nil {
+	if f := again.ErrorFields(); f["token"] == nil {
 		t.Errorf("used link fields: %v", f)
 	}
 	olga := public("the invitee signs in", "/v1/auth/login", map[string]any{"email": email, "password": "olga's own password"}, 200)
@@ -92,13 +93,13 @@ func TestSignUpSessionsAndPasswords(t *testing.T) {
 	// A reset: same answer for a known and an unknown e-mail; the link
 	// sets a new password and ends the sessions from before.
 	known := public("reset", "/v1/auth/password-reset", map[string]any{"email": email}, 202)
-	other := public("reset of an unknown e-mail", "/v1/auth/password-reset", map[string]any{"email": uniqueEmail("nobody")}, 202)
+	other := public("reset of an unknown e-mail", "/v1/auth/password-reset", map[string]any{"email": testkit.UniqueEmail("nobody")}, 202)
 	if string(known.Raw) != string(other.Raw) {
 		t.Errorf("reset answers differ: %s / %s", known.Raw, other.Raw)
 	}
 	reset := e.mailedLink(email, "Сброс пароля")
 	public("new password", "/v1/auth/password", map[string]any{"token": reset, "password": "olga's newer password"}, 200)
-	expect(t, "a session from before the reset", e.do(req{Method: "GET", Path: "/v1/account", Token: olga.Body["token"].(string)}), 403)
+	expect(t, "a session from before the reset", e.do(testkit.Request{Method: "GET", Path: "/v1/account", Token: olga.Body["token"].(string)}), 403)
 	public("the old password", "/v1/auth/login", map[string]any{"email": email, "password": "olga's own password"}, 401)
 	public("the new password", "/v1/auth/login", map[string]any{"email": email, "password": "olga's newer password"}, 200)
 }
@@ -116,9 +117,9 @@ func awayFromWindowEdge(w, margin time.Duration) {
 // retryAfter checks a 429: code rate_limited, a message, and Retry-After
 // in whole seconds until the end of the window of length w (a little
 // slack for the request's own time).
-func retryAfter(t *testing.T, r reply, w time.Duration) int {
+func retryAfter(t *testing.T, r testkit.Reply, w time.Duration) int {
 	t.Helper()
-	if r.errorCode() != "rate_limited" {
+	if r.ErrorCode() != "rate_limited" {
 		t.Errorf("429 body: %s", r.Raw)
 	}
 	s, err := strconv.Atoi(r.Header.Get("Retry-After"))
@@ -158,8 +159,8 @@ func TestLoginLimitedPerEmailAndAddress(t *testing.T) {
 	a := e.signUp("basic")
 	b := e.signUp("basic")
 	awayFromWindowEdge(15*time.Minute, time.Minute)
-	login := func(email, password, from string) reply {
-		return e.do(req{Method: "POST", Path: "/v1/auth/login", Body: map[string]any{"email": email, "password": password}, From: from})
+	login := func(email, password, from string) testkit.Reply {
+		return e.do(testkit.Request{Method: "POST", Path: "/v1/auth/login", Body: map[string]any{"email": email, "password": password}, From: from})
 	}
 	for i := range 3 {
 		expect(t, fmt.Sprintf("failure %d", i+1), login(a.AdminEmail, "wrong password "+strconv.Itoa(i), ""), 401)
@@ -213,7 +214,7 @@ func TestLoginLimitedPerAddress(t *testing.T) {
 	// Past 20 attempts each waits up to 2 s: 20 at a time keeps the test
 	// short.
 	inParallel(100, 20, func(i int) {
-		r := e.do(req{Method: "POST", Path: "/v1/auth/login", From: office,
+		r := e.do(testkit.Request{Method: "POST", Path: "/v1/auth/login", From: office,
 			Body: map[string]any{"email": fmt.Sprintf("guess-%d@example.com", i), "password": "a guessed password"}})
 		mu.Lock()
 		statuses[r.Status]++
@@ -222,14 +223,14 @@ func TestLoginLimitedPerAddress(t *testing.T) {
 	if statuses[401] != 100 {
 		t.Fatalf("100 failures from one address: %v, want 100 times 401", statuses)
 	}
-	r := expect(t, "the 101st attempt", e.do(req{Method: "POST", Path: "/v1/auth/login", From: office,
+	r := expect(t, "the 101st attempt", e.do(testkit.Request{Method: "POST", Path: "/v1/auth/login", From: office,
 		Body: map[string]any{"email": a.AdminEmail, "password": adminPassword}}), 429)
 	retryAfter(t, r, 15*time.Minute)
-	expect(t, "the same person from another address", e.do(req{Method: "POST", Path: "/v1/auth/login", From: "198.51.100.21",
+	expect(t, "the same person from another address", e.do(testkit.Request{Method: "POST", Path: "/v1/auth/login", From: "198.51.100.21",
 		Body: map[string]any{"email": a.AdminEmail, "password": adminPassword}}), 200)
 	// The refused attempt did not count against the e-mail: it is still
 	// far from its own limit, and signs in from anywhere else.
-	expect(t, "the same person from the test's address", e.do(req{Method: "POST", Path: "/v1/auth/login",
+	expect(t, "the same person from the test's address", e.do(testkit.Request{Method: "POST", Path: "/v1/auth/login",
 		Body: map[string]any{"email": a.AdminEmail, "password": adminPassword}}), 200)
 }
 
@@ -240,30 +241,30 @@ func TestLoginLimitedPerAddress(t *testing.T) {
 func TestChangeOwnPassword(t *testing.T) {
 	e := newEnv(t)
 	a := e.signUp("basic")
-	other := expect(t, "a second sign-in", e.do(req{Method: "POST", Path: "/v1/auth/login", Body: map[string]any{"email": a.AdminEmail, "password": adminPassword}}), 200)
-	change := func(what string, body map[string]any, status int) reply {
+	other := expect(t, "a second sign-in", e.do(testkit.Request{Method: "POST", Path: "/v1/auth/login", Body: map[string]any{"email": a.AdminEmail, "password": adminPassword}}), 200)
+	change := func(what string, body map[string]any, status int) testkit.Reply {
 		t.Helper()
-		return expect(t, what, e.do(req{Method: "POST", Path: "/v1/auth/password/change", Token: a.Admin, Body: body}), status)
+		return expect(t, what, e.do(testkit.Request{Method: "POST", Path: "/v1/auth/password/change", Token: a.Admin, Body: body}), status)
 	}
 	const newPassword = "a brand new password"
-	if f := change("a wrong current password", map[string]any{"currentPassword": "not my password", "newPassword": newPassword}, 422).errorFields(); len(f) != 1 || f["currentPassword"] == nil {
+	if f := change("a wrong current password", map[string]any{"currentPassword": "not my password", "newPassword": newPassword}, 422).ErrorFields(); len(f) != 1 || f["currentPassword"] == nil {
 		t.Errorf("wrong current password: fields %v", f)
 	}
-	if f := change("a short new password", map[string]any{"currentPassword": adminPassword, "newPassword": "short"}, 422).errorFields(); len(f) != 1 || f["newPassword"] == nil {
+	if f := change("a short new password", map[string]any{"currentPassword": adminPassword, "newPassword": "short"}, 422).ErrorFields(); len(f) != 1 || f["newPassword"] == nil {
 		t.Errorf("short new password: fields %v", f)
 	}
-	expect(t, "the other session after refused changes", e.do(req{Method: "GET", Path: "/v1/account", Token: other.Body["token"].(string)}), 200)
-	expect(t, "the old password after refused changes", e.do(req{Method: "POST", Path: "/v1/auth/login", Body: map[string]any{"email": a.AdminEmail, "password": adminPassword}}), 200)
+	expect(t, "the other session after refused changes", e.do(testkit.Request{Method: "GET", Path: "/v1/account", Token: other.Body["token"].(string)}), 200)
+	expect(t, "the old password after refused changes", e.do(testkit.Request{Method: "POST", Path: "/v1/auth/login", Body: map[string]any{"email": a.AdminEmail, "password": adminPassword}}), 200)
 
 	done := change("the change", map[string]any{"currentPassword": adminPassword, "newPassword": newPassword}, 200)
 	if u := done.Body["user"].(map[string]any); u["id"] != a.AdminID {
 		t.Errorf("changed: %v", done.Body)
 	}
-	expect(t, "the session it was changed from", e.do(req{Method: "GET", Path: "/v1/account", Token: a.Admin}), 200)
-	expect(t, "another session's access token", e.do(req{Method: "GET", Path: "/v1/account", Token: other.Body["token"].(string)}), 403)
-	expect(t, "another session's refresh token", e.do(req{Method: "POST", Path: "/v1/auth/refresh", Body: map[string]any{"refreshToken": other.Body["refreshToken"]}}), 401)
-	expect(t, "the old password", e.do(req{Method: "POST", Path: "/v1/auth/login", Body: map[string]any{"email": a.AdminEmail, "password": adminPassword}}), 401)
-	expect(t, "the new password", e.do(req{Method: "POST", Path: "/v1/auth/login", Body: map[string]any{"email": a.AdminEmail, "password": newPassword}}), 200)
+	expect(t, "the session it was changed from", e.do(testkit.Request{Method: "GET", Path: "/v1/account", Token: a.Admin}), 200)
+	expect(t, "another session's access token", e.do(testkit.Request{Method: "GET", Path: "/v1/account", Token: other.Body["token"].(string)}), 403)
+	expect(t, "another session's refresh token", e.do(testkit.Request{Method: "POST", Path: "/v1/auth/refresh", Body: map[string]any{"refreshToken": other.Body["refreshToken"]}}), 401)
+	expect(t, "the old password", e.do(testkit.Request{Method: "POST", Path: "/v1/auth/login", Body: map[string]any{"email": a.AdminEmail, "password": adminPassword}}), 401)
+	expect(t, "the new password", e.do(testkit.Request{Method: "POST", Path: "/v1/auth/login", Body: map[string]any{"email": a.AdminEmail, "password": newPassword}}), 200)
 }
 
 // Sign-ups, as in AWS, are limited per address (each sends a welcome
@@ -273,9 +274,9 @@ func TestSignUpsLimitedPerAddress(t *testing.T) {
 	e := newEnv(t, func(o *stack.Options) { o.SignUpsPerHour = 2 })
 	awayFromWindowEdge(time.Hour, 2*time.Minute)
 	const office = "198.51.100.30"
-	signUp := func(from string, status int) reply {
-		return expect(t, "sign-up from "+from, e.do(req{Method: "POST", Path: "/v1/accounts", From: from, Body: map[string]any{
-			"companyName": "Acme", "email": uniqueEmail("signup"), "password": adminPassword, "plan": "basic", "language": "en"}}), status)
+	signUp := func(from string, status int) testkit.Reply {
+		return expect(t, "sign-up from "+from, e.do(testkit.Request{Method: "POST", Path: "/v1/accounts", From: from, Body: map[string]any{
+			"companyName": "Acme", "email": testkit.UniqueEmail("signup"), "password": adminPassword, "plan": "basic", "language": "en"}}), status)
 	}
 	signUp(office, 201)
 	signUp(office, 201)
@@ -291,9 +292,9 @@ func TestPasswordResetLimits(t *testing.T) {
 	a := e.signUp("basic")
 	awayFromWindowEdge(time.Hour, time.Minute)
 	const subject = "Сброс пароля"
-	var first reply
+	var first testkit.Reply
 	for i := range 5 {
-		r := expect(t, fmt.Sprintf("reset request %d", i+1), e.do(req{Method: "POST", Path: "/v1/auth/password-reset", Body: map[string]any{"email": a.AdminEmail}}), 202)
+		r := expect(t, fmt.Sprintf("reset request %d", i+1), e.do(testkit.Request{Method: "POST", Path: "/v1/auth/password-reset", Body: map[string]any{"email": a.AdminEmail}}), 202)
 		if i == 0 {
 			first = r
 		} else if string(r.Raw) != string(first.Raw) {
@@ -309,7 +310,7 @@ func TestPasswordResetLimits(t *testing.T) {
 		}
 		return n
 	}
-	eventually(t, "three reset mails", func() bool { return resets() >= 3 })
+	testkit.Eventually(t, "three reset mails", func() bool { return resets() >= 3 })
 	// The stream consumer sends mail as it comes: give a 4th time to
 	// arrive, if one was queued.
 	for range 30 {
@@ -322,12 +323,12 @@ func TestPasswordResetLimits(t *testing.T) {
 	// Per address: 20 requests an hour, for any e-mails, then 429.
 	const probe = "198.51.100.30"
 	for i := range 20 {
-		expect(t, fmt.Sprintf("probe %d", i+1), e.do(req{Method: "POST", Path: "/v1/auth/password-reset", From: probe,
-			Body: map[string]any{"email": uniqueEmail("probe")}}), 202)
+		expect(t, fmt.Sprintf("probe %d", i+1), e.do(testkit.Request{Method: "POST", Path: "/v1/auth/password-reset", From: probe,
+			Body: map[string]any{"email": testkit.UniqueEmail("probe")}}), 202)
 	}
-	r := expect(t, "probe 21", e.do(req{Method: "POST", Path: "/v1/auth/password-reset", From: probe,
-		Body: map[string]any{"email": uniqueEmail("probe")}}), 429)
+	r := expect(t, "probe 21", e.do(testkit.Request{Method: "POST", Path: "/v1/auth/password-reset", From: probe,
+		Body: map[string]any{"email": testkit.UniqueEmail("probe")}}), 429)
 	retryAfter(t, r, time.Hour)
-	expect(t, "another address", e.do(req{Method: "POST", Path: "/v1/auth/password-reset", From: "198.51.100.31",
-		Body: map[string]any{"email": uniqueEmail("probe")}}), 202)
+	expect(t, "another address", e.do(testkit.Request{Method: "POST", Path: "/v1/auth/password-reset", From: "198.51.100.31",
+		Body: map[string]any{"email": testkit.UniqueEmail("probe")}}), 202)
 }

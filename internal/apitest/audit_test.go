@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"parley/internal/routes"
+	"parley/internal/testkit"
 )
 
 // auditChange is one change of GET /v1/audit with its entry's who, when
@@ -21,7 +22,7 @@ type auditChange struct {
 // by key (the newest change of each key) and the raw body.
 func (e *env) auditChanges(token string) (map[string]auditChange, []byte) {
 	e.t.Helper()
-	r := expect(e.t, "GET /v1/audit", e.do(req{Method: "GET", Path: "/v1/audit", Token: token}), 200)
+	r := expect(e.t, "GET /v1/audit", e.do(testkit.Request{Method: "GET", Path: "/v1/audit", Token: token}), 200)
 	out := map[string]auditChange{}
 	for _, it := range r.Body["items"].([]any) { // newest first
 		entry := it.(map[string]any)
@@ -49,11 +50,11 @@ func TestAuditTrail(t *testing.T) {
 	a := e.signUp("basic")
 
 	before := time.Now().Add(-time.Second)
-	expect(t, "PATCH company.name", e.do(req{Method: "PATCH", Path: "/v1/settings/company", Token: a.Admin, Body: map[string]any{"name": "Acme Ltd"}}), 200)
-	expect(t, "PATCH misc", e.do(req{Method: "PATCH", Path: "/v1/settings/misc", Token: a.Admin, Body: map[string]any{"buttonProbability": 40}}), 200)
+	expect(t, "PATCH company.name", e.do(testkit.Request{Method: "PATCH", Path: "/v1/settings/company", Token: a.Admin, Body: map[string]any{"name": "Acme Ltd"}}), 200)
+	expect(t, "PATCH misc", e.do(testkit.Request{Method: "PATCH", Path: "/v1/settings/misc", Token: a.Admin, Body: map[string]any{"buttonProbability": 40}}), 200)
 	after := time.Now().Add(time.Second)
 	var changes map[string]auditChange
-	eventually(t, "the audit entries", func() bool {
+	testkit.Eventually(t, "the audit entries", func() bool {
 		changes, _ = e.auditChanges(a.Admin)
 		_, name := changes["company.name"]
 		_, prob := changes["misc.buttonProbability"]
@@ -73,12 +74,12 @@ func TestAuditTrail(t *testing.T) {
 	const hookPassword = "hook-Secret-pw-1"
 	firstHook := "https://hooks:" + hookPassword + "@hooks.acme.example/start"
 	const secondToken = "7098765432:BBG2la0Ry_4nQa-9ZuRxFsUzVjPqBtEgHiK"
-	expect(t, "PATCH secrets", e.do(req{Method: "PATCH", Path: "/v1/settings/integration", Token: a.Admin, Body: map[string]any{
+	expect(t, "PATCH secrets", e.do(testkit.Request{Method: "PATCH", Path: "/v1/settings/integration", Token: a.Admin, Body: map[string]any{
 		"telegram": map[string]any{"botToken": botToken}, "webhooks": map[string]any{"chatStart": firstHook}}}), 200)
-	expect(t, "replace them", e.do(req{Method: "PATCH", Path: "/v1/settings/integration", Token: a.Admin, Body: map[string]any{
+	expect(t, "replace them", e.do(testkit.Request{Method: "PATCH", Path: "/v1/settings/integration", Token: a.Admin, Body: map[string]any{
 		"telegram": map[string]any{"botToken": secondToken}, "webhooks": map[string]any{"chatStart": "https://hooks:other-pw-2@hooks.acme.example/start"}}}), 200)
 	var raw []byte
-	eventually(t, "the secrets' audit entries", func() bool {
+	testkit.Eventually(t, "the secrets' audit entries", func() bool {
 		changes, raw = e.auditChanges(a.Admin)
 		// The replacement's entry is the newest: its old value is set.
 		tok, hook := changes["integration.telegram.botToken"], changes["integration.webhooks.chatStart"]
@@ -99,5 +100,5 @@ func TestAuditTrail(t *testing.T) {
 
 	// Administrators only.
 	sup, _ := e.staff(a, routes.Supervisor)
-	expect(t, "a supervisor reads the audit", e.do(req{Method: "GET", Path: "/v1/audit", Token: sup}), 403)
+	expect(t, "a supervisor reads the audit", e.do(testkit.Request{Method: "GET", Path: "/v1/audit", Token: sup}), 403)
 }

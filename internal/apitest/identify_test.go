@@ -5,6 +5,7 @@ import (
 	"maps"
 	"testing"
 
+	"parley/internal/testkit"
 	"parley/internal/visitor"
 )
 
@@ -18,18 +19,18 @@ func TestIdentifyVisitor(t *testing.T) {
 	a := e.signUp("basic")
 	b := e.signUp("basic")
 	regen := func(acc account) string {
-		r := e.do(req{Method: "POST", Path: "/v1/settings/integration/private-key/regenerate", Token: acc.Admin})
+		r := e.do(testkit.Request{Method: "POST", Path: "/v1/settings/integration/private-key/regenerate", Token: acc.Admin})
 		return expect(t, "regenerate", r, 200).Body["privateKey"].(string)
 	}
 	keyA, keyB := regen(a), regen(b)
 	config := func(acc account) (id, token string) {
-		r := expect(t, "widget config", e.do(req{Method: "GET", Path: "/v1/widget/" + acc.ID + "/config"}), 200)
+		r := expect(t, "widget config", e.do(testkit.Request{Method: "GET", Path: "/v1/widget/" + acc.ID + "/config"}), 200)
 		return r.Body["visitorId"].(string), r.Body["visitorToken"].(string)
 	}
 	visitorA, tokenA := config(a)
 	visitorB, tokenB := config(b)
-	identify := func(accountID string, body map[string]any) reply {
-		return e.do(req{Method: "POST", Path: "/v1/widget/" + accountID + "/identify", Body: body})
+	identify := func(accountID string, body map[string]any) testkit.Reply {
+		return e.do(testkit.Request{Method: "POST", Path: "/v1/widget/" + accountID + "/identify", Body: body})
 	}
 	stored := func(accountID, visitorID string) visitor.Fields {
 		t.Helper()
@@ -60,12 +61,12 @@ func TestIdentifyVisitor(t *testing.T) {
 		"empty signature":       {"visitorToken": tokenA, "fields": fields, "signature": ""},
 	} {
 		r := expect(t, name, identify(a.ID, body), 422)
-		if f := r.errorFields(); len(f) != 1 || f["signature"] == nil {
+		if f := r.ErrorFields(); len(f) != 1 || f["signature"] == nil {
 			t.Errorf("%s: fields %v, want signature", name, f)
 		}
 	}
 	both := expect(t, "fields and payload", identify(a.ID, map[string]any{"visitorToken": tokenA, "fields": fields, "payload": canonical, "signature": good}), 422)
-	if both.errorFields()["payload"] == nil {
+	if both.ErrorFields()["payload"] == nil {
 		t.Errorf("both forms: %s", both.Raw)
 	}
 	if f := stored(a.ID, visitorA); f != nil {
@@ -76,7 +77,7 @@ func TestIdentifyVisitor(t *testing.T) {
 	// signature: 401, and nothing stored for either.
 	for _, tok := range []string{tokenB, "", "not-a-token"} {
 		r := expect(t, "a foreign visitor token", identify(a.ID, map[string]any{"visitorToken": tok, "fields": fields, "signature": good}), 401)
-		if r.errorCode() != "unauthorized" {
+		if r.ErrorCode() != "unauthorized" {
 			t.Errorf("foreign token: %s", r.Raw)
 		}
 	}

@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"parley/internal/testkit"
 )
 
 func picture(w, h int) image.Image {
@@ -58,7 +60,7 @@ func TestImages(t *testing.T) {
 	a := e.signUp("basic")
 	logoPath, avatarPath := "/v1/settings/company/logo", "/v1/settings/leads/invite-avatar"
 	widgetLogo := "/v1/widget/" + a.ID + "/logo"
-	start := expect(t, "GET", e.do(req{Method: "GET", Path: "/v1/settings", Token: a.Admin}), 200)
+	start := expect(t, "GET", e.do(testkit.Request{Method: "GET", Path: "/v1/settings", Token: a.Admin}), 200)
 
 	// Refused uploads: 422 (413 when too large) on the image key, nothing
 	// changed.
@@ -79,20 +81,20 @@ func TestImages(t *testing.T) {
 		{"damaged PNG", avatarPath, "leads.inviteAvatar", "image/png", pngImage(t, 50, 50)[:120], 422},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			r := expect(t, "upload", e.do(req{Method: "PUT", Path: c.path, Token: a.Admin, Body: c.body, ContentType: c.contentType}), c.status)
-			if f := r.errorFields(); len(f) != 1 || f[c.key] == nil {
+			r := expect(t, "upload", e.do(testkit.Request{Method: "PUT", Path: c.path, Token: a.Admin, Body: c.body, ContentType: c.contentType}), c.status)
+			if f := r.ErrorFields(); len(f) != 1 || f[c.key] == nil {
 				t.Errorf("fields = %v, want exactly %s", f, c.key)
 			}
 		})
 	}
-	if r := e.do(req{Method: "GET", Path: "/v1/settings", Token: a.Admin}); r.ETag() != start.ETag() {
+	if r := e.do(testkit.Request{Method: "GET", Path: "/v1/settings", Token: a.Admin}); r.ETag() != start.ETag() {
 		t.Fatalf("a refused upload changed the settings")
 	}
-	expect(t, "widget logo before any upload", e.do(req{Method: "GET", Path: widgetLogo}), 404)
+	expect(t, "widget logo before any upload", e.do(testkit.Request{Method: "GET", Path: widgetLogo}), 404)
 
 	// Accepted uploads, each format where it is allowed.
 	logo := pngImage(t, 100, 100)
-	up := expect(t, "PUT logo", e.do(req{Method: "PUT", Path: logoPath, Token: a.Admin, Body: logo, ContentType: "image/png"}), 200)
+	up := expect(t, "PUT logo", e.do(testkit.Request{Method: "PUT", Path: logoPath, Token: a.Admin, Body: logo, ContentType: "image/png"}), 200)
 	logoURL, _ := up.Body["logoUrl"].(string)
 	u, err := url.Parse(logoURL)
 	if err != nil || u.Path != widgetLogo || len(u.Query().Get("v")) < 8 || !strings.HasPrefix(logoURL, e.stack.HTTPURL) {
@@ -101,22 +103,22 @@ func TestImages(t *testing.T) {
 	if up.Body["name"] != "Acme" || up.ETag() == start.ETag() {
 		t.Errorf("upload answer: %v, ETag %s", up.Body, up.ETag())
 	}
-	if r := e.do(req{Method: "GET", Path: "/v1/settings/company", Token: a.Admin}); r.Body["logoUrl"] != logoURL || r.ETag() != up.ETag() {
+	if r := e.do(testkit.Request{Method: "GET", Path: "/v1/settings/company", Token: a.Admin}); r.Body["logoUrl"] != logoURL || r.ETag() != up.ETag() {
 		t.Errorf("read after upload: %v %s", r.Body, r.ETag())
 	}
 
 	// The widget gets the bytes without a token, cached for good under
 	// the versioned URL, revalidated under any other.
-	img := expect(t, "widget logo", e.do(req{Method: "GET", Path: logoURL}), 200)
+	img := expect(t, "widget logo", e.do(testkit.Request{Method: "GET", Path: logoURL}), 200)
 	if !bytes.Equal(img.Raw, logo) || img.Header.Get("Content-Type") != "image/png" ||
 		img.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" || img.ETag() == "" {
 		t.Errorf("widget logo: %d bytes, headers %v", len(img.Raw), img.Header)
 	}
-	notModified := expect(t, "If-None-Match", e.do(req{Method: "GET", Path: logoURL, Headers: map[string]string{"If-None-Match": img.ETag()}}), 304)
+	notModified := expect(t, "If-None-Match", e.do(testkit.Request{Method: "GET", Path: logoURL, Headers: map[string]string{"If-None-Match": img.ETag()}}), 304)
 	if len(notModified.Raw) != 0 {
 		t.Errorf("304 with a body")
 	}
-	stale := expect(t, "old version", e.do(req{Method: "GET", Path: widgetLogo + "?v=0000000000000000"}), 200)
+	stale := expect(t, "old version", e.do(testkit.Request{Method: "GET", Path: widgetLogo + "?v=0000000000000000"}), 200)
 	if stale.Header.Get("Cache-Control") != "no-cache" || !bytes.Equal(stale.Raw, logo) {
 		t.Errorf("a stale version: %v", stale.Header)
 	}
@@ -126,47 +128,47 @@ func TestImages(t *testing.T) {
 		body        []byte
 		contentType string
 	}{{jpegImage(t, 64, 32), "image/jpeg"}, {gifImage(t, 16, 16), "image/gif"}, {gifImage(t, 16, 16), ""}} {
-		r := expect(t, "replace logo", e.do(req{Method: "PUT", Path: logoPath, Token: a.Admin, Body: c.body, ContentType: c.contentType}), 200)
+		r := expect(t, "replace logo", e.do(testkit.Request{Method: "PUT", Path: logoPath, Token: a.Admin, Body: c.body, ContentType: c.contentType}), 200)
 		next, _ := r.Body["logoUrl"].(string)
 		if c.contentType != "" && next == logoURL {
 			t.Errorf("the logo URL did not change with the image")
 		}
 		logoURL = next
-		got := expect(t, "widget logo", e.do(req{Method: "GET", Path: logoURL}), 200)
+		got := expect(t, "widget logo", e.do(testkit.Request{Method: "GET", Path: logoURL}), 200)
 		if !bytes.Equal(got.Raw, c.body) {
 			t.Errorf("widget serves the old image")
 		}
 	}
 
 	avatar := jpegImage(t, 40, 40)
-	av := expect(t, "PUT avatar", e.do(req{Method: "PUT", Path: avatarPath, Token: a.Admin, Body: avatar, ContentType: "image/jpeg"}), 200)
+	av := expect(t, "PUT avatar", e.do(testkit.Request{Method: "PUT", Path: avatarPath, Token: a.Admin, Body: avatar, ContentType: "image/jpeg"}), 200)
 	avatarURL, _ := av.Body["inviteAvatarUrl"].(string)
-	if got := expect(t, "widget avatar", e.do(req{Method: "GET", Path: avatarURL}), 200); !bytes.Equal(got.Raw, avatar) || got.Header.Get("Content-Type") != "image/jpeg" {
+	if got := expect(t, "widget avatar", e.do(testkit.Request{Method: "GET", Path: avatarURL}), 200); !bytes.Equal(got.Raw, avatar) || got.Header.Get("Content-Type") != "image/jpeg" {
 		t.Errorf("widget avatar: %v", got.Header)
 	}
 
 	// The widget config names both.
-	cfg := expect(t, "widget config", e.do(req{Method: "GET", Path: "/v1/widget/" + a.ID + "/config"}), 200)
+	cfg := expect(t, "widget config", e.do(testkit.Request{Method: "GET", Path: "/v1/widget/" + a.ID + "/config"}), 200)
 	if cfg.Body["logoUrl"] != logoURL || cfg.Body["inviteAvatarUrl"] != avatarURL {
 		t.Errorf("widget config: logo %v, avatar %v", cfg.Body["logoUrl"], cfg.Body["inviteAvatarUrl"])
 	}
 
 	// DELETE resets: no logo, the default avatar; deleting again is fine.
 	for _, p := range []string{logoPath, logoPath, avatarPath} {
-		expect(t, "DELETE "+p, e.do(req{Method: "DELETE", Path: p, Token: a.Admin}), 200)
+		expect(t, "DELETE "+p, e.do(testkit.Request{Method: "DELETE", Path: p, Token: a.Admin}), 200)
 	}
-	expect(t, "widget logo after delete", e.do(req{Method: "GET", Path: widgetLogo}), 404)
-	expect(t, "widget avatar after delete", e.do(req{Method: "GET", Path: "/v1/widget/" + a.ID + "/invite-avatar"}), 404)
-	cfg = expect(t, "widget config", e.do(req{Method: "GET", Path: "/v1/widget/" + a.ID + "/config"}), 200)
+	expect(t, "widget logo after delete", e.do(testkit.Request{Method: "GET", Path: widgetLogo}), 404)
+	expect(t, "widget avatar after delete", e.do(testkit.Request{Method: "GET", Path: "/v1/widget/" + a.ID + "/invite-avatar"}), 404)
+	cfg = expect(t, "widget config", e.do(testkit.Request{Method: "GET", Path: "/v1/widget/" + a.ID + "/config"}), 200)
 	if cfg.Body["logoUrl"] != nil || cfg.Body["inviteAvatarUrl"] != nil {
 		t.Errorf("widget config after delete: %v %v", cfg.Body["logoUrl"], cfg.Body["inviteAvatarUrl"])
 	}
-	end := expect(t, "GET", e.do(req{Method: "GET", Path: "/v1/settings", Token: a.Admin}), 200)
+	end := expect(t, "GET", e.do(testkit.Request{Method: "GET", Path: "/v1/settings", Token: a.Admin}), 200)
 	if end.Body["company"].(map[string]any)["logoUrl"] != nil || end.Body["leads"].(map[string]any)["inviteAvatarUrl"] != nil {
 		t.Errorf("settings after delete: %v %v", end.Body["company"], end.Body["leads"])
 	}
 
 	// Another account's widget has none of it.
 	b := e.signUp("basic")
-	expect(t, "other account's logo", e.do(req{Method: "GET", Path: "/v1/widget/" + b.ID + "/logo"}), 404)
+	expect(t, "other account's logo", e.do(testkit.Request{Method: "GET", Path: "/v1/widget/" + b.ID + "/logo"}), 404)
 }

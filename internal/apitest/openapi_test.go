@@ -15,6 +15,7 @@ import (
 	"parley/internal/openapi"
 	"parley/internal/routes"
 	"parley/internal/settings"
+	"parley/internal/testkit"
 	"parley/internal/visitor"
 )
 
@@ -68,9 +69,9 @@ func TestEveryOperationAsDocumented(t *testing.T) {
 	e := newEnv(t)
 	a := e.signUp("corporate")
 	op, _ := e.staff(a, routes.Operator)
-	adm := func(method, path string, body any, status int) reply {
+	adm := func(method, path string, body any, status int) testkit.Reply {
 		t.Helper()
-		return expect(t, method+" "+path, e.do(req{Method: method, Path: path, Token: a.Admin, Body: body, ContentType: imageTypeFor(body)}), status)
+		return expect(t, method+" "+path, e.do(testkit.Request{Method: method, Path: path, Token: a.Admin, Body: body, ContentType: imageTypeFor(body)}), status)
 	}
 
 	// Settings, every section: read, replace, merge.
@@ -101,8 +102,8 @@ func TestEveryOperationAsDocumented(t *testing.T) {
 		adm(m, "/v1/settings/general", body, 404)
 	}
 	adm("PATCH", "/v1/settings/company", map[string]any{"website": "nope"}, 422)
-	expect(t, "no token", e.do(req{Method: "GET", Path: "/v1/settings"}), 401)
-	expect(t, "operator writes", e.do(req{Method: "PATCH", Path: "/v1/settings/company", Token: op, Body: map[string]any{}}), 403)
+	expect(t, "no token", e.do(testkit.Request{Method: "GET", Path: "/v1/settings"}), 401)
+	expect(t, "operator writes", e.do(testkit.Request{Method: "PATCH", Path: "/v1/settings/company", Token: op, Body: map[string]any{}}), 403)
 
 	// Images, secrets, the widget.
 	adm("PUT", "/v1/settings/company/logo", pngImage(t, 20, 20), 200)
@@ -132,7 +133,7 @@ func TestEveryOperationAsDocumented(t *testing.T) {
 	adm("POST", "/v1/integrations/unisender/export", nil, 202)
 	adm("GET", "/v1/integrations/unisender/export", nil, 200)
 	// With no contacts it may finish at once: cancelled or already done.
-	if r := e.do(req{Method: "DELETE", Path: "/v1/integrations/unisender/export", Token: a.Admin}); r.Status != 200 && r.Status != 409 {
+	if r := e.do(testkit.Request{Method: "DELETE", Path: "/v1/integrations/unisender/export", Token: a.Admin}); r.Status != 200 && r.Status != 409 {
 		t.Fatalf("cancel the export: %d %s", r.Status, truncate(r.Raw))
 	}
 	adm("DELETE", "/v1/integrations/unisender/export", nil, 409)
@@ -143,23 +144,23 @@ func TestEveryOperationAsDocumented(t *testing.T) {
 	tgSecret := map[string]string{telegram.SecretHeader: channel.SecretToken([]byte(tokenSecret), a.ID, botToken)}
 	update := map[string]any{"update_id": 1, "message": map[string]any{"message_id": 1, "date": 1700000000, "text": "hi",
 		"from": map[string]any{"id": 42, "is_bot": false, "first_name": "Ann"}, "chat": map[string]any{"id": 42, "type": "private"}}}
-	expect(t, "telegram update", e.do(req{Method: "POST", Path: "/v1/channels/telegram/" + a.ID, Body: update, Headers: tgSecret}), 200)
-	expect(t, "telegram, not an update", e.do(req{Method: "POST", Path: "/v1/channels/telegram/" + a.ID, Body: map[string]any{"x": 1}, Headers: tgSecret}), 422)
-	expect(t, "telegram, wrong secret", e.do(req{Method: "POST", Path: "/v1/channels/telegram/" + a.ID, Body: update,
+	expect(t, "telegram update", e.do(testkit.Request{Method: "POST", Path: "/v1/channels/telegram/" + a.ID, Body: update, Headers: tgSecret}), 200)
+	expect(t, "telegram, not an update", e.do(testkit.Request{Method: "POST", Path: "/v1/channels/telegram/" + a.ID, Body: map[string]any{"x": 1}, Headers: tgSecret}), 422)
+	expect(t, "telegram, wrong secret", e.do(testkit.Request{Method: "POST", Path: "/v1/channels/telegram/" + a.ID, Body: update,
 		Headers: map[string]string{telegram.SecretHeader: "nope"}}), 401)
-	expect(t, "telegram, too large", e.do(req{Method: "POST", Path: "/v1/channels/telegram/" + a.ID, Body: map[string]any{"pad": strings.Repeat("x", channel.MaxBodyBytes)}, Headers: tgSecret}), 413)
-	expect(t, "vk confirmation", e.do(req{Method: "POST", Path: "/v1/channels/vk/" + a.ID, Body: map[string]any{"type": "confirmation", "group_id": 1, "secret": vkSecret}}), 200)
-	expect(t, "vk, wrong secret", e.do(req{Method: "POST", Path: "/v1/channels/vk/" + a.ID, Body: map[string]any{"type": "confirmation", "group_id": 1, "secret": "nope"}}), 401)
-	expect(t, "vk, not a callback", e.do(req{Method: "POST", Path: "/v1/channels/vk/" + a.ID, Body: []int{1}}), 401)
-	expect(t, "vk, too large", e.do(req{Method: "POST", Path: "/v1/channels/vk/" + a.ID, Body: map[string]any{"pad": strings.Repeat("x", channel.MaxBodyBytes)}}), 413)
-	cfg := expect(t, "widget config", e.do(req{Method: "GET", Path: "/v1/widget/" + a.ID + "/config"}), 200)
-	expect(t, "widget config, unknown account", e.do(req{Method: "GET", Path: "/v1/widget/nope/config"}), 404)
-	logo := expect(t, "widget logo", e.do(req{Method: "GET", Path: cfg.Body["logoUrl"].(string)}), 200)
-	expect(t, "widget logo, cached", e.do(req{Method: "GET", Path: cfg.Body["logoUrl"].(string), Headers: map[string]string{"If-None-Match": logo.ETag()}}), 304)
-	expect(t, "widget avatar", e.do(req{Method: "GET", Path: av.Body["inviteAvatarUrl"].(string)}), 200)
+	expect(t, "telegram, too large", e.do(testkit.Request{Method: "POST", Path: "/v1/channels/telegram/" + a.ID, Body: map[string]any{"pad": strings.Repeat("x", channel.MaxBodyBytes)}, Headers: tgSecret}), 413)
+	expect(t, "vk confirmation", e.do(testkit.Request{Method: "POST", Path: "/v1/channels/vk/" + a.ID, Body: map[string]any{"type": "confirmation", "group_id": 1, "secret": vkSecret}}), 200)
+	expect(t, "vk, wrong secret", e.do(testkit.Request{Method: "POST", Path: "/v1/channels/vk/" + a.ID, Body: map[string]any{"type": "confirmation", "group_id": 1, "secret": "nope"}}), 401)
+	expect(t, "vk, not a callback", e.do(testkit.Request{Method: "POST", Path: "/v1/channels/vk/" + a.ID, Body: []int{1}}), 401)
+	expect(t, "vk, too large", e.do(testkit.Request{Method: "POST", Path: "/v1/channels/vk/" + a.ID, Body: map[string]any{"pad": strings.Repeat("x", channel.MaxBodyBytes)}}), 413)
+	cfg := expect(t, "widget config", e.do(testkit.Request{Method: "GET", Path: "/v1/widget/" + a.ID + "/config"}), 200)
+	expect(t, "widget config, unknown account", e.do(testkit.Request{Method: "GET", Path: "/v1/widget/nope/config"}), 404)
+	logo := expect(t, "widget logo", e.do(testkit.Request{Method: "GET", Path: cfg.Body["logoUrl"].(string)}), 200)
+	expect(t, "widget logo, cached", e.do(testkit.Request{Method: "GET", Path: cfg.Body["logoUrl"].(string), Headers: map[string]string{"If-None-Match": logo.ETag()}}), 304)
+	expect(t, "widget avatar", e.do(testkit.Request{Method: "GET", Path: av.Body["inviteAvatarUrl"].(string)}), 200)
 	adm("DELETE", "/v1/settings/company/logo", nil, 200)
 	adm("DELETE", "/v1/settings/leads/invite-avatar", nil, 200)
-	expect(t, "widget avatar, none", e.do(req{Method: "GET", Path: "/v1/widget/" + a.ID + "/invite-avatar"}), 404)
+	expect(t, "widget avatar, none", e.do(testkit.Request{Method: "GET", Path: "/v1/widget/" + a.ID + "/invite-avatar"}), 404)
 
 	// Templates.
 	tp := adm("POST", "/v1/templates", map[string]any{"level": "global", "language": "ru", "text": "Добрый день!"}, 201)
@@ -185,18 +186,18 @@ func TestEveryOperationAsDocumented(t *testing.T) {
 	adm("GET", "/v1/chats/000000000000deadbeef", nil, 404)
 
 	// The audit trail, written by the stream consumer.
-	eventually(t, "the audit entries", func() bool {
+	testkit.Eventually(t, "the audit entries", func() bool {
 		r := adm("GET", "/v1/audit", nil, 200)
 		items, _ := r.Body["items"].([]any)
 		return len(items) >= 12
 	})
 	adm("GET", "/v1/audit?before=x", nil, 422)
-	expect(t, "operator reads the audit", e.do(req{Method: "GET", Path: "/v1/audit", Token: op}), 403)
+	expect(t, "operator reads the audit", e.do(testkit.Request{Method: "GET", Path: "/v1/audit", Token: op}), 403)
 
 	// Sessions, passwords, the account.
-	public := func(method, path string, body any, status int) reply {
+	public := func(method, path string, body any, status int) testkit.Reply {
 		t.Helper()
-		return expect(t, method+" "+path, e.do(req{Method: method, Path: path, Body: body}), status)
+		return expect(t, method+" "+path, e.do(testkit.Request{Method: method, Path: path, Body: body}), status)
 	}
 	public("GET", "/v1/health", nil, 200)
 	public("POST", "/v1/accounts", map[string]any{"companyName": "Acme", "email": a.AdminEmail, "password": adminPassword}, 409)
@@ -214,11 +215,11 @@ func TestEveryOperationAsDocumented(t *testing.T) {
 	adm("POST", "/v1/auth/password/change", map[string]any{"currentPassword": adminPassword, "newPassword": adminPassword}, 200)
 
 	// People, their photos, departments.
-	invited := adm("POST", "/v1/people", map[string]any{"email": uniqueEmail("invitee"), "name": "Olga", "role": "operator"}, 201)
+	invited := adm("POST", "/v1/people", map[string]any{"email": testkit.UniqueEmail("invitee"), "name": "Olga", "role": "operator"}, 201)
 	pid := invited.Body["id"].(string)
 	adm("POST", "/v1/people", map[string]any{"email": invited.Body["email"], "role": "operator"}, 409)
-	adm("POST", "/v1/people", map[string]any{"email": uniqueEmail("invitee"), "role": "boss"}, 422)
-	adm("POST", "/v1/people", map[string]any{"email": uniqueEmail("invitee"), "role": "operator", "departments": []string{"nothing"}}, 404)
+	adm("POST", "/v1/people", map[string]any{"email": testkit.UniqueEmail("invitee"), "role": "boss"}, 422)
+	adm("POST", "/v1/people", map[string]any{"email": testkit.UniqueEmail("invitee"), "role": "operator", "departments": []string{"nothing"}}, 404)
 	adm("GET", "/v1/people", nil, 200)
 	adm("GET", "/v1/people/"+pid, nil, 200)
 	adm("GET", "/v1/people/nobody", nil, 404)
@@ -234,10 +235,10 @@ func TestEveryOperationAsDocumented(t *testing.T) {
 	adm("POST", "/v1/people/"+pid+"/invitation", nil, 409)
 	photo := adm("PUT", "/v1/people/"+pid+"/photo", pngImage(t, 16, 16), 200)
 	adm("PUT", "/v1/people/"+pid+"/photo", pngImage(t, 120, 16), 422)
-	expect(t, "operator sets a colleague's photo", e.do(req{Method: "PUT", Path: "/v1/people/" + a.AdminID + "/photo", Token: op, Body: pngImage(t, 16, 16), ContentType: "image/png"}), 403)
-	expect(t, "widget photo", e.do(req{Method: "GET", Path: photo.Body["photoUrl"].(string)}), 200)
+	expect(t, "operator sets a colleague's photo", e.do(testkit.Request{Method: "PUT", Path: "/v1/people/" + a.AdminID + "/photo", Token: op, Body: pngImage(t, 16, 16), ContentType: "image/png"}), 403)
+	expect(t, "widget photo", e.do(testkit.Request{Method: "GET", Path: photo.Body["photoUrl"].(string)}), 200)
 	adm("DELETE", "/v1/people/"+pid+"/photo", nil, 200)
-	expect(t, "widget photo, none", e.do(req{Method: "GET", Path: "/v1/widget/" + a.ID + "/people/" + pid + "/photo"}), 404)
+	expect(t, "widget photo, none", e.do(testkit.Request{Method: "GET", Path: "/v1/widget/" + a.ID + "/people/" + pid + "/photo"}), 404)
 	dept := adm("POST", "/v1/departments", map[string]any{"name": "Sales"}, 201).Body["id"].(string)
 	adm("POST", "/v1/departments", map[string]any{"name": " sales "}, 409)
 	adm("POST", "/v1/departments", map[string]any{"name": "  "}, 422)
@@ -252,7 +253,7 @@ func TestEveryOperationAsDocumented(t *testing.T) {
 	adm("DELETE", "/v1/departments/"+dept, nil, 404)
 	adm("DELETE", "/v1/people/"+pid, nil, 204)
 	adm("DELETE", "/v1/people/"+a.AdminID, nil, 409)
-	expect(t, "operator invites", e.do(req{Method: "POST", Path: "/v1/people", Token: op, Body: map[string]any{"email": uniqueEmail("x"), "role": "operator"}}), 403)
+	expect(t, "operator invites", e.do(testkit.Request{Method: "POST", Path: "/v1/people", Token: op, Body: map[string]any{"email": testkit.UniqueEmail("x"), "role": "operator"}}), 403)
 
 	// Visitor identification.
 	vt := cfg.Body["visitorToken"].(string)
@@ -264,7 +265,7 @@ func TestEveryOperationAsDocumented(t *testing.T) {
 	// Statistics (issue 15; TestStatsAPI has the rest).
 	adm("GET", "/v1/stats?groupBy=category", nil, 200)
 	adm("GET", "/v1/stats?from=nope", nil, 422)
-	expect(t, "operator's stats by department", e.do(req{Method: "GET", Path: "/v1/stats?groupBy=department", Token: op}), 403)
+	expect(t, "operator's stats by department", e.do(testkit.Request{Method: "GET", Path: "/v1/stats?groupBy=department", Token: op}), 403)
 
 	for _, o := range e.spec.Operations() {
 		if !e.seen[o.Key()] {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"parley/internal/routes"
+	"parley/internal/testkit"
 )
 
 // A person's photo: refused uploads (not an image, more than 100x100 px,
@@ -22,8 +23,8 @@ func TestPersonPhoto(t *testing.T) {
 	op, opID := e.staff(a, routes.Operator)
 	path := "/v1/people/" + opID + "/photo"
 	widget := "/v1/widget/" + a.ID + "/people/" + opID + "/photo"
-	put := func(token string, body []byte, contentType string) reply {
-		return e.do(req{Method: "PUT", Path: path, Token: token, Body: body, ContentType: contentType})
+	put := func(token string, body []byte, contentType string) testkit.Reply {
+		return e.do(testkit.Request{Method: "PUT", Path: path, Token: token, Body: body, ContentType: contentType})
 	}
 
 	imageCap := make([]byte, 300<<10)
@@ -45,19 +46,19 @@ func TestPersonPhoto(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := expect(t, "upload", put(a.Admin, c.body, c.contentType), c.status)
-			f := r.errorFields()
+			f := r.ErrorFields()
 			if c.field && (len(f) != 1 || f["photo"] == nil) {
 				t.Errorf("fields = %v, want exactly photo", f)
 			}
-			if want := map[int]string{422: "invalid", 413: "too_large"}[c.status]; r.errorCode() != want {
-				t.Errorf("code %q, want %q", r.errorCode(), want)
+			if want := map[int]string{422: "invalid", 413: "too_large"}[c.status]; r.ErrorCode() != want {
+				t.Errorf("code %q, want %q", r.ErrorCode(), want)
 			}
 		})
 	}
-	if r := expect(t, "profile after refusals", e.do(req{Method: "GET", Path: "/v1/people/" + opID, Token: a.Admin}), 200); r.Body["photoUrl"] != nil {
+	if r := expect(t, "profile after refusals", e.do(testkit.Request{Method: "GET", Path: "/v1/people/" + opID, Token: a.Admin}), 200); r.Body["photoUrl"] != nil {
 		t.Fatalf("a refused upload stored a photo: %v", r.Body["photoUrl"])
 	}
-	expect(t, "widget photo before any upload", e.do(req{Method: "GET", Path: widget}), 404)
+	expect(t, "widget photo before any upload", e.do(testkit.Request{Method: "GET", Path: widget}), 404)
 
 	// The operator uploads their own, at the size limit.
 	png100 := pngImage(t, 100, 100)
@@ -67,11 +68,11 @@ func TestPersonPhoto(t *testing.T) {
 	if err != nil || u.Path != widget || len(u.Query().Get("v")) < 8 || !strings.HasPrefix(photoURL, e.stack.HTTPURL) {
 		t.Fatalf("photoUrl = %q", photoURL)
 	}
-	got := expect(t, "widget photo", e.do(req{Method: "GET", Path: photoURL}), 200)
+	got := expect(t, "widget photo", e.do(testkit.Request{Method: "GET", Path: photoURL}), 200)
 	if !bytes.Equal(got.Raw, png100) || got.Header.Get("Content-Type") != "image/png" || got.Header.Get("X-Content-Type-Options") != "nosniff" {
 		t.Errorf("widget photo: %d bytes, headers %v", len(got.Raw), got.Header)
 	}
-	if r := expect(t, "the list shows it", e.do(req{Method: "GET", Path: "/v1/people", Token: op}), 200); !slices.ContainsFunc(r.Body["items"].([]any), func(p any) bool {
+	if r := expect(t, "the list shows it", e.do(testkit.Request{Method: "GET", Path: "/v1/people", Token: op}), 200); !slices.ContainsFunc(r.Body["items"].([]any), func(p any) bool {
 		return p.(map[string]any)["photoUrl"] == photoURL
 	}) {
 		t.Errorf("GET /v1/people does not show the photo")
@@ -83,26 +84,26 @@ func TestPersonPhoto(t *testing.T) {
 	if next == photoURL {
 		t.Errorf("the URL did not change with the photo")
 	}
-	if got := expect(t, "widget photo, replaced", e.do(req{Method: "GET", Path: next}), 200); !bytes.Equal(got.Raw, jpg) || got.Header.Get("Content-Type") != "image/jpeg" {
+	if got := expect(t, "widget photo, replaced", e.do(testkit.Request{Method: "GET", Path: next}), 200); !bytes.Equal(got.Raw, jpg) || got.Header.Get("Content-Type") != "image/jpeg" {
 		t.Errorf("widget serves %d bytes of %s", len(got.Raw), got.Header.Get("Content-Type"))
 	}
 
 	// Only under its own account; operators may not touch colleagues'.
-	expect(t, "under another account", e.do(req{Method: "GET", Path: "/v1/widget/" + b.ID + "/people/" + opID + "/photo"}), 404)
-	expect(t, "another account's administrator", e.do(req{Method: "PUT", Path: path, Token: b.Admin, Body: png100, ContentType: "image/png"}), 404)
-	no := expect(t, "an operator sets the administrator's photo", e.do(req{Method: "PUT", Path: "/v1/people/" + a.AdminID + "/photo", Token: op, Body: png100, ContentType: "image/png"}), 403)
-	if no.errorCode() != "forbidden" {
+	expect(t, "under another account", e.do(testkit.Request{Method: "GET", Path: "/v1/widget/" + b.ID + "/people/" + opID + "/photo"}), 404)
+	expect(t, "another account's administrator", e.do(testkit.Request{Method: "PUT", Path: path, Token: b.Admin, Body: png100, ContentType: "image/png"}), 404)
+	no := expect(t, "an operator sets the administrator's photo", e.do(testkit.Request{Method: "PUT", Path: "/v1/people/" + a.AdminID + "/photo", Token: op, Body: png100, ContentType: "image/png"}), 403)
+	if no.ErrorCode() != "forbidden" {
 		t.Errorf("refusal: %s", no.Raw)
 	}
-	expect(t, "an operator removes the administrator's photo", e.do(req{Method: "DELETE", Path: "/v1/people/" + a.AdminID + "/photo", Token: op}), 403)
+	expect(t, "an operator removes the administrator's photo", e.do(testkit.Request{Method: "DELETE", Path: "/v1/people/" + a.AdminID + "/photo", Token: op}), 403)
 
 	// DELETE removes it; again is fine.
 	for i := range 2 {
-		if r := expect(t, "DELETE", e.do(req{Method: "DELETE", Path: path, Token: op}), 200); r.Body["photoUrl"] != nil {
+		if r := expect(t, "DELETE", e.do(testkit.Request{Method: "DELETE", Path: path, Token: op}), 200); r.Body["photoUrl"] != nil {
 			t.Errorf("DELETE %d: photoUrl %v", i+1, r.Body["photoUrl"])
 		}
 	}
-	expect(t, "widget photo after DELETE", e.do(req{Method: "GET", Path: next}), 404)
+	expect(t, "widget photo after DELETE", e.do(testkit.Request{Method: "GET", Path: next}), 404)
 }
 
 // People and departments over HTTP, as each role may use them: invitations
@@ -113,15 +114,15 @@ func TestPeopleAndDepartments(t *testing.T) {
 	a := e.signUp("corporate")
 	sup, supID := e.staff(a, routes.Supervisor)
 	op, opID := e.staff(a, routes.Operator)
-	adm := func(method, path string, body any, status int) reply {
+	adm := func(method, path string, body any, status int) testkit.Reply {
 		t.Helper()
-		return expect(t, method+" "+path, e.do(req{Method: method, Path: path, Token: a.Admin, Body: body}), status)
+		return expect(t, method+" "+path, e.do(testkit.Request{Method: method, Path: path, Token: a.Admin, Body: body}), status)
 	}
-	as := func(token, method, path string, body any, status int) reply {
+	as := func(token, method, path string, body any, status int) testkit.Reply {
 		t.Helper()
-		return expect(t, method+" "+path, e.do(req{Method: method, Path: path, Token: token, Body: body}), status)
+		return expect(t, method+" "+path, e.do(testkit.Request{Method: method, Path: path, Token: token, Body: body}), status)
 	}
-	ids := func(r reply, key string) []string {
+	ids := func(r testkit.Reply, key string) []string {
 		var out []string
 		for _, v := range r.Body[key].([]any) {
 			switch x := v.(type) {
@@ -152,7 +153,7 @@ func TestPeopleAndDepartments(t *testing.T) {
 	}
 
 	// An invitation into a department, with the account's languages.
-	inv := adm("POST", "/v1/people", map[string]any{"email": uniqueEmail("new"), "role": "operator", "departments": []string{sales, sales}, "chatLimit": 4}, 201)
+	inv := adm("POST", "/v1/people", map[string]any{"email": testkit.UniqueEmail("new"), "role": "operator", "departments": []string{sales, sales}, "chatLimit": 4}, 201)
 	newID := inv.Body["id"].(string)
 	if !slices.Equal(ids(inv, "departments"), []string{sales}) || inv.Body["chatLimit"] != float64(4) || inv.Body["interfaceLanguage"] != "ru" || inv.Body["name"] != inv.Body["email"] {
 		t.Errorf("invited: %v", inv.Body)
@@ -161,7 +162,7 @@ func TestPeopleAndDepartments(t *testing.T) {
 		t.Errorf("members of Sales: %v", got)
 	}
 	bad := adm("POST", "/v1/people", map[string]any{"email": "not an e-mail", "role": "boss", "languages": []string{"de"}, "chatLimit": 0}, 422)
-	if f := bad.errorFields(); len(f) != 4 || f["email"] == nil || f["role"] == nil || f["languages"] == nil || f["chatLimit"] == nil {
+	if f := bad.ErrorFields(); len(f) != 4 || f["email"] == nil || f["role"] == nil || f["languages"] == nil || f["chatLimit"] == nil {
 		t.Errorf("refused invitation fields: %v", f)
 	}
 
@@ -177,11 +178,11 @@ func TestPeopleAndDepartments(t *testing.T) {
 		{op, "operator", supID, map[string]any{"name": "X"}},
 		{op, "operator", opID, map[string]any{"role": "administrator"}},
 		{sup, "supervisor", a.AdminID, map[string]any{"name": "X"}},
-		{sup, "supervisor", opID, map[string]any{"email": uniqueEmail("x")}},
+		{sup, "supervisor", opID, map[string]any{"email": testkit.UniqueEmail("x")}},
 		{sup, "supervisor", supID, map[string]any{"role": "administrator"}},
 	} {
 		r := as(c.token, "PATCH", "/v1/people/"+c.target, c.body, 403)
-		if msg, _ := r.Body["error"].(map[string]any)["message"].(string); r.errorCode() != "forbidden" || msg == "" {
+		if msg, _ := r.Body["error"].(map[string]any)["message"].(string); r.ErrorCode() != "forbidden" || msg == "" {
 			t.Errorf("%s PATCH %v: %s", c.who, c.body, r.Raw)
 		}
 	}
@@ -231,7 +232,7 @@ func TestPeopleAndDepartments(t *testing.T) {
 	adm("DELETE", "/v1/people/"+newID, nil, 404)
 	adm("DELETE", "/v1/people/"+a.AdminID, nil, 409)
 	last := adm("PATCH", "/v1/people/"+a.AdminID, map[string]any{"role": "operator"}, 409)
-	if f := last.errorFields(); f["role"] == nil {
+	if f := last.ErrorFields(); f["role"] == nil {
 		t.Errorf("last administrator fields: %v", f)
 	}
 	if got := len(adm("GET", "/v1/people", nil, 200).Body["items"].([]any)); got != 3 {

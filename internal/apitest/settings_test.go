@@ -13,6 +13,7 @@ import (
 
 	"parley/internal/routes"
 	"parley/internal/settings"
+	"parley/internal/testkit"
 )
 
 // keyCase is one dotted key of SPEC §2 as the API shows it: its default on
@@ -187,7 +188,7 @@ func readKey(section map[string]any, key string) any {
 func TestEveryKeyRoundTrips(t *testing.T) {
 	e := newEnv(t)
 	a := e.signUp("corporate")
-	all := expect(t, "GET settings", e.do(req{Method: "GET", Path: "/v1/settings", Token: a.Admin}), 200)
+	all := expect(t, "GET settings", e.do(testkit.Request{Method: "GET", Path: "/v1/settings", Token: a.Admin}), 200)
 	defaults := map[string]any{}
 	flatten("", all.Body, defaults)
 	integration := all.Body["integration"].(map[string]any)
@@ -228,13 +229,13 @@ func TestEveryKeyRoundTrips(t *testing.T) {
 			section, _, _ := strings.Cut(c.key, ".")
 			path := "/v1/settings/" + section
 			reset := resets[section]
-			expect(t, "reset", e.do(req{Method: reset.method, Path: path, Token: a.Admin, Body: json.RawMessage(reset.body)}), 200)
+			expect(t, "reset", e.do(testkit.Request{Method: reset.method, Path: path, Token: a.Admin, Body: json.RawMessage(reset.body)}), 200)
 
-			ok := expect(t, "accepted PATCH", e.do(req{Method: "PATCH", Path: path, Token: a.Admin, Body: json.RawMessage(c.ok)}), 200)
+			ok := expect(t, "accepted PATCH", e.do(testkit.Request{Method: "PATCH", Path: path, Token: a.Admin, Body: json.RawMessage(c.ok)}), 200)
 			if diff := cmp.Diff(asJSON(t, c.okRead), readKey(ok.Body, c.key)); diff != "" {
 				t.Errorf("PATCH answer (-want +got):\n%s", diff)
 			}
-			read := expect(t, "GET", e.do(req{Method: "GET", Path: path, Token: a.Admin}), 200)
+			read := expect(t, "GET", e.do(testkit.Request{Method: "GET", Path: path, Token: a.Admin}), 200)
 			if diff := cmp.Diff(asJSON(t, c.okRead), readKey(read.Body, c.key)); diff != "" {
 				t.Errorf("read back (-want +got):\n%s", diff)
 			}
@@ -245,13 +246,13 @@ func TestEveryKeyRoundTrips(t *testing.T) {
 			// The refusal is tried on the reset section, as the case was
 			// written for it (a stored password would make a body
 			// without one valid).
-			expect(t, "reset", e.do(req{Method: reset.method, Path: path, Token: a.Admin, Body: json.RawMessage(reset.body)}), 200)
-			read = expect(t, "GET", e.do(req{Method: "GET", Path: path, Token: a.Admin}), 200)
-			bad := expect(t, "refused PATCH", e.do(req{Method: "PATCH", Path: path, Token: a.Admin, Body: json.RawMessage(c.bad)}), 422)
-			if f := bad.errorFields(); len(f) != 1 || f[c.key] == nil || f[c.key] == "" {
+			expect(t, "reset", e.do(testkit.Request{Method: reset.method, Path: path, Token: a.Admin, Body: json.RawMessage(reset.body)}), 200)
+			read = expect(t, "GET", e.do(testkit.Request{Method: "GET", Path: path, Token: a.Admin}), 200)
+			bad := expect(t, "refused PATCH", e.do(testkit.Request{Method: "PATCH", Path: path, Token: a.Admin, Body: json.RawMessage(c.bad)}), 422)
+			if f := bad.ErrorFields(); len(f) != 1 || f[c.key] == nil || f[c.key] == "" {
 				t.Errorf("fields = %v, want exactly %s", f, c.key)
 			}
-			after := expect(t, "GET after refusal", e.do(req{Method: "GET", Path: path, Token: a.Admin}), 200)
+			after := expect(t, "GET after refusal", e.do(testkit.Request{Method: "GET", Path: path, Token: a.Admin}), 200)
 			if after.ETag() != read.ETag() {
 				t.Errorf("a refused write changed the ETag: %s -> %s", read.ETag(), after.ETag())
 			}
@@ -267,23 +268,23 @@ func TestEveryKeyRoundTrips(t *testing.T) {
 func TestRefusedWriteIsAllOrNothing(t *testing.T) {
 	e := newEnv(t)
 	a := e.signUp("basic")
-	before := expect(t, "GET", e.do(req{Method: "GET", Path: "/v1/settings/autoMessages", Token: a.Admin}), 200)
-	bad := expect(t, "PATCH", e.do(req{Method: "PATCH", Path: "/v1/settings/autoMessages", Token: a.Admin,
+	before := expect(t, "GET", e.do(testkit.Request{Method: "GET", Path: "/v1/settings/autoMessages", Token: a.Admin}), 200)
+	bad := expect(t, "PATCH", e.do(testkit.Request{Method: "PATCH", Path: "/v1/settings/autoMessages", Token: a.Admin,
 		Body: map[string]any{"greeting": "Valid", "firstResponseTimeout": -5, "answerTimeout": "x", "nope": 1}}), 422)
-	if f := bad.errorFields(); len(f) != 3 || f["autoMessages.firstResponseTimeout"] == nil || f["autoMessages.answerTimeout"] == nil || f["autoMessages.nope"] == nil {
+	if f := bad.ErrorFields(); len(f) != 3 || f["autoMessages.firstResponseTimeout"] == nil || f["autoMessages.answerTimeout"] == nil || f["autoMessages.nope"] == nil {
 		t.Errorf("fields = %v", f)
 	}
-	after := expect(t, "GET", e.do(req{Method: "GET", Path: "/v1/settings/autoMessages", Token: a.Admin}), 200)
+	after := expect(t, "GET", e.do(testkit.Request{Method: "GET", Path: "/v1/settings/autoMessages", Token: a.Admin}), 200)
 	if after.ETag() != before.ETag() || !cmp.Equal(before.Body, after.Body) {
 		t.Errorf("a refused write changed something: %v -> %v", before.Body, after.Body)
 	}
 
 	// Categories need the Corporate plan: 403 with the key, nothing saved.
-	plan := expect(t, "categories on basic", e.do(req{Method: "PATCH", Path: "/v1/settings/classification", Token: a.Admin, Body: map[string]any{"categories": "Sport"}}), 403)
-	if plan.errorCode() != "forbidden" || plan.errorFields()["classification.categories"] == nil {
+	plan := expect(t, "categories on basic", e.do(testkit.Request{Method: "PATCH", Path: "/v1/settings/classification", Token: a.Admin, Body: map[string]any{"categories": "Sport"}}), 403)
+	if plan.ErrorCode() != "forbidden" || plan.ErrorFields()["classification.categories"] == nil {
 		t.Errorf("plan refusal = %s", plan.Raw)
 	}
-	if r := e.do(req{Method: "GET", Path: "/v1/settings/classification", Token: a.Admin}); r.Body["categories"] != "" {
+	if r := e.do(testkit.Request{Method: "GET", Path: "/v1/settings/classification", Token: a.Admin}); r.Body["categories"] != "" {
 		t.Errorf("categories saved on the basic plan: %v", r.Body)
 	}
 }
@@ -319,7 +320,7 @@ func adminRoutes(t *testing.T) []routes.HTTPRoute {
 func TestOnlyAdministratorsWriteSettings(t *testing.T) {
 	e := newEnv(t)
 	a := e.signUp("corporate")
-	before := expect(t, "GET", e.do(req{Method: "GET", Path: "/v1/settings", Token: a.Admin}), 200)
+	before := expect(t, "GET", e.do(testkit.Request{Method: "GET", Path: "/v1/settings", Token: a.Admin}), 200)
 	writes := 0
 	for _, role := range []routes.Role{routes.Operator, routes.Supervisor} {
 		tok, _ := e.staff(a, role)
@@ -333,7 +334,7 @@ func TestOnlyAdministratorsWriteSettings(t *testing.T) {
 			case r.Method == "PUT" || r.Method == "PATCH":
 				body = json.RawMessage(`{}`)
 			}
-			got := e.do(req{Method: r.Method, Path: r.Path, Token: tok, Body: body, ContentType: imageTypeFor(body)})
+			got := e.do(testkit.Request{Method: r.Method, Path: r.Path, Token: tok, Body: body, ContentType: imageTypeFor(body)})
 			if got.Status != 403 {
 				t.Errorf("%s %s as %s: status %d, want 403", r.Method, r.Path, role, got.Status)
 			}
@@ -342,12 +343,12 @@ func TestOnlyAdministratorsWriteSettings(t *testing.T) {
 			}
 		}
 		// They still read settings.
-		expect(t, "GET as "+string(role), e.do(req{Method: "GET", Path: "/v1/settings/company", Token: tok}), 200)
+		expect(t, "GET as "+string(role), e.do(testkit.Request{Method: "GET", Path: "/v1/settings/company", Token: tok}), 200)
 	}
 	if writes < 2*(2*len(settings.Sections)+6) {
 		t.Errorf("only %d write routes were tried", writes)
 	}
-	after := expect(t, "GET", e.do(req{Method: "GET", Path: "/v1/settings", Token: a.Admin}), 200)
+	after := expect(t, "GET", e.do(testkit.Request{Method: "GET", Path: "/v1/settings", Token: a.Admin}), 200)
 	if after.ETag() != before.ETag() || !cmp.Equal(before.Body, after.Body) {
 		t.Errorf("a refused write changed the settings")
 	}
@@ -365,14 +366,14 @@ func imageTypeFor(body any) string {
 func TestStaleIfMatch(t *testing.T) {
 	e := newEnv(t)
 	a := e.signUp("basic")
-	first := expect(t, "GET", e.do(req{Method: "GET", Path: "/v1/settings/company", Token: a.Admin}), 200)
-	second := expect(t, "PATCH on the current ETag", e.do(req{Method: "PATCH", Path: "/v1/settings/company", Token: a.Admin,
+	first := expect(t, "GET", e.do(testkit.Request{Method: "GET", Path: "/v1/settings/company", Token: a.Admin}), 200)
+	second := expect(t, "PATCH on the current ETag", e.do(testkit.Request{Method: "PATCH", Path: "/v1/settings/company", Token: a.Admin,
 		Body: map[string]any{"name": "Acme Renamed"}, Headers: map[string]string{"If-Match": first.ETag()}}), 200)
 	if second.ETag() == first.ETag() {
 		t.Fatalf("the ETag did not change on a write")
 	}
 	stale := map[string]string{"If-Match": first.ETag()}
-	for _, r := range []req{
+	for _, r := range []testkit.Request{
 		{Method: "PATCH", Path: "/v1/settings/company", Body: map[string]any{"name": "Late"}},
 		{Method: "PUT", Path: "/v1/settings/company", Body: map[string]any{"name": "Late"}},
 		{Method: "PATCH", Path: "/v1/settings/misc", Body: map[string]any{"buttonProbability": 5}},
@@ -384,11 +385,11 @@ func TestStaleIfMatch(t *testing.T) {
 	} {
 		r.Token, r.Headers = a.Admin, stale
 		got := e.do(r)
-		if got.Status != 412 || got.errorCode() != "precondition_failed" {
+		if got.Status != 412 || got.ErrorCode() != "precondition_failed" {
 			t.Errorf("%s %s with a stale If-Match: %d %s", r.Method, r.Path, got.Status, got.Raw)
 		}
 	}
-	now := expect(t, "GET", e.do(req{Method: "GET", Path: "/v1/settings", Token: a.Admin}), 200)
+	now := expect(t, "GET", e.do(testkit.Request{Method: "GET", Path: "/v1/settings", Token: a.Admin}), 200)
 	if now.ETag() != second.ETag() {
 		t.Errorf("a refused write changed the ETag: %s -> %s", second.ETag(), now.ETag())
 	}
@@ -396,7 +397,7 @@ func TestStaleIfMatch(t *testing.T) {
 		t.Errorf("a stale write was saved: %v", now.Body["company"])
 	}
 	for _, m := range []string{"W/" + now.ETag(), "*"} {
-		expect(t, "If-Match "+m, e.do(req{Method: "PATCH", Path: "/v1/settings/misc", Token: a.Admin,
+		expect(t, "If-Match "+m, e.do(testkit.Request{Method: "PATCH", Path: "/v1/settings/misc", Token: a.Admin,
 			Body: map[string]any{"buttonProbability": 50}, Headers: map[string]string{"If-Match": m}}), 200)
 	}
 }
@@ -414,7 +415,7 @@ func TestRegenerateSecrets(t *testing.T) {
 		{"/v1/settings/integration/webhooks/signing-secret/regenerate", "signingSecret", "integration.webhooks.signingSecret"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			before := expect(t, "GET", e.do(req{Method: "GET", Path: "/v1/settings/integration", Token: a.Admin}), 200)
+			before := expect(t, "GET", e.do(testkit.Request{Method: "GET", Path: "/v1/settings/integration", Token: a.Admin}), 200)
 			const n = 4
 			keys := make([]string, n)
 			var wg sync.WaitGroup
@@ -422,7 +423,7 @@ func TestRegenerateSecrets(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					r := e.do(req{Method: "POST", Path: c.path, Token: a.Admin})
+					r := e.do(testkit.Request{Method: "POST", Path: c.path, Token: a.Admin})
 					if r.Status != 200 {
 						t.Errorf("regenerate %d: %d %s", i, r.Status, r.Raw)
 						return
@@ -431,7 +432,7 @@ func TestRegenerateSecrets(t *testing.T) {
 				}()
 			}
 			wg.Wait()
-			after := expect(t, "GET", e.do(req{Method: "GET", Path: "/v1/settings/integration", Token: a.Admin}), 200)
+			after := expect(t, "GET", e.do(testkit.Request{Method: "GET", Path: "/v1/settings/integration", Token: a.Admin}), 200)
 			stored := readKey(after.Body, c.key)
 			var masks []any
 			for _, k := range keys {
@@ -448,8 +449,8 @@ func TestRegenerateSecrets(t *testing.T) {
 			}
 
 			// The audit: n entries for the key, masked, never in clear.
-			eventually(t, "the audit entries", func() bool {
-				r := e.do(req{Method: "GET", Path: "/v1/audit", Token: a.Admin})
+			testkit.Eventually(t, "the audit entries", func() bool {
+				r := e.do(testkit.Request{Method: "GET", Path: "/v1/audit", Token: a.Admin})
 				found := 0
 				for _, it := range r.Body["items"].([]any) {
 					for _, ch := range it.(map[string]any)["changes"].([]any) {

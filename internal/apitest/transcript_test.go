@@ -10,6 +10,7 @@ import (
 	"parley/internal/chat"
 	"parley/internal/lambdas"
 	"parley/internal/routes"
+	"parley/internal/testkit"
 )
 
 // TestLongChatTranscriptPaged: a 2 MB chat's transcript arrives whole
@@ -41,7 +42,7 @@ func TestLongChatTranscriptPaged(t *testing.T) {
 	total, pages := 0, 0
 	path := "/v1/chats/" + c.ID
 	for {
-		r := expect(t, "GET "+path, e.do(req{Method: "GET", Path: path, Token: a.Admin}), 200)
+		r := expect(t, "GET "+path, e.do(testkit.Request{Method: "GET", Path: path, Token: a.Admin}), 200)
 		pages++
 		size := 0
 		for _, m := range r.Body["messages"].([]any) {
@@ -74,10 +75,10 @@ func TestLongChatTranscriptPaged(t *testing.T) {
 		t.Errorf("%d messages arrived, want the question and 130", len(seqs))
 	}
 
-	r := expect(t, "limit and since", e.do(req{Method: "GET", Path: "/v1/chats/" + c.ID + "?since=5&limit=3", Token: a.Admin}), 200)
+	r := expect(t, "limit and since", e.do(testkit.Request{Method: "GET", Path: "/v1/chats/" + c.ID + "?since=5&limit=3", Token: a.Admin}), 200)
 	ms := r.Body["messages"].([]any)
 	if len(ms) != 3 || ms[0].(map[string]any)["seq"] != float64(6) || r.Body["next"] != float64(8) {
 		t.Errorf("since=5&limit=3: %d messages from %v, next %v; want 6..8, next 8", len(ms), ms[0].(map[string]any)["seq"], r.Body["next"])
 	}
-	expect(t, "a bad limit", e.do(req{Method: "GET", Path: "/v1/chats/" + c.ID + "?limit=x", Token: a.Admin}), 422)
+	expect(t, "a bad limit", e.do(testkit.Request{Method: "GET", Path: "/v1/chats/" + c.ID + "?limit=x", Token: a.Admin}), 422)
 }

@@ -1,11 +1,8 @@
 package browser_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,7 +13,7 @@ import (
 
 	"parley/internal/local/messengers"
 	"parley/internal/local/stack"
-	"parley/internal/local/streams"
+	"parley/internal/testkit"
 	"parley/internal/testkit/crmfake"
 	"parley/internal/testkit/testenv"
 	"parley/internal/timers"
@@ -96,7 +93,6 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("no browser tests in web/tests match %q", patterns)
 	}
 
-	dbEndpoint, sesEndpoint := testenv.Endpoints(t)
 	// The CRM and mailing services answer from a local fake; the export's
 	// batches are small, so its progress bar moves over some seconds.
 	fake := crmfake.New()
@@ -120,18 +116,15 @@ func TestBrowser(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Minute)
 	defer cancel()
-	s, err := stack.Start(ctx, stack.Options{Root: root, DynamoDBEndpoint: dbEndpoint, SESEndpoint: sesEndpoint,
-		Table: testenv.TableName(t), TokenSecret: tokenSecret, StreamStart: streams.TrimHorizon,
+	s := testkit.Start(t, func(o *stack.Options) {
+		o.TokenSecret = tokenSecret
 		// The webhook page's test sends to a receiver on loopback, and sees
 		// the dispatcher's attempts within seconds: a schedule minute every
 		// 6 s, each run ticking until the next (timers still fire on the
 		// real clock).
-		OutboundAllowLoopback: true, ScheduleSpeed: 10, SweepWindow: 6 * time.Second, CRM: crmConfig,
-		TelegramAPIURL: tg.URL()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
+		o.OutboundAllowLoopback, o.ScheduleSpeed, o.SweepWindow, o.CRM = true, 10, 6*time.Second, crmConfig
+		o.TelegramAPIURL = tg.URL()
+	})
 	// The schedule starts the sweeper at the next whole minute; pages that
 	// wait for a timeout of seconds (timeouts.test.mjs) get one ticking
 	// from the start, as every run after the first is. Overlapping
@@ -145,14 +138,16 @@ func TestBrowser(t *testing.T) {
 
 	email := fmt.Sprintf("browser-%d@example.com", time.Now().UnixNano())
 	const password = "correct horse battery staple"
-	accountID, token := signUp(t, s.HTTPURL, email, password)
+	kit := testkit.Client{Base: s.HTTPURL}
+	admin := kit.SignUp(t, testkit.SignUp{Email: email, Password: password})
+	accountID, token := admin.ID, admin.Token
 
 	// The export's page gets an account of its own with 2,000 identified
 	// visitors, written straight to the table (only when it runs).
 	exportEmail := fmt.Sprintf("export-%d@example.com", time.Now().UnixNano())
 	for _, f := range files {
 		if strings.Contains(filepath.Base(f), "unisender-export") {
-			exportAccount, _ := signUp(t, s.HTTPURL, exportEmail, password)
+			exportAccount := kit.SignUp(t, testkit.SignUp{Email: exportEmail, Password: password}).ID
 			seedContacts(t, ctx, s, exportAccount, 2000)
 		}
 	}
@@ -180,7 +175,7 @@ func TestBrowser(t *testing.T) {
 		"PARLEY_TELEGRAM_BAD_BOT_TOKEN="+badBotToken,
 		"PARLEY_ARTIFACTS="+artifacts,
 		// The local SES, whose GET /store shows the mails the tests open.
-		"PARLEY_SES_URL="+sesEndpoint,
+		"PARLEY_SES_URL="+s.SESEndpoint,
 		"NO_COLOR=1",
 	)
 	cmd.Stdout = t.Output()
@@ -218,26 +213,4 @@ func seedContacts(t *testing.T, ctx context.Context, s *stack.Stack, accountID s
 	for err := range errs {
 		t.Fatal(err)
 	}
-}
-
-// signUp creates an account through POST /v1/accounts and returns its id
-// and the administrator's token.
-func signUp(t *testing.T, httpURL, email, password string) (accountID, token string) {
-	t.Helper()
-	body, _ := json.Marshal(map[string]any{"companyName": "Acme", "email": email, "password": password, "plan": "basic", "language": "en"})
-	resp, err := http.Post(httpURL+"/v1/accounts", "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out struct {
-		Account struct {
-			ID string `json:"id"`
-		} `json:"account"`
-		Token string `json:"token"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusCreated || out.Account.ID == "" || out.Token == "" {
-		t.Fatalf("sign-up: status %d, %+v, %v", resp.StatusCode, out, err)
-	}
-	return out.Account.ID, out.Token
 }

@@ -18,6 +18,7 @@ import (
 	"parley/internal/lambdas"
 	"parley/internal/realtime"
 	"parley/internal/routes"
+	"parley/internal/testkit"
 	"parley/internal/testkit/testenv"
 	"parley/internal/webhook"
 )
@@ -192,31 +193,22 @@ func runFunction(t *testing.T, f routes.Function, emulator, bootstrap, root, dyn
 		f.Name, r.Size, float64(r.Size)/(1<<20), initDuration.Round(100*time.Microsecond), r.FirstResponse().Round(time.Millisecond))
 }
 
-func decode[T any](t *testing.T, out []byte) T {
-	t.Helper()
-	var v T
-	if err := json.Unmarshal(out, &v); err != nil {
-		t.Fatalf("response %s: %v", out, err)
-	}
-	return v
-}
-
 func checkHealth(t *testing.T, _ *world, out []byte) {
-	resp := decode[events.APIGatewayV2HTTPResponse](t, out)
+	resp := testkit.Decode[events.APIGatewayV2HTTPResponse](t, out)
 	if resp.StatusCode != 200 || !strings.Contains(resp.Body, `"ok"`) {
 		t.Errorf("health: %d %s, want 200 ok", resp.StatusCode, resp.Body)
 	}
 }
 
 func checkStatus200(t *testing.T, _ *world, out []byte) {
-	resp := decode[events.APIGatewayV2HTTPResponse](t, out)
+	resp := testkit.Decode[events.APIGatewayV2HTTPResponse](t, out)
 	if resp.StatusCode != 200 {
 		t.Errorf("status %d %s, want 200", resp.StatusCode, resp.Body)
 	}
 }
 
 func checkAuthorized(t *testing.T, _ *world, out []byte) {
-	resp := decode[events.APIGatewayV2CustomAuthorizerSimpleResponse](t, out)
+	resp := testkit.Decode[events.APIGatewayV2CustomAuthorizerSimpleResponse](t, out)
 	if !resp.IsAuthorized || resp.Context["accountId"] != e2e.DemoAccount {
 		t.Errorf("authorizer: %s, want authorized for %s (is TOKEN_SECRET read from the environment?)", out, e2e.DemoAccount)
 	}
@@ -231,7 +223,7 @@ func forgetStaffConnection(t *testing.T, w *world) {
 }
 
 func checkConnected(t *testing.T, w *world, out []byte) {
-	if resp := decode[events.APIGatewayProxyResponse](t, out); resp.StatusCode != 200 {
+	if resp := testkit.Decode[events.APIGatewayProxyResponse](t, out); resp.StatusCode != 200 {
 		t.Fatalf("$connect: %d, want 200", resp.StatusCode)
 	}
 	if _, err := w.store.Connection(t.Context(), e2e.DemoStaffConnection); err != nil {
@@ -240,7 +232,7 @@ func checkConnected(t *testing.T, w *world, out []byte) {
 }
 
 func checkDelivered(t *testing.T, w *world, out []byte) {
-	resp := decode[events.APIGatewayProxyResponse](t, out)
+	resp := testkit.Decode[events.APIGatewayProxyResponse](t, out)
 	var reply realtime.ChatFrame
 	if resp.StatusCode != 200 || json.Unmarshal([]byte(resp.Body), &reply) != nil || reply.Type != "sent" {
 		t.Fatalf("sendMessage: %d %s, want 200 and a sent frame", resp.StatusCode, resp.Body)
@@ -256,7 +248,7 @@ func checkDelivered(t *testing.T, w *world, out []byte) {
 }
 
 func checkDisconnected(t *testing.T, w *world, out []byte) {
-	if resp := decode[events.APIGatewayProxyResponse](t, out); resp.StatusCode != 200 {
+	if resp := testkit.Decode[events.APIGatewayProxyResponse](t, out); resp.StatusCode != 200 {
 		t.Fatalf("$disconnect: %d, want 200", resp.StatusCode)
 	}
 	if _, err := w.store.Connection(t.Context(), e2e.DemoStaffConnection); apperr.CodeOf(err) != apperr.NotFound {
@@ -266,7 +258,7 @@ func checkDisconnected(t *testing.T, w *world, out []byte) {
 
 func checkNoFailures(t *testing.T, out []byte) {
 	t.Helper()
-	if resp := decode[events.DynamoDBEventResponse](t, out); len(resp.BatchItemFailures) != 0 {
+	if resp := testkit.Decode[events.DynamoDBEventResponse](t, out); len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("batchItemFailures %v, want none", resp.BatchItemFailures)
 	}
 }
@@ -306,13 +298,13 @@ func seedDelivery(t *testing.T, w *world) {
 }
 
 func checkDispatched(t *testing.T, _ *world, out []byte) {
-	if got := decode[webhook.Result](t, out); got.Attempts != 1 {
+	if got := testkit.Decode[webhook.Result](t, out); got.Attempts != 1 {
 		t.Errorf("webhooks: %s, want the 1 seeded delivery attempted", out)
 	}
 }
 
 func checkSwept(t *testing.T, _ *world, out []byte) {
-	if got := decode[lambdas.SweepResult](t, out); got.Fired != 1 {
+	if got := testkit.Decode[lambdas.SweepResult](t, out); got.Fired != 1 {
 		t.Errorf("sweeper: %s, want the 1 seeded timer fired", out)
 	}
 }

@@ -1,12 +1,8 @@
 package faults_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -21,9 +17,8 @@ import (
 	"parley/internal/apperr"
 	"parley/internal/faults"
 	"parley/internal/local/stack"
-	"parley/internal/local/streams"
 	"parley/internal/realtime"
-	"parley/internal/testkit/testenv"
+	"parley/internal/testkit"
 	"parley/internal/testkit/wstest"
 )
 
@@ -81,27 +76,16 @@ func TestGoneConnectionsMidChat(t *testing.T) {
 	}
 	lostDisconnect.Enable(true)
 
-	dbEndpoint, sesEndpoint := testenv.Endpoints(t)
-	root, err := testenv.Root()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := testkit.Start(t, func(o *stack.Options) {
+		o.ScheduleSpeed = 0.001
+		o.DynamoDBAPIOptions = []func(*middleware.Stack) error{lostDisconnect.InputOption, lostDisconnect.APIOption, lostAppend.InputOption, lostAppend.APIOption}
+	})
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
-	s, err := stack.Start(ctx, stack.Options{Root: root, DynamoDBEndpoint: dbEndpoint, SESEndpoint: sesEndpoint, Table: testenv.TableName(t),
-		TokenSecret: strings.Repeat("t", 32), StreamStart: streams.TrimHorizon, ScheduleSpeed: 0.001,
-		DynamoDBAPIOptions: []func(*middleware.Stack) error{lostDisconnect.InputOption, lostDisconnect.APIOption, lostAppend.InputOption, lostAppend.APIOption}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
 	api := s.HTTPURL + "/v1"
-	admin := fmt.Sprintf("admin-%d@acme.example", time.Now().UnixNano())
-	r := httpCall(t, "POST", api+"/accounts", "", map[string]any{"companyName": "Acme", "email": admin, "password": "correct horse battery", "plan": "corporate", "language": "en"})
-	if r.status != 201 {
-		t.Fatalf("sign-up: %+v", r)
-	}
-	token, acc := r.body["token"].(string), r.body["account"].(map[string]any)["id"].(string)
+	kit := testkit.Client{Base: s.HTTPURL, StrictJSON: true}
+	a := kit.SignUp(t, testkit.SignUp{Email: testkit.UniqueEmail("admin", "acme.example"), Plan: "corporate"})
+	token, acc := a.Token, a.ID
 
 	// newID returns the id of the connection just opened: the one of the
 	// set that was not there before.
@@ -136,12 +120,12 @@ func TestGoneConnectionsMidChat(t *testing.T) {
 	const visitors, rounds = 3, 4
 	vs := make([]*visitor, visitors)
 	for i := range vs {
-		cfg := httpCall(t, "GET", api+"/widget/"+acc+"/config", "", nil)
-		if cfg.status != 200 {
+		cfg := testkit.Call(t, "GET", api+"/widget/"+acc+"/config", "", nil)
+		if cfg.Status != 200 {
 			t.Fatalf("widget config: %+v", cfg)
 		}
-		v := &visitor{id: cfg.body["visitorId"].(string)}
-		u := s.WebSocketURL + "?visitorToken=" + url.QueryEscape(cfg.body["visitorToken"].(string))
+		v := &visitor{id: cfg.Body["visitorId"].(string)}
+		u := s.WebSocketURL + "?visitorToken=" + url.QueryEscape(cfg.Body["visitorToken"].(string))
 		v.stay = dial(t, fmt.Sprintf("v%d-tab1", i), u)
 		v.stay.Call("state", map[string]any{"action": "hello"})
 		v.chatID = chatOf(v.stay.Call("chat", map[string]any{"action": "startChat", "question": "hello"}))["id"].(string)
@@ -210,7 +194,7 @@ func TestGoneConnectionsMidChat(t *testing.T) {
 	for _, v := range vs[:2] {
 		v.tab2.Conn.CloseNow()
 	}
-	eventually(t, ctx, "the lost $disconnects", func() bool {
+	testkit.Poll(t, ctx, 30*time.Second, 50*time.Millisecond, "the lost $disconnects", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		for _, n := range doomed {
@@ -241,7 +225,7 @@ func TestGoneConnectionsMidChat(t *testing.T) {
 	}
 	// Every gone connection is forgotten, everywhere.
 	for _, id := range gone {
-		eventually(t, ctx, "connection "+id+" forgotten", func() bool {
+		testkit.Poll(t, ctx, 30*time.Second, 50*time.Millisecond, "connection "+id+" forgotten", func() bool {
 			_, err := s.Store.Connection(ctx, id)
 			return apperr.CodeOf(err) == apperr.NotFound
 		})
@@ -319,50 +303,6 @@ func TestGoneConnectionsMidChat(t *testing.T) {
 		t.Errorf("lost-1 stored %d times, want once", n)
 	}
 	opA.Expect("message", func(f map[string]any) bool { return f["clientId"] == "lost-1" && f["seq"] == sent["seq"] })
-}
-
-type httpReply struct {
-	status int
-	body   map[string]any
-}
-
-func httpCall(t *testing.T, method, u, token string, body any) httpReply {
-	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequestWithContext(t.Context(), method, u, rd)
-	req.Header.Set("content-type", "application/json")
-	if token != "" {
-		req.Header.Set("authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	r := httpReply{status: resp.StatusCode}
-	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, &r.body); err != nil {
-			t.Fatalf("%s %s: body is not JSON: %q", method, u, raw)
-		}
-	}
-	return r
-}
-
-func eventually(t *testing.T, ctx context.Context, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) && ctx.Err() == nil {
-		if cond() {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
 }
 
 // client is the local-stack tests' socket client.

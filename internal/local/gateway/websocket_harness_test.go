@@ -17,6 +17,7 @@ import (
 
 	"parley/internal/local/gateway"
 	"parley/internal/routes"
+	"parley/internal/testkit"
 )
 
 var testWSRoutes = []routes.WSRoute{
@@ -128,18 +129,6 @@ func (h *wsAPI) dial(t *testing.T, query string) (*websocket.Conn, string) {
 	return c, id
 }
 
-// waitFor polls until cond holds, for events that arrive asynchronously.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func (h *wsAPI) byRoute(routeKey string) []events.APIGatewayWebsocketProxyRequest {
 	var out []events.APIGatewayWebsocketProxyRequest
 	for _, ev := range h.events.all() {
@@ -153,7 +142,7 @@ func (h *wsAPI) byRoute(routeKey string) []events.APIGatewayWebsocketProxyReques
 func (h *wsAPI) disconnectOf(t *testing.T, id string) events.APIGatewayWebsocketProxyRequest {
 	t.Helper()
 	var got events.APIGatewayWebsocketProxyRequest
-	waitFor(t, "$disconnect", func() bool {
+	testkit.Poll(t, context.Background(), 10*time.Second, 5*time.Millisecond, "$disconnect", func() bool {
 		for _, ev := range h.byRoute("$disconnect") {
 			if ev.RequestContext.ConnectionID == id {
 				got = ev

@@ -18,6 +18,7 @@ import (
 
 	"parley/internal/local/gateway"
 	"parley/internal/routes"
+	"parley/internal/testkit"
 )
 
 func TestWebSocketConnect(t *testing.T) {
@@ -130,7 +131,7 @@ func TestWebSocketRouteSelection(t *testing.T) {
 	if got := read(t, c); got != `{"type":"pong"}` {
 		t.Errorf("ping reply %q", got)
 	}
-	waitFor(t, "all frames", func() bool { return len(h.events.all()) == 1+len(frames) })
+	testkit.Poll(t, context.Background(), 10*time.Second, 5*time.Millisecond, "all frames", func() bool { return len(h.events.all()) == 1+len(frames) })
 	for i, ev := range h.events.all()[1:] {
 		if ev.RequestContext.RouteKey != frames[i].route || ev.Body != frames[i].body {
 			t.Errorf("frame %q: route %q body %q, want route %q", frames[i].body, ev.RequestContext.RouteKey, ev.Body, frames[i].route)
@@ -164,7 +165,7 @@ func TestWebSocketOrderingAndParallelConnections(t *testing.T) {
 	for range clients {
 		<-done
 	}
-	waitFor(t, "all frames", func() bool { return len(h.byRoute("$default")) == n*len(clients) })
+	testkit.Poll(t, context.Background(), 10*time.Second, 5*time.Millisecond, "all frames", func() bool { return len(h.byRoute("$default")) == n*len(clients) })
 	got := map[string][]string{}
 	for _, ev := range h.byRoute("$default") {
 		got[ev.RequestContext.ConnectionID] = append(got[ev.RequestContext.ConnectionID], ev.Body)
@@ -289,20 +290,20 @@ func TestWebSocketLimitsAndCloses(t *testing.T) {
 		h := newWSAPI(t, nil)
 		c, _ := h.dial(t, "")
 		write(t, c, strings.Repeat("a", 32<<10))
-		waitFor(t, "frame", func() bool { return len(h.byRoute("$default")) == 1 })
+		testkit.Poll(t, context.Background(), 10*time.Second, 5*time.Millisecond, "frame", func() bool { return len(h.byRoute("$default")) == 1 })
 	})
 
 	t.Run("128 KB message in 32 KB frames passes", func(t *testing.T) {
 		h := newWSAPI(t, nil)
 		c, _ := h.dial(t, "")
 		sent := writeFrames(t, c, true, 32<<10, 32<<10, 32<<10, 32<<10)
-		waitFor(t, "message", func() bool { return len(h.byRoute("$default")) == 1 })
+		testkit.Poll(t, context.Background(), 10*time.Second, 5*time.Millisecond, "message", func() bool { return len(h.byRoute("$default")) == 1 })
 		if got := h.byRoute("$default")[0].Body; got != sent {
 			t.Errorf("the function got %d bytes, want the %d sent", len(got), len(sent))
 		}
 		// The connection stays open for the next message.
 		write(t, c, "x")
-		waitFor(t, "next message", func() bool { return len(h.byRoute("$default")) == 2 })
+		testkit.Poll(t, context.Background(), 10*time.Second, 5*time.Millisecond, "next message", func() bool { return len(h.byRoute("$default")) == 2 })
 	})
 
 	tests := []struct {

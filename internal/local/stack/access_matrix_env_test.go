@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"image"
 	"image/png"
-	"io"
-	"net/http"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,9 +15,8 @@ import (
 	"parley/internal/auth"
 	"parley/internal/crm"
 	"parley/internal/local/stack"
-	"parley/internal/local/streams"
 	"parley/internal/routes"
-	"parley/internal/testkit/testenv"
+	"parley/internal/testkit"
 )
 
 // The callers of the access matrix: every way a request can arrive.
@@ -95,43 +92,10 @@ type response struct {
 
 func (e *matrixEnv) do(t *testing.T, method, path, token string, r request, fromIP string) response {
 	t.Helper()
-	var rd io.Reader
-	ctype := r.ctype
-	switch b := r.body.(type) {
-	case nil:
-	case []byte:
-		rd = bytes.NewReader(b)
-	default:
-		raw, _ := json.Marshal(b)
-		rd = bytes.NewReader(raw)
-		if ctype == "" {
-			ctype = "application/json"
-		}
-	}
-	req, err := http.NewRequest(method, e.api+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ctype != "" {
-		req.Header.Set("content-type", ctype)
-	}
-	if token != "" {
-		req.Header.Set("authorization", "Bearer "+token)
-	}
-	if fromIP != "" {
-		req.Header.Set("x-forwarded-for", fromIP)
-	}
-	for k, v := range r.hdr {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	out := response{status: resp.StatusCode, raw: raw}
-	_ = json.Unmarshal(raw, &out.body)
+	c := testkit.Client{Base: e.api}
+	rep := c.Do(t, testkit.Request{Method: method, Path: path, Token: token, Body: r.body, ContentType: r.ctype, Headers: r.hdr, From: fromIP})
+	out := response{status: rep.Status, raw: rep.Raw}
+	_ = json.Unmarshal(rep.Raw, &out.body)
 	return out
 }
 
@@ -147,34 +111,15 @@ func (e *matrixEnv) admin(t *testing.T, method, path string, body any, want int)
 
 func startMatrixStack(t *testing.T) *stack.Stack {
 	t.Helper()
-	dbEndpoint, sesEndpoint := testenv.Endpoints(t)
-	root, err := testenv.Root()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	s, err := stack.Start(ctx, stack.Options{Root: root, DynamoDBEndpoint: dbEndpoint, SESEndpoint: sesEndpoint,
-		Table: testenv.TableName(t), TokenSecret: tokenSecret, StreamStart: streams.TrimHorizon,
-		ScheduleSpeed: 1, TrustForwardedFor: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
-	return s
+	return testkit.Start(t, func(o *stack.Options) { o.TokenSecret, o.ScheduleSpeed, o.TrustForwardedFor = tokenSecret, 1, true })
 }
 
 // signUp creates an account and returns its id, administrator and token.
 func (e *matrixEnv) signUp(t *testing.T, company string) (string, personRef, string) {
 	t.Helper()
-	email := e.unique("admin") + "@example.com"
-	r := e.do(t, "POST", "/accounts", "", request{body: map[string]any{"companyName": company, "email": email, "password": password, "plan": "corporate", "language": "en", "name": company + " Boss"}}, "")
-	if r.status != 201 {
-		t.Fatalf("sign-up: %d %s", r.status, r.raw)
-	}
-	acc := r.body["account"].(map[string]any)["id"].(string)
-	user := r.body["user"].(map[string]any)
-	return acc, personRef{id: user["id"].(string), email: email}, r.body["token"].(string)
+	client := testkit.Client{Base: e.s.HTTPURL}
+	a := client.SignUp(t, testkit.SignUp{Company: company, Email: e.unique("admin") + "@example.com", Password: password, Plan: "corporate", Name: company + " Boss"})
+	return a.ID, personRef{id: a.PersonID, email: a.Email}, a.Token
 }
 
 // addPerson invites a person through the API, sets their password through

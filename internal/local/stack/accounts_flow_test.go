@@ -1,47 +1,10 @@
 package stack_test
 
 import (
-	"context"
-	"net/url"
-	"regexp"
-	"slices"
-	"strings"
 	"testing"
 
-	"parley/internal/local/seslocal"
+	"parley/internal/testkit"
 )
-
-var linkPattern = regexp.MustCompile(`#set-password=([A-Za-z0-9_%-]+)`)
-
-// mailedLink waits for a mail to `to` whose text holds a set-password
-// link, and returns the link's secret.
-func mailedLink(t *testing.T, sesEndpoint, to, subject string, after map[string]bool) string {
-	t.Helper()
-	var secret string
-	eventually(t, "a mail to "+to+" about "+subject, func() bool {
-		mails, err := seslocal.Store(context.Background(), sesEndpoint)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range mails {
-			if !slices.Contains(m.To(), to) || !strings.Contains(m.Subject, subject) {
-				continue
-			}
-			found := linkPattern.FindStringSubmatch(m.Body.Text)
-			if found == nil {
-				continue
-			}
-			s, err := url.QueryUnescape(found[1])
-			if err != nil || after[s] {
-				continue
-			}
-			secret = s
-			return true
-		}
-		return false
-	})
-	return secret
-}
 
 // TestInviteSignInRefreshAndRevoke follows a person through the local
 // stack: invited by mail (local SES), sets a password through the link
@@ -62,9 +25,9 @@ func TestInviteSignInRefreshAndRevoke(t *testing.T) {
 	}
 
 	// A second invitation replaces the first link.
-	first := mailedLink(t, e.s.SESEndpoint, email, "invited", nil)
+	first := testkit.MailedLink(t, e.s.SESEndpoint, email, "invited")
 	e.admin(t, "POST", "/people/"+id+"/invitation", nil, 202)
-	second := mailedLink(t, e.s.SESEndpoint, email, "invited", map[string]bool{first: true})
+	second := testkit.MailedLink(t, e.s.SESEndpoint, email, "invited", first)
 	if r := e.do(t, "POST", "/auth/password", "", request{body: map[string]any{"token": first, "password": password}}, ""); r.status != 422 {
 		t.Fatalf("the replaced link worked: %d %s", r.status, r.raw)
 	}
@@ -119,7 +82,7 @@ func TestInviteSignInRefreshAndRevoke(t *testing.T) {
 	if r := e.do(t, "POST", "/auth/password-reset", "", request{body: map[string]any{"email": "nobody-" + email}}, ""); r.status != 202 {
 		t.Fatalf("reset of an unknown e-mail must look the same: %d", r.status)
 	}
-	reset := mailedLink(t, e.s.SESEndpoint, email, "Reset", nil)
+	reset := testkit.MailedLink(t, e.s.SESEndpoint, email, "Reset")
 	if r := e.do(t, "POST", "/auth/password", "", request{body: map[string]any{"token": reset, "password": "a brand new password"}}, ""); r.status != 200 {
 		t.Fatalf("reset password: %d %s", r.status, r.raw)
 	}

@@ -9,6 +9,7 @@ import (
 	"parley/internal/channel"
 	"parley/internal/local/messengers"
 	"parley/internal/local/stack"
+	"parley/internal/testkit"
 	"parley/internal/webhook"
 )
 
@@ -40,7 +41,7 @@ func channelWorld(t *testing.T) (*chatWorld, *messengers.Telegram, *messengers.V
 // sentTo waits until the messenger has a message to peer containing text.
 func sentTo(t *testing.T, sent func() []messengers.Sent, peer int64, text string) {
 	t.Helper()
-	eventually(t, "the message "+text+" at the messenger", func() bool {
+	testkit.Eventually(t, "the message "+text+" at the messenger", func() bool {
 		for _, s := range sent() {
 			if s.Peer == peer && strings.Contains(s.Text, text) {
 				return true
@@ -65,12 +66,12 @@ func TestTelegramChannel(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	stranger := "987654321:" + strings.Repeat("Z", 35) // well-formed; the Bot API answers 401
-	bad := call(t, "PATCH", w.api+"/settings/integration", w.admin, map[string]any{"telegram": map[string]any{"botToken": stranger}})
+	bad := testkit.Call(t, "PATCH", w.api+"/settings/integration", w.admin, map[string]any{"telegram": map[string]any{"botToken": stranger}})
 	fields, _ := bad.Body["error"].(map[string]any)["fields"].(map[string]any)
 	if bad.Status != 422 || fields["integration.telegram.botToken"] == nil {
 		t.Fatalf("an unknown bot token: %+v, want 422 with a field error", bad)
 	}
-	if got := call(t, "GET", w.api+"/settings/integration", w.admin, nil).Body["telegram"].(map[string]any)["botToken"]; got != "" {
+	if got := testkit.Call(t, "GET", w.api+"/settings/integration", w.admin, nil).Body["telegram"].(map[string]any)["botToken"]; got != "" {
 		t.Fatalf("after a refused token the stored one is %v, want none", got)
 	}
 	if u, _ := tg.WebhookOf(stranger); u != "" {
@@ -104,8 +105,8 @@ func TestTelegramChannel(t *testing.T) {
 	if code, _ := messengers.Update(hook, secret, update); code != 200 {
 		t.Fatalf("a resent update: %d, want 200 (acknowledged)", code)
 	}
-	wrong := call(t, "POST", hook, "", messengers.PrivateText(9002, peer, "Ivan", "ivan_p", "forged"), "X-Telegram-Bot-Api-Secret-Token", "not-the-secret")
-	unknown := call(t, "POST", w.api+"/channels/telegram/no-such-account", "", messengers.PrivateText(9003, peer, "Ivan", "ivan_p", "forged"),
+	wrong := testkit.Call(t, "POST", hook, "", messengers.PrivateText(9002, peer, "Ivan", "ivan_p", "forged"), "X-Telegram-Bot-Api-Secret-Token", "not-the-secret")
+	unknown := testkit.Call(t, "POST", w.api+"/channels/telegram/no-such-account", "", messengers.PrivateText(9003, peer, "Ivan", "ivan_p", "forged"),
 		"X-Telegram-Bot-Api-Secret-Token", secret)
 	if wrong.Status != 401 || unknown.Status != 401 || mustJSON(wrong.Body) != mustJSON(unknown.Body) {
 		t.Fatalf("wrong secret %+v, unknown account %+v: want the same 401", wrong, unknown)
@@ -117,7 +118,7 @@ func TestTelegramChannel(t *testing.T) {
 	op1.Call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "Yes, in three days."})
 	sentTo(t, tg.Sent, peer, "Yes, in three days.")
 
-	r := call(t, "GET", w.api+"/chats/"+chatID, w.admin, nil)
+	r := testkit.Call(t, "GET", w.api+"/chats/"+chatID, w.admin, nil)
 	msgs, _ := r.Body["messages"].([]any)
 	var texts []string
 	for _, m := range msgs {
@@ -126,7 +127,7 @@ func TestTelegramChannel(t *testing.T) {
 	if r.Status != 200 || r.Body["chat"].(map[string]any)["channel"] != "telegram" || len(msgs) != 3 || strings.Contains(strings.Join(texts, "|"), "forged") {
 		t.Fatalf("the chat's messages %q (%+v): want the greeting, the question once and the answer", texts, r.Body["chat"])
 	}
-	log := call(t, "GET", w.api+"/integrations/deliveries", w.admin, nil)
+	log := testkit.Call(t, "GET", w.api+"/integrations/deliveries", w.admin, nil)
 	found := false
 	for _, it := range log.Body["items"].([]any) {
 		d := it.(map[string]any)
@@ -142,8 +143,8 @@ func TestTelegramChannel(t *testing.T) {
 	}
 
 	// Statistics by channel count it under telegram.
-	eventually(t, "the chat under telegram in the statistics by channel", func() bool {
-		r := call(t, "GET", w.api+"/stats?groupBy=channel", w.admin, nil)
+	testkit.Eventually(t, "the chat under telegram in the statistics by channel", func() bool {
+		r := testkit.Call(t, "GET", w.api+"/stats?groupBy=channel", w.admin, nil)
 		rows, _ := r.Body["rows"].([]any)
 		for _, row := range rows {
 			if m := row.(map[string]any); m["key"] == "telegram" && m["chats"] == float64(1) {
@@ -172,8 +173,8 @@ func TestVKChannel(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	w.patch(t, "integration", map[string]any{"vk": map[string]any{"accessKey": vkAPI.AccessKey, "confirmationString": "f00dcafe"}})
-	secret := call(t, "POST", w.api+"/settings/integration/vk/secret-key/regenerate", w.admin, nil).Body["secretKey"].(string)
-	integ := call(t, "GET", w.api+"/settings/integration", w.admin, nil).Body
+	secret := testkit.Call(t, "POST", w.api+"/settings/integration/vk/secret-key/regenerate", w.admin, nil).Body["secretKey"].(string)
+	integ := testkit.Call(t, "GET", w.api+"/settings/integration", w.admin, nil).Body
 	hook := integ["vk"].(map[string]any)["callbackUrl"].(string)
 	if hook != w.api+"/channels/vk/"+w.account {
 		t.Fatalf("the callback address shown %q", hook)
@@ -204,7 +205,7 @@ func TestVKChannel(t *testing.T) {
 	vkAPI.TooManyRequests(1)
 	op1.Call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "Да, по всей России."})
 	sentTo(t, vkAPI.Sent, peer, "Да, по всей России.")
-	r := call(t, "GET", w.api+"/chats/"+chatID, w.admin, nil)
+	r := testkit.Call(t, "GET", w.api+"/chats/"+chatID, w.admin, nil)
 	if msgs, _ := r.Body["messages"].([]any); len(msgs) != 3 || strings.Contains(mustJSON(msgs), "forged") {
 		t.Fatalf("the chat's messages: %v", msgs)
 	}

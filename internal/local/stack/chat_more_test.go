@@ -19,6 +19,7 @@ import (
 	"parley/internal/auth"
 	"parley/internal/realtime"
 	"parley/internal/routes"
+	"parley/internal/testkit"
 )
 
 // templatesOf flattens a templates frame into "section: text" lines in
@@ -50,9 +51,9 @@ func TestOperatorTemplates(t *testing.T) {
 	w := newChatWorld(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	dept := call(t, "POST", w.api+"/departments", w.admin, map[string]any{"name": "Billing"}).Body["id"].(string)
-	other := call(t, "POST", w.api+"/departments", w.admin, map[string]any{"name": "Elsewhere"}).Body["id"].(string)
-	if r := call(t, "PUT", w.api+"/departments/"+dept+"/members/"+w.op1.id, w.admin, nil); r.Status/100 != 2 {
+	dept := testkit.Call(t, "POST", w.api+"/departments", w.admin, map[string]any{"name": "Billing"}).Body["id"].(string)
+	other := testkit.Call(t, "POST", w.api+"/departments", w.admin, map[string]any{"name": "Elsewhere"}).Body["id"].(string)
+	if r := testkit.Call(t, "PUT", w.api+"/departments/"+dept+"/members/"+w.op1.id, w.admin, nil); r.Status/100 != 2 {
 		t.Fatalf("add member: %+v", r)
 	}
 	for _, c := range []struct {
@@ -67,7 +68,7 @@ func TestOperatorTemplates(t *testing.T) {
 		{w.op1.token, map[string]any{"level": "personal", "language": "en", "section": "Greetings", "title": "Hi", "text": "Hi there, one moment please."}},
 		{w.op2.token, map[string]any{"level": "personal", "language": "en", "title": "Mine", "text": "op2's own delivery note."}},
 	} {
-		if r := call(t, "POST", w.api+"/templates", c.token, c.body); r.Status != 201 {
+		if r := testkit.Call(t, "POST", w.api+"/templates", c.token, c.body); r.Status != 201 {
 			t.Fatalf("create template %v: %+v", c.body, r)
 		}
 	}
@@ -108,7 +109,7 @@ func TestOperatorTemplates(t *testing.T) {
 	if s := op1.Call("suggestions", map[string]any{"action": "suggest", "chatId": chatID, "text": "parc"}); !slices.Equal(textsOf(s["suggestions"].([]any)), []string{answer}) {
 		t.Fatalf("the saved template is not suggested: %v", s)
 	}
-	if r := call(t, "GET", w.api+"/templates?level=personal", w.op1.token, nil); r.Status != 200 || len(r.Body["items"].([]any)) != 2 {
+	if r := testkit.Call(t, "GET", w.api+"/templates?level=personal", w.op1.token, nil); r.Status != 200 || len(r.Body["items"].([]any)) != 2 {
 		t.Fatalf("op1's personal templates over HTTP: %+v", r)
 	}
 	if f := op1.Call("error", map[string]any{"action": "saveTemplate", "chatId": chatID, "text": ""}); f["error"].(map[string]any)["code"] != "invalid" {
@@ -121,9 +122,9 @@ func TestOperatorTemplates(t *testing.T) {
 
 // config loads the widget config as the widget does, with a visitor token
 // ("" for a new visitor).
-func (w *chatWorld) config(t *testing.T, token string) reply {
+func (w *chatWorld) config(t *testing.T, token string) testkit.Reply {
 	t.Helper()
-	r := call(t, "GET", w.api+"/widget/"+w.account+"/config?visitorToken="+url.QueryEscape(token), "", nil)
+	r := testkit.Call(t, "GET", w.api+"/widget/"+w.account+"/config?visitorToken="+url.QueryEscape(token), "", nil)
 	if r.Status != 200 {
 		t.Fatalf("widget config: %+v", r)
 	}
@@ -132,7 +133,7 @@ func (w *chatWorld) config(t *testing.T, token string) reply {
 
 func (w *chatWorld) patch(t *testing.T, section string, body map[string]any) {
 	t.Helper()
-	if r := call(t, "PATCH", w.api+"/settings/"+section, w.admin, body); r.Status != 200 {
+	if r := testkit.Call(t, "PATCH", w.api+"/settings/"+section, w.admin, body); r.Status != 200 {
 		t.Fatalf("PATCH %s %v: %+v", section, body, r)
 	}
 }
@@ -149,7 +150,7 @@ func code(f map[string]any) any { return f["error"].(map[string]any)["code"] }
 // waitButton waits until a new visitor is offered button want.
 func (w *chatWorld) waitButton(t *testing.T, want string) {
 	t.Helper()
-	eventually(t, "the "+want+" button", func() bool { return w.config(t, "").Body["button"] == want })
+	testkit.Eventually(t, "the "+want+" button", func() bool { return w.config(t, "").Body["button"] == want })
 }
 
 // TestOfflineQueueLimit: misc.offlineQueueLimit unanswered offline requests
@@ -173,7 +174,7 @@ func TestOfflineQueueLimit(t *testing.T) {
 	if f := late.Call("error", map[string]any{"action": "leaveMessage", "name": "Bob", "contact": "bob@visitor.example", "text": "one more"}); code(f) != "conflict" {
 		t.Fatalf("an offline request past the limit: %v", f)
 	}
-	full := call(t, "GET", w.api+"/chats/"+requests[0], w.admin, nil)
+	full := testkit.Call(t, "GET", w.api+"/chats/"+requests[0], w.admin, nil)
 	if c := full.Body["chat"].(map[string]any); c["offline"] != true || c["unanswered"] != true {
 		t.Fatalf("an offline request in the history: %+v", full)
 	}
@@ -183,7 +184,7 @@ func TestOfflineQueueLimit(t *testing.T) {
 	chatID := chatOf(chatted.Call("chat", map[string]any{"action": "startChat", "question": "Anyone?"}))["id"].(string)
 	ids := func(query string) []string {
 		var out []string
-		for _, c := range call(t, "GET", w.api+"/chats?"+query, w.admin, nil).Body["items"].([]any) {
+		for _, c := range testkit.Call(t, "GET", w.api+"/chats?"+query, w.admin, nil).Body["items"].([]any) {
 			out = append(out, c.(map[string]any)["id"].(string))
 		}
 		slices.Sort(out)
@@ -195,7 +196,7 @@ func TestOfflineQueueLimit(t *testing.T) {
 	if got := ids("offline=false"); !slices.Equal(got, []string{chatID}) {
 		t.Errorf("offline=false lists %v, want the chat %s alone", got, chatID)
 	}
-	if r := call(t, "GET", w.api+"/chats?offline=yes", w.admin, nil); r.Status != 422 {
+	if r := testkit.Call(t, "GET", w.api+"/chats?offline=yes", w.admin, nil); r.Status != 422 {
 		t.Errorf("offline=yes: %d %v, want 422", r.Status, r.Body)
 	}
 
@@ -224,18 +225,18 @@ func TestRedirect(t *testing.T) {
 	w := newChatWorld(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	dept := call(t, "POST", w.api+"/departments", w.admin, map[string]any{"name": "Support"}).Body["id"].(string)
+	dept := testkit.Call(t, "POST", w.api+"/departments", w.admin, map[string]any{"name": "Support"}).Body["id"].(string)
 	op1 := w.staff(t, ctx, "op1", w.op1.token)
 	op2 := w.staff(t, ctx, "op2", w.op2.token)
 	// The visitor is identified by the site (SPEC §4.11), so whoever leads
 	// the chat gets the CRM link: on the take, and on the redirect's push.
 	w.patch(t, "integration", map[string]any{"crmUrlTemplate": "https://crm.acme.example/contacts/{id}"})
-	key := call(t, "POST", w.api+"/settings/integration/private-key/regenerate", w.admin, nil).Body["privateKey"].(string)
+	key := testkit.Call(t, "POST", w.api+"/settings/integration/private-key/regenerate", w.admin, nil).Body["privateKey"].(string)
 	cfg := w.config(t, "")
 	vtoken := cfg.Body["visitorToken"].(string)
 	mac := hmac.New(sha256.New, []byte(key))
 	mac.Write([]byte("id=42 7\nname=Ann"))
-	if r := call(t, "POST", w.api+"/widget/"+w.account+"/identify", "", map[string]any{"visitorToken": vtoken,
+	if r := testkit.Call(t, "POST", w.api+"/widget/"+w.account+"/identify", "", map[string]any{"visitorToken": vtoken,
 		"fields": map[string]string{"id": "42 7", "name": "Ann"}, "signature": hex.EncodeToString(mac.Sum(nil))}); r.Status != 200 {
 		t.Fatalf("identify: %+v", r)
 	}
@@ -295,7 +296,7 @@ func TestRedirect(t *testing.T) {
 
 	// To a department: it waits again, for the department's members
 	// (op1), not for others (op2).
-	if r := call(t, "PATCH", w.api+"/people/"+w.op1.id, w.admin, map[string]any{"departments": []string{dept}}); r.Status != 200 {
+	if r := testkit.Call(t, "PATCH", w.api+"/people/"+w.op1.id, w.admin, map[string]any{"departments": []string{dept}}); r.Status != 200 {
 		t.Fatalf("op1 joins the department: %+v", r)
 	}
 	f = op2.Call("chat", map[string]any{"action": "redirect", "chatId": chatID, "departmentId": dept})
@@ -519,7 +520,7 @@ func TestGoneConnection(t *testing.T) {
 	}
 	vis.Call("sent", map[string]any{"action": "sendMessage", "chatId": chatID, "text": "hello both tabs"})
 	op1.Expect("message", func(f map[string]any) bool { return f["text"] == "hello both tabs" })
-	eventually(t, "the gone connection forgotten", func() bool {
+	testkit.Eventually(t, "the gone connection forgotten", func() bool {
 		_, err := store.Connection(ctx, gone.ID)
 		return apperr.CodeOf(err) == apperr.NotFound
 	})

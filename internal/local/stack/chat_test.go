@@ -18,9 +18,8 @@ import (
 	"parley/internal/chat"
 	"parley/internal/local/seslocal"
 	"parley/internal/local/stack"
-	"parley/internal/local/streams"
 	"parley/internal/routes"
-	"parley/internal/testkit/testenv"
+	"parley/internal/testkit"
 	"parley/internal/testkit/wstest"
 )
 
@@ -55,35 +54,17 @@ func newChatWorld(t *testing.T) *chatWorld {
 // newChatWorldWith is newChatWorld on a stack whose options edit changes.
 func newChatWorldWith(t *testing.T, edit func(*stack.Options)) *chatWorld {
 	t.Helper()
-	dbEndpoint, sesEndpoint := testenv.Endpoints(t)
-	root, err := testenv.Root()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
 	w := &chatWorld{meter: &bench.Meter{}}
 	// The schedule barely moves, so no sweeper run adds to the counted
 	// requests.
-	opts := stack.Options{Root: root, DynamoDBEndpoint: dbEndpoint, SESEndpoint: sesEndpoint, Table: testenv.TableName(t),
-		TokenSecret: strings.Repeat("t", 32), StreamStart: streams.TrimHorizon, ScheduleSpeed: 0.001, DynamoDBAPIOptions: w.meter.APIOptions(),
-		MeteredFunctions: []string{routes.FnAPI, routes.FnAuthorizer, routes.FnRealtime}}
-	if edit != nil {
-		edit(&opts)
-	}
-	w.s, err = stack.Start(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(w.s.Close)
+	w.s = testkit.Start(t, func(o *stack.Options) {
+		o.ScheduleSpeed, o.DynamoDBAPIOptions = 0.001, w.meter.APIOptions()
+		o.MeteredFunctions = []string{routes.FnAPI, routes.FnAuthorizer, routes.FnRealtime}
+	}, edit)
 	w.api = w.s.HTTPURL + "/v1"
-	admin := fmt.Sprintf("admin-%d@acme.example", time.Now().UnixNano())
-	r := call(t, "POST", w.api+"/accounts", "", map[string]any{"companyName": "Acme", "email": admin, "password": "correct horse battery", "plan": "corporate", "language": "en"})
-	if r.Status != 201 {
-		t.Fatalf("sign-up: %+v", r)
-	}
-	w.admin, w.account = r.Body["token"].(string), r.Body["account"].(map[string]any)["id"].(string)
-	w.adminID = r.Body["user"].(map[string]any)["id"].(string)
+	client := testkit.Client{Base: w.s.HTTPURL, StrictJSON: true}
+	a := client.SignUp(t, testkit.SignUp{Email: testkit.UniqueEmail("admin", "acme.example"), Plan: "corporate"})
+	w.admin, w.account, w.adminID = a.Token, a.ID, a.PersonID
 	for _, put := range []struct {
 		section string
 		body    map[string]any
@@ -92,11 +73,11 @@ func newChatWorldWith(t *testing.T, edit func(*stack.Options)) *chatWorld {
 		{"emails", map[string]any{"leftMessages": []string{"left@acme.example"}, "negativeReviews": []string{"neg@acme.example"}, "dailyReports": []string{"daily@acme.example"}}},
 		{"classification", map[string]any{"categories": "Sales\n Upgrade\nSupport", "required": true}},
 	} {
-		if r := call(t, "PUT", w.api+"/settings/"+put.section, w.admin, put.body); r.Status != 200 {
+		if r := testkit.Call(t, "PUT", w.api+"/settings/"+put.section, w.admin, put.body); r.Status != 200 {
 			t.Fatalf("PUT %s: %+v", put.section, r)
 		}
 	}
-	if r := call(t, "PATCH", w.api+"/settings/features", w.admin, map[string]any{"teleport": true, "hideOthersChats": true,
+	if r := testkit.Call(t, "PATCH", w.api+"/settings/features", w.admin, map[string]any{"teleport": true, "hideOthersChats": true,
 		"priorityPages": []string{"https://acme.example/pricing"}}); r.Status != 200 {
 		t.Fatalf("PATCH features: %+v", r)
 	}
@@ -117,7 +98,7 @@ func (w *chatWorld) addOperator(t *testing.T) (string, string) {
 func (w *chatWorld) addStaff(t *testing.T, role routes.Role) (string, string) {
 	t.Helper()
 	email := fmt.Sprintf("op-%d@acme.example", time.Now().UnixNano())
-	r := call(t, "POST", w.api+"/people", w.admin, map[string]any{"email": email, "name": "Operator " + email, "role": role})
+	r := testkit.Call(t, "POST", w.api+"/people", w.admin, map[string]any{"email": email, "name": "Operator " + email, "role": role})
 	if r.Status != 201 {
 		t.Fatalf("invite: %+v", r)
 	}
@@ -126,10 +107,10 @@ func (w *chatWorld) addStaff(t *testing.T, role routes.Role) (string, string) {
 	if err := w.s.Store.IssueLink(context.Background(), account.Link{Hash: hash, AccountID: w.account, PersonID: id, Kind: account.LinkInvite, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	if r := call(t, "POST", w.api+"/auth/password", "", map[string]any{"token": secret, "password": "correct horse battery"}); r.Status != 200 {
+	if r := testkit.Call(t, "POST", w.api+"/auth/password", "", map[string]any{"token": secret, "password": "correct horse battery"}); r.Status != 200 {
 		t.Fatalf("set password: %+v", r)
 	}
-	r = call(t, "POST", w.api+"/auth/login", "", map[string]any{"email": email, "password": "correct horse battery"})
+	r = testkit.Call(t, "POST", w.api+"/auth/login", "", map[string]any{"email": email, "password": "correct horse battery"})
 	if r.Status != 200 {
 		t.Fatalf("login: %+v", r)
 	}
@@ -146,8 +127,8 @@ func (w *chatWorld) staff(t *testing.T, ctx context.Context, name, token string)
 
 // widget loads the widget config as the widget does (with the visitor's
 // token when it has one) and opens the visitor's socket.
-func (w *chatWorld) widget(t *testing.T, ctx context.Context, token string) (*wsClient, reply) {
-	cfg := call(t, "GET", w.api+"/widget/"+w.account+"/config?visitorToken="+url.QueryEscape(token), "", nil)
+func (w *chatWorld) widget(t *testing.T, ctx context.Context, token string) (*wsClient, testkit.Reply) {
+	cfg := testkit.Call(t, "GET", w.api+"/widget/"+w.account+"/config?visitorToken="+url.QueryEscape(token), "", nil)
 	if cfg.Status != 200 {
 		t.Fatalf("widget config: %+v", cfg)
 	}
@@ -159,19 +140,7 @@ func (w *chatWorld) widget(t *testing.T, ctx context.Context, token string) (*ws
 
 func (w *chatWorld) mails(t *testing.T, match func(seslocal.Mail) bool) seslocal.Mail {
 	t.Helper()
-	var found seslocal.Mail
-	eventually(t, "the mail in the local SES", func() bool {
-		ms, err := seslocal.Store(context.Background(), w.s.SESEndpoint)
-		if err != nil {
-			t.Fatal(err)
-		}
-		i := slices.IndexFunc(ms, match)
-		if i >= 0 {
-			found = ms[i]
-		}
-		return i >= 0
-	})
-	return found
+	return testkit.WaitMail(t, w.s.SESEndpoint, "the mail in the local SES", match)
 }
 
 func signed(t *testing.T, m seslocal.Mail) {
@@ -294,7 +263,7 @@ func TestConversation(t *testing.T) {
 	// functions a message passes through (not the stream consumer's), once
 	// the stream consumer has recorded the chat's outcome (the first
 	// answer's), which is not a message's cost.
-	eventually(t, "the answered outcome's event", func() bool {
+	testkit.Eventually(t, "the answered outcome's event", func() bool {
 		evs, err := w.s.Store.Events(ctx, w.account, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
 		return err == nil && slices.ContainsFunc(evs, func(e chat.Event) bool { return e.ChatID == chatID && e.Outcome == chat.Answered })
 	})
@@ -350,7 +319,7 @@ func TestConversation(t *testing.T) {
 		t.Fatalf("op2 watched a hidden chat: %v", f)
 	}
 	sup.Call("ok", map[string]any{"action": "unwatch", "chatId": chatID})
-	if r := call(t, "GET", w.api+"/chats/"+chatID, w.op2.token, nil); r.Status != 404 {
+	if r := testkit.Call(t, "GET", w.api+"/chats/"+chatID, w.op2.token, nil); r.Status != 404 {
 		t.Fatalf("op2 opened op1's chat: %+v", r)
 	}
 	// Nor over the WebSocket: the transcript, typing and read marks of a
@@ -457,11 +426,7 @@ func TestConversation(t *testing.T) {
 	// Mails go out in the order they were queued (one partition of the
 	// stream), so the poor rating's being here means an excellent one's
 	// would be too.
-	all, err := seslocal.Store(context.Background(), w.s.SESEndpoint)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range all {
+	for _, m := range testkit.Mails(t, w.s.SESEndpoint, "") {
 		if strings.Contains(m.Subject, "excellent") && strings.Contains(m.Body.Text, chatID) {
 			t.Errorf("an excellent rating was mailed: %q", m.Subject)
 		}
@@ -495,27 +460,27 @@ func TestConversation(t *testing.T) {
 	}
 	day := startedAt.In(berlin).Format(time.DateOnly)
 	for _, q := range []string{"", "?status=closed", "?category=Sales%20%2F%20Upgrade&rating=poor&operatorId=" + w.op1.id, "?category=Sales", "?from=" + day + "&to=" + day} {
-		r := call(t, "GET", w.api+"/chats"+q, w.admin, nil)
+		r := testkit.Call(t, "GET", w.api+"/chats"+q, w.admin, nil)
 		items, _ := r.Body["items"].([]any)
 		if r.Status != 200 || !slices.ContainsFunc(items, func(c any) bool { return c.(map[string]any)["id"] == chatID }) {
 			t.Fatalf("GET /v1/chats%s: %+v", q, r)
 		}
 	}
-	if r := call(t, "GET", w.api+"/chats?status=waiting", w.admin, nil); len(r.Body["items"].([]any)) != 0 {
+	if r := testkit.Call(t, "GET", w.api+"/chats?status=waiting", w.admin, nil); len(r.Body["items"].([]any)) != 0 {
 		t.Fatalf("status filter: %+v", r)
 	}
 	for _, other := range []string{"Support", "Sales%20%2F%20Renewal", "Sal"} {
-		if r := call(t, "GET", w.api+"/chats?category="+other, w.admin, nil); slices.ContainsFunc(r.Body["items"].([]any), func(c any) bool { return c.(map[string]any)["id"] == chatID }) {
+		if r := testkit.Call(t, "GET", w.api+"/chats?category="+other, w.admin, nil); slices.ContainsFunc(r.Body["items"].([]any), func(c any) bool { return c.(map[string]any)["id"] == chatID }) {
 			t.Fatalf("category %s found the Sales / Upgrade chat", other)
 		}
 	}
-	if r := call(t, "GET", w.api+"/chats?from=yesterday", w.admin, nil); r.Status != 422 {
+	if r := testkit.Call(t, "GET", w.api+"/chats?from=yesterday", w.admin, nil); r.Status != 422 {
 		t.Fatalf("a bad date: %+v", r)
 	}
-	if r := call(t, "GET", w.api+"/chats", w.op2.token, nil); slices.ContainsFunc(r.Body["items"].([]any), func(c any) bool { return c.(map[string]any)["id"] == chatID }) {
+	if r := testkit.Call(t, "GET", w.api+"/chats", w.op2.token, nil); slices.ContainsFunc(r.Body["items"].([]any), func(c any) bool { return c.(map[string]any)["id"] == chatID }) {
 		t.Fatalf("op2's history shows op1's chat under hideOthersChats: %+v", r)
 	}
-	full := call(t, "GET", w.api+"/chats/"+chatID, w.admin, nil)
+	full := testkit.Call(t, "GET", w.api+"/chats/"+chatID, w.admin, nil)
 	transcript, _ := full.Body["messages"].([]any)
 	if full.Status != 200 || len(transcript) < 10 || transcript[0].(map[string]any)["seq"] != float64(1) {
 		t.Fatalf("GET /v1/chats/{id}: %+v", full)
@@ -531,9 +496,9 @@ func TestConversation(t *testing.T) {
 	for _, c := range []*wsClient{op1, op2, adm, sup} {
 		c.Conn.Close(websocket.StatusNormalClosure, "")
 	}
-	var offline reply
-	eventually(t, "the offline button", func() bool {
-		offline = call(t, "GET", w.api+"/widget/"+w.account+"/config", "", nil)
+	var offline testkit.Reply
+	testkit.Eventually(t, "the offline button", func() bool {
+		offline = testkit.Call(t, "GET", w.api+"/widget/"+w.account+"/config", "", nil)
 		return offline.Body["button"] == "offline"
 	})
 	late := dialWS(t, ctx, "late visitor", w.s.WebSocketURL+"?visitorToken="+url.QueryEscape(offline.Body["visitorToken"].(string)))

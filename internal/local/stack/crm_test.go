@@ -14,6 +14,7 @@ import (
 
 	"parley/internal/crm"
 	"parley/internal/local/stack"
+	"parley/internal/testkit"
 	"parley/internal/testkit/crmfake"
 	"parley/internal/visitor"
 	"parley/internal/webhook"
@@ -57,7 +58,7 @@ func identifiedVisitor(t *testing.T, w *chatWorld, key string, fields map[string
 	}
 	mac := hmac.New(sha256.New, []byte(key))
 	mac.Write([]byte(strings.Join(lines, "\n")))
-	if r := call(t, "POST", w.api+"/widget/"+w.account+"/identify", "", map[string]any{"visitorToken": vtoken, "fields": fields,
+	if r := testkit.Call(t, "POST", w.api+"/widget/"+w.account+"/identify", "", map[string]any{"visitorToken": vtoken, "fields": fields,
 		"signature": hex.EncodeToString(mac.Sum(nil))}); r.Status != 200 {
 		t.Fatalf("identify: %+v", r)
 	}
@@ -87,7 +88,7 @@ func TestCRMIntegrations(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	op := w.staff(t, ctx, "op1", w.op1.token)
-	key := call(t, "POST", w.api+"/settings/integration/private-key/regenerate", w.admin, nil).Body["privateKey"].(string)
+	key := testkit.Call(t, "POST", w.api+"/settings/integration/private-key/regenerate", w.admin, nil).Body["privateKey"].(string)
 	vtoken := identifiedVisitor(t, w, key, map[string]string{"id": "42", "name": "Ann Lee", "email": "ann@client.example", "phone": "+79990001122"})
 	chat := func() string {
 		vis := dialWS(t, ctx, "visitor", w.s.WebSocketURL+"?visitorToken="+url.QueryEscape(vtoken))
@@ -119,7 +120,7 @@ func TestCRMIntegrations(t *testing.T) {
 			return commented == tickets && len(fake.AmoLeads) == tickets && len(fake.ZohoLeads) == tickets && subs == tickets
 		}
 	}
-	eventually(t, "the first chat in every service", done(1))
+	testkit.Eventually(t, "the first chat in every service", done(1))
 	fake.Lock()
 	tk := fake.Tickets[0]
 	if tk.RequesterEmail != "ann@client.example" || tk.ExternalID != first || !strings.Contains(tk.Body, "Omsk") ||
@@ -148,7 +149,7 @@ func TestCRMIntegrations(t *testing.T) {
 	fake.Unlock()
 
 	chat() // the same visitor returns
-	eventually(t, "the second chat in every service", done(2))
+	testkit.Eventually(t, "the second chat in every service", done(2))
 	fake.Lock()
 	if len(fake.AmoContacts) != 1 || len(fake.Lists) != 1 || len(fake.Problems) != 0 {
 		t.Errorf("after a returning visitor: %d amocrm contacts, %d lists, problems %v", len(fake.AmoContacts), len(fake.Lists), fake.Problems)
@@ -159,8 +160,8 @@ func TestCRMIntegrations(t *testing.T) {
 	w.patch(t, "integration", map[string]any{"zendesk": map[string]any{"apiToken": "revoked-token"}})
 	chat()
 	var ticket, comment map[string]any
-	eventually(t, "the failed zendesk ticket and comment", func() bool {
-		r := call(t, "GET", w.api+"/integrations/deliveries", w.admin, nil)
+	testkit.Eventually(t, "the failed zendesk ticket and comment", func() bool {
+		r := testkit.Call(t, "GET", w.api+"/integrations/deliveries", w.admin, nil)
 		failing := false
 		for _, s := range r.Body["services"].([]any) {
 			if m := s.(map[string]any); m["name"] == "zendesk" {
@@ -217,16 +218,16 @@ func TestUnisenderExport(t *testing.T) {
 	fake.Lock()
 	fake.FailImportCall = 2
 	fake.Unlock()
-	r := call(t, "POST", w.api+"/integrations/unisender/export", w.admin, nil)
+	r := testkit.Call(t, "POST", w.api+"/integrations/unisender/export", w.admin, nil)
 	if r.Status != 202 || r.Body["status"] != "running" || r.Body["total"] != float64(n) || r.Body["done"] != float64(0) {
 		t.Fatalf("start: %+v", r)
 	}
-	if r := call(t, "POST", w.api+"/integrations/unisender/export", w.admin, nil); r.Status != 409 {
+	if r := testkit.Call(t, "POST", w.api+"/integrations/unisender/export", w.admin, nil); r.Status != 409 {
 		t.Fatalf("a second start while running: %+v", r)
 	}
 	var progress []float64
-	eventually(t, "the export done", func() bool {
-		r := call(t, "GET", w.api+"/integrations/unisender/export", w.admin, nil)
+	testkit.Eventually(t, "the export done", func() bool {
+		r := testkit.Call(t, "GET", w.api+"/integrations/unisender/export", w.admin, nil)
 		progress = append(progress, r.Body["done"].(float64))
 		return r.Body["status"] == "done"
 	})
@@ -241,15 +242,15 @@ func TestUnisenderExport(t *testing.T) {
 	}
 	calls := fake.ImportCalls
 	fake.Unlock()
-	if r := call(t, "GET", w.api+"/integrations/unisender/export", w.admin, nil); r.Body["done"] != float64(n) || r.Body["finishedAt"] == nil {
+	if r := testkit.Call(t, "GET", w.api+"/integrations/unisender/export", w.admin, nil); r.Body["done"] != float64(n) || r.Body["finishedAt"] == nil {
 		t.Fatalf("the finished export: %+v (progress seen %v)", r.Body, progress)
 	}
 
 	// Cancelled at once: at most the batch already under way goes.
-	if r := call(t, "POST", w.api+"/integrations/unisender/export", w.admin, nil); r.Status != 202 {
+	if r := testkit.Call(t, "POST", w.api+"/integrations/unisender/export", w.admin, nil); r.Status != 202 {
 		t.Fatalf("restart: %+v", r)
 	}
-	if r := call(t, "DELETE", w.api+"/integrations/unisender/export", w.admin, nil); r.Status != 200 || r.Body["status"] != "canceled" {
+	if r := testkit.Call(t, "DELETE", w.api+"/integrations/unisender/export", w.admin, nil); r.Status != 200 || r.Body["status"] != "canceled" {
 		t.Fatalf("cancel: %+v", r)
 	}
 	time.Sleep(3 * time.Second) // three dispatcher ticks
@@ -258,7 +259,7 @@ func TestUnisenderExport(t *testing.T) {
 		t.Errorf("after the cancel %d more import calls", fake.ImportCalls-calls)
 	}
 	fake.Unlock()
-	if r := call(t, "GET", w.api+"/integrations/unisender/export", w.admin, nil); r.Body["status"] != "canceled" {
+	if r := testkit.Call(t, "GET", w.api+"/integrations/unisender/export", w.admin, nil); r.Body["status"] != "canceled" {
 		t.Fatalf("the cancelled export: %+v", r.Body)
 	}
 }

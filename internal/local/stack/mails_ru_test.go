@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"parley/internal/local/seslocal"
+	"parley/internal/testkit"
 )
 
 // TestMailsInTheAccountLanguage: an account in Russian gets every mail
@@ -67,19 +68,19 @@ func TestCompanyLanguageReachesPeople(t *testing.T) {
 	w := newChatWorld(t) // signed up in English
 	w.patch(t, "company", map[string]any{"language": "ru"})
 	email := fmt.Sprintf("new-%d@acme.example", time.Now().UnixNano())
-	r := call(t, "POST", w.api+"/people", w.admin, map[string]any{"email": email, "name": "Вера", "role": "operator"})
+	r := testkit.Call(t, "POST", w.api+"/people", w.admin, map[string]any{"email": email, "name": "Вера", "role": "operator"})
 	if r.Status != 201 {
 		t.Fatalf("invite: %+v", r)
 	}
 	if r.Body["interfaceLanguage"] != "ru" || fmt.Sprint(r.Body["languages"]) != "[ru]" {
 		t.Errorf("a new person's languages: interface %v, speaks %v; want ru", r.Body["interfaceLanguage"], r.Body["languages"])
 	}
-	invite := mailedLink(t, w.s.SESEndpoint, email, "Приглашение в Acme", nil)
-	if r := call(t, "POST", w.api+"/auth/password", "", map[string]any{"token": invite, "password": "correct horse battery"}); r.Status != 200 {
+	invite := testkit.MailedLink(t, w.s.SESEndpoint, email, "Приглашение в Acme")
+	if r := testkit.Call(t, "POST", w.api+"/auth/password", "", map[string]any{"token": invite, "password": "correct horse battery"}); r.Status != 200 {
 		t.Fatalf("set password: %+v", r)
 	}
-	if r := call(t, "POST", w.api+"/auth/password-reset", "", map[string]any{"email": email}); r.Status != 202 {
+	if r := testkit.Call(t, "POST", w.api+"/auth/password-reset", "", map[string]any{"email": email}); r.Status != 202 {
 		t.Fatalf("reset: %+v", r)
 	}
-	mailedLink(t, w.s.SESEndpoint, email, "Сброс пароля", nil)
+	testkit.MailedLink(t, w.s.SESEndpoint, email, "Сброс пароля")
 }

@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"testing"
 	"time"
+
+	"parley/internal/testkit"
 )
 
 // TestWidgetPrechat: a placement's options reach the widget config (the
@@ -14,15 +16,15 @@ func TestWidgetPrechat(t *testing.T) {
 	w := newChatWorld(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	sales := call(t, "POST", w.api+"/departments", w.admin, map[string]any{"name": "Sales"}).Body["id"].(string)
-	support := call(t, "POST", w.api+"/departments", w.admin, map[string]any{"name": "Billing"}).Body["id"].(string)
+	sales := testkit.Call(t, "POST", w.api+"/departments", w.admin, map[string]any{"name": "Sales"}).Body["id"].(string)
+	support := testkit.Call(t, "POST", w.api+"/departments", w.admin, map[string]any{"name": "Billing"}).Body["id"].(string)
 	cfgURL := w.api + "/widget/" + w.account + "/config?"
 
-	plain := call(t, "GET", cfgURL, "", nil)
+	plain := testkit.Call(t, "GET", cfgURL, "", nil)
 	if _, ok := plain.Body["departments"]; plain.Status != 200 || plain.Body["askQuestion"] != false || ok {
 		t.Fatalf("config without placement options: %+v", plain)
 	}
-	r := call(t, "GET", cfgURL+"askQuestion=1&askDepartment=1&language=ru", "", nil)
+	r := testkit.Call(t, "GET", cfgURL+"askQuestion=1&askDepartment=1&language=ru", "", nil)
 	deps, _ := r.Body["departments"].([]any)
 	if r.Status != 200 || r.Body["askQuestion"] != true || len(deps) != 2 {
 		t.Fatalf("config with a pre-chat form: %+v", r)
@@ -34,7 +36,7 @@ func TestWidgetPrechat(t *testing.T) {
 		t.Fatalf("language %v with multilingual mode off, want company.language en", r.Body["language"])
 	}
 	for _, bad := range []string{"askQuestion=yes", "language=xx"} {
-		if r := call(t, "GET", cfgURL+bad, "", nil); r.Status != 422 {
+		if r := testkit.Call(t, "GET", cfgURL+bad, "", nil); r.Status != 422 {
 			t.Fatalf("config ?%s: %+v, want 422", bad, r)
 		}
 	}
@@ -43,23 +45,23 @@ func TestWidgetPrechat(t *testing.T) {
 	// it off, every placement gets the one greeting (SPEC §4.1, §4.3).
 	const ruGreeting = "Здравствуйте! Чем помочь?"
 	w.patch(t, "autoMessages", map[string]any{"greeting": "Hello from Acme!", "greetingByLanguage": map[string]any{"ru": ruGreeting}})
-	if g := call(t, "GET", cfgURL+"language=ru", "", nil).Body["greeting"]; g != "Hello from Acme!" {
+	if g := testkit.Call(t, "GET", cfgURL+"language=ru", "", nil).Body["greeting"]; g != "Hello from Acme!" {
 		t.Fatalf("greeting of a ru placement with multilingual mode off: %v, want the main one", g)
 	}
 	w.patch(t, "features", map[string]any{"multilingual": true})
-	r = call(t, "GET", cfgURL+"askQuestion=1&language=ru", "", nil)
+	r = testkit.Call(t, "GET", cfgURL+"askQuestion=1&language=ru", "", nil)
 	if r.Body["language"] != "ru" {
 		t.Fatalf("language %v in multilingual mode, want the placement's ru", r.Body["language"])
 	}
 	if g := r.Body["greeting"]; g != ruGreeting {
 		t.Fatalf("greeting of a ru placement in multilingual mode: %v, want the Russian one", g)
 	}
-	if g := call(t, "GET", cfgURL+"language=en", "", nil).Body["greeting"]; g != "Hello from Acme!" {
+	if g := testkit.Call(t, "GET", cfgURL+"language=en", "", nil).Body["greeting"]; g != "Hello from Acme!" {
 		t.Fatalf("greeting of a placement in the company's language: %v, want the main one", g)
 	}
 	// op1 may take the chat below: they speak Russian and are in Sales
 	// (SPEC §4.2, §4.3; TestMultilingualLive covers those who may not).
-	if r := call(t, "PATCH", w.api+"/people/"+w.op1.id, w.admin, map[string]any{"languages": []string{"en", "ru"}, "departments": []string{sales}}); r.Status != 200 {
+	if r := testkit.Call(t, "PATCH", w.api+"/people/"+w.op1.id, w.admin, map[string]any{"languages": []string{"en", "ru"}, "departments": []string{sales}}); r.Status != 200 {
 		t.Fatalf("op1's languages and departments: %+v", r)
 	}
 	op1 := w.staff(t, ctx, "op1", w.op1.token)
@@ -77,7 +79,7 @@ func TestWidgetPrechat(t *testing.T) {
 	if c := chatOf(vis.Call("chat", map[string]any{"action": "startChat", "language": "en"})); c["id"] != chatID {
 		t.Fatalf("a second startChat made chat %v", c)
 	}
-	if got := call(t, "GET", w.api+"/chats/"+chatID, w.admin, nil); got.Body["chat"].(map[string]any)["language"] != "ru" {
+	if got := testkit.Call(t, "GET", w.api+"/chats/"+chatID, w.admin, nil); got.Body["chat"].(map[string]any)["language"] != "ru" {
 		t.Fatalf("stored chat: %+v", got)
 	}
 }

@@ -2,15 +2,13 @@ package stack_test
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"parley/internal/local/stack"
-	"parley/internal/local/streams"
-	"parley/internal/testkit/testenv"
+	"parley/internal/testkit"
 )
 
 // TestStaffSocketsFollowSessionAndAllowlist: a staff WebSocket is checked
@@ -19,26 +17,14 @@ import (
 // sessions the same way) and a new IP allowlist that leaves its address
 // out. Each is told why, then closed; the others stay.
 func TestStaffSocketsFollowSessionAndAllowlist(t *testing.T) {
-	dbEndpoint, sesEndpoint := testenv.Endpoints(t)
-	root, err := testenv.Root()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := testkit.Start(t, func(o *stack.Options) { o.TokenSecret, o.TrustForwardedFor = strings.Repeat("r", 32), true })
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	s, err := stack.Start(ctx, stack.Options{Root: root, DynamoDBEndpoint: dbEndpoint, SESEndpoint: sesEndpoint, Table: testenv.TableName(t),
-		TokenSecret: strings.Repeat("r", 32), StreamStart: streams.TrimHorizon, TrustForwardedFor: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
 	api := s.HTTPURL + "/v1"
-	email := fmt.Sprintf("admin-%d@acme.example", time.Now().UnixNano())
-	if r := call(t, "POST", api+"/accounts", "", map[string]any{"companyName": "Acme", "email": email, "password": "correct horse battery", "plan": "basic", "language": "en"}); r.Status != 201 {
-		t.Fatalf("sign-up: %+v", r)
-	}
+	client := testkit.Client{Base: s.HTTPURL, StrictJSON: true}
+	email := client.SignUp(t, testkit.SignUp{Email: testkit.UniqueEmail("admin", "acme.example")}).Email
 	login := func() (token, refresh string) {
-		r := call(t, "POST", api+"/auth/login", "", map[string]any{"email": email, "password": "correct horse battery"})
+		r := testkit.Call(t, "POST", api+"/auth/login", "", map[string]any{"email": email, "password": "correct horse battery"})
 		if r.Status != 200 {
 			t.Fatalf("sign-in: %+v", r)
 		}
@@ -55,14 +41,14 @@ func TestStaffSocketsFollowSessionAndAllowlist(t *testing.T) {
 	b := dial("session B", tokenB, "10.0.0.9")
 	b2 := dial("session B elsewhere", tokenB, "10.0.0.20")
 
-	if r := call(t, "POST", api+"/auth/logout", "", map[string]any{"refreshToken": refreshA}); r.Status >= 300 {
+	if r := testkit.Call(t, "POST", api+"/auth/logout", "", map[string]any{"refreshToken": refreshA}); r.Status >= 300 {
 		t.Fatalf("sign-out: %+v", r)
 	}
 	a.ClosedWith("unauthorized")
 	b.Call("state", map[string]any{"action": "hello"})
 	b2.Call("state", map[string]any{"action": "hello"})
 
-	if r := call(t, "PATCH", api+"/settings/security", tokenB, map[string]any{"allowedIps": "10.0.0.1-10.0.0.10"}, "x-forwarded-for", "10.0.0.9"); r.Status != 200 {
+	if r := testkit.Call(t, "PATCH", api+"/settings/security", tokenB, map[string]any{"allowedIps": "10.0.0.1-10.0.0.10"}, "x-forwarded-for", "10.0.0.9"); r.Status != 200 {
 		t.Fatalf("saving the allowlist: %+v", r)
 	}
 	b2.ClosedWith("forbidden")

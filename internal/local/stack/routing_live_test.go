@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"parley/internal/chat"
+	"parley/internal/testkit"
 	"parley/internal/timers"
 )
 
@@ -150,7 +151,7 @@ func TestAutoAssignLive(t *testing.T) {
 	// Y leaves. After the grace B, never answered, goes back to routing
 	// (X is full: the queue); D, in dialog, stays with Y.
 	opY.Conn.CloseNow()
-	eventually(t, "Y's connections gone", func() bool {
+	testkit.Eventually(t, "Y's connections gone", func() bool {
 		conns, err := w.s.Store.PersonConnections(ctx, w.account, y)
 		return err == nil && len(conns) == 0
 	})
@@ -199,7 +200,7 @@ func TestComingOnlineDrains(t *testing.T) {
 	// is told.
 	w.patch(t, "features", map[string]any{"maxChatsPerOperator": 2})
 	var got chat.Chat
-	eventually(t, "the last queued chat assigned", func() bool {
+	testkit.Eventually(t, "the last queued chat assigned", func() bool {
 		var err error
 		got, err = w.s.Store.Chat(ctx, w.account, queued[1])
 		return err == nil && got.Status == chat.Active
@@ -223,7 +224,7 @@ func TestMultilingualLive(t *testing.T) {
 	defer cancel()
 	w.patch(t, "features", map[string]any{"multilingual": true})
 	for id, langs := range map[string][]string{w.op1.id: {"en"}, w.op2.id: {"ru"}} {
-		if r := call(t, "PATCH", w.api+"/people/"+id, w.admin, map[string]any{"languages": langs}); r.Status != 200 {
+		if r := testkit.Call(t, "PATCH", w.api+"/people/"+id, w.admin, map[string]any{"languages": langs}); r.Status != 200 {
 			t.Fatalf("languages of %s: %+v", id, r)
 		}
 	}
@@ -232,7 +233,7 @@ func TestMultilingualLive(t *testing.T) {
 	// the offline button (SPEC §4.16: an eligible operator), an English
 	// one the online button.
 	button := func(lang string) any {
-		return call(t, "GET", w.api+"/widget/"+w.account+"/config?language="+lang, "", nil).Body["button"]
+		return testkit.Call(t, "GET", w.api+"/widget/"+w.account+"/config?language="+lang, "", nil).Body["button"]
 	}
 	if ru, en := button("ru"), button("en"); ru != "offline" || en != "online" {
 		t.Fatalf("buttons with only an English speaker online: ru %v, en %v", ru, en)

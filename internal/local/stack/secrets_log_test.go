@@ -3,7 +3,6 @@ package stack_test
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -11,8 +10,7 @@ import (
 	"time"
 
 	"parley/internal/local/stack"
-	"parley/internal/local/streams"
-	"parley/internal/testkit/testenv"
+	"parley/internal/testkit"
 	"parley/internal/webhook"
 )
 
@@ -42,25 +40,17 @@ func (s *syncBuffer) String() string {
 // records through the consumer. Not one of those values may appear in
 // the log, in clear or URL-escaped.
 func TestSecretsNeverLogged(t *testing.T) {
-	dbEndpoint, sesEndpoint := testenv.Endpoints(t)
-	root, err := testenv.Root()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var logs syncBuffer
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	s, err := stack.Start(ctx, stack.Options{Root: root, DynamoDBEndpoint: dbEndpoint, SESEndpoint: sesEndpoint, Table: testenv.TableName(t),
-		TokenSecret: strings.Repeat("s", 32), StreamStart: streams.TrimHorizon,
+	s := testkit.Start(t, func(o *stack.Options) {
+		o.TokenSecret = strings.Repeat("s", 32)
 		// The webhook dispatcher runs every second and may call the
 		// loopback receiver below.
-		ScheduleSpeed: 60, SweepWindow: 900 * time.Millisecond, OutboundAllowLoopback: true,
-		WebhookRetry: &webhook.Retry{First: time.Second, Max: time.Second, GiveUpAfter: time.Hour},
-		Log:          slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
+		o.ScheduleSpeed, o.SweepWindow, o.OutboundAllowLoopback = 60, 900*time.Millisecond, true
+		o.WebhookRetry = &webhook.Retry{First: time.Second, Max: time.Second, GiveUpAfter: time.Hour}
+		o.Log = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
 	api := s.HTTPURL + "/v1"
 	rc := newReceiver(t, func(_ string, n int) int {
 		if n == 1 {
@@ -70,15 +60,12 @@ func TestSecretsNeverLogged(t *testing.T) {
 	})
 
 	const password = "Password-7f3a-never-logged"
-	admin := fmt.Sprintf("admin-%d@acme.example", time.Now().UnixNano())
-	r := call(t, "POST", api+"/accounts", "", map[string]any{"companyName": "Acme", "email": admin, "password": password, "plan": "corporate", "language": "en"})
-	if r.Status != 201 {
-		t.Fatalf("sign-up: %+v", r)
-	}
-	if r := call(t, "POST", api+"/auth/login", "", map[string]any{"email": admin, "password": password + "-wrong"}); r.Status != 401 {
+	client := testkit.Client{Base: s.HTTPURL, StrictJSON: true}
+	admin := client.SignUp(t, testkit.SignUp{Email: testkit.UniqueEmail("admin", "acme.example"), Password: password, Plan: "corporate"}).Email
+	if r := testkit.Call(t, "POST", api+"/auth/login", "", map[string]any{"email": admin, "password": password + "-wrong"}); r.Status != 401 {
 		t.Fatalf("a wrong password: %+v", r)
 	}
-	r = call(t, "POST", api+"/auth/login", "", map[string]any{"email": admin, "password": password})
+	r := testkit.Call(t, "POST", api+"/auth/login", "", map[string]any{"email": admin, "password": password})
 	if r.Status != 200 {
 		t.Fatalf("sign-in: %+v", r)
 	}
@@ -105,15 +92,15 @@ func TestSecretsNeverLogged(t *testing.T) {
 	for k, v := range integration {
 		bad[k] = v
 	}
-	if r := call(t, "PATCH", api+"/settings/integration", token, bad); r.Status != 422 {
+	if r := testkit.Call(t, "PATCH", api+"/settings/integration", token, bad); r.Status != 422 {
 		t.Fatalf("a refused integration write: %+v", r)
 	}
-	if r := call(t, "PATCH", api+"/settings/integration", token, integration); r.Status != 200 {
+	if r := testkit.Call(t, "PATCH", api+"/settings/integration", token, integration); r.Status != 200 {
 		t.Fatalf("saving the integration secrets: %+v", r)
 	}
 	for _, path := range []string{"/settings/integration/private-key/regenerate", "/settings/integration/vk/secret-key/regenerate",
 		"/settings/integration/webhooks/signing-secret/regenerate"} {
-		r := call(t, "POST", api+path, token, nil)
+		r := testkit.Call(t, "POST", api+path, token, nil)
 		if r.Status != 200 {
 			t.Fatalf("POST %s: %+v", path, r)
 		}
@@ -134,7 +121,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 	// them, so the settings' stream records were all handled and logged.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		r := call(t, "GET", api+"/audit", token, nil)
+		r := testkit.Call(t, "GET", api+"/audit", token, nil)
 		if items, _ := r.Body["items"].([]any); r.Status == 200 && len(items) >= 3 {
 			break
 		}
@@ -144,17 +131,17 @@ func TestSecretsNeverLogged(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	// A webhook delivery, failed once and retried, with the credentials.
-	if r := call(t, "POST", api+"/integrations/deliveries/test", token, map[string]any{"event": "chatAssign"}); r.Status != 202 {
+	if r := testkit.Call(t, "POST", api+"/integrations/deliveries/test", token, map[string]any{"event": "chatAssign"}); r.Status != 202 {
 		t.Fatalf("a test event: %+v", r)
 	}
-	eventually(t, "the test event, retried", func() bool { return len(rc.all()) >= 2 })
+	testkit.Eventually(t, "the test event, retried", func() bool { return len(rc.all()) >= 2 })
 	if h := rc.all()[1]; h.Password != "assign-pass-never-logged" {
 		t.Fatalf("the receiver's basic auth: %+v", h)
 	}
-	if r := call(t, "GET", api+"/integrations/deliveries", token, nil); r.Status != 200 || strings.Contains(mustJSON(r.Body), "never-logged") {
+	if r := testkit.Call(t, "GET", api+"/integrations/deliveries", token, nil); r.Status != 200 || strings.Contains(mustJSON(r.Body), "never-logged") {
 		t.Fatalf("the delivery log: %+v", r)
 	}
-	if r := call(t, "POST", api+"/auth/logout", "", map[string]any{"refreshToken": refresh}); r.Status >= 300 {
+	if r := testkit.Call(t, "POST", api+"/auth/logout", "", map[string]any{"refreshToken": refresh}); r.Status >= 300 {
 		t.Fatalf("sign-out: %+v", r)
 	}
 

@@ -1,12 +1,8 @@
 package stack_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
-	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -16,117 +12,44 @@ import (
 
 	"parley/internal/local/seslocal"
 	"parley/internal/local/stack"
-	"parley/internal/local/streams"
+	"parley/internal/testkit"
 	"parley/internal/testkit/testenv"
 	"parley/internal/timers"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-// startStack runs the whole local stack on the test's own table, on the
-// emulators testenv provides.
-func startStack(t *testing.T) *stack.Stack {
-	t.Helper()
-	dbEndpoint, sesEndpoint := testenv.Endpoints(t)
-	root, err := testenv.Root()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	s, err := stack.Start(ctx, stack.Options{Root: root, DynamoDBEndpoint: dbEndpoint, SESEndpoint: sesEndpoint,
-		Table: testenv.TableName(t), TokenSecret: strings.Repeat("t", 32), StreamStart: streams.TrimHorizon,
-		ScheduleSpeed: 60, SweepWindow: 500 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
-	return s
-}
-
-type reply struct {
-	Status int
-	ETag   string
-	Body   map[string]any
-}
-
-func call(t *testing.T, method, url, token string, body any, headers ...string) reply {
-	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, url, rd)
-	req.Header.Set("content-type", "application/json")
-	if token != "" {
-		req.Header.Set("authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	r := reply{Status: resp.StatusCode, ETag: resp.Header.Get("etag")}
-	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, &r.Body); err != nil {
-			t.Fatalf("%s %s: body is not JSON: %q", method, url, raw)
-		}
-	}
-	return r
-}
-
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
-}
-
 // TestWalkingSkeleton drives every kind of trigger through the local stack:
 // HTTP routes with and without the authorizer, DynamoDB round trips, the
 // stream consumer (audit trail and mail through SES), the WebSocket API with
 // @connections, and a schedule.
 func TestWalkingSkeleton(t *testing.T) {
-	s := startStack(t)
+	s := testkit.Start(t, func(o *stack.Options) { o.ScheduleSpeed, o.SweepWindow = 60, 500*time.Millisecond })
 	api := s.HTTPURL + "/v1"
 
-	if r := call(t, "GET", api+"/health", "", nil); r.Status != 200 || r.Body["status"] != "ok" {
+	if r := testkit.Call(t, "GET", api+"/health", "", nil); r.Status != 200 || r.Body["status"] != "ok" {
 		t.Fatalf("health: %+v", r)
 	}
 
-	admin := fmt.Sprintf("admin-%d@example.com", time.Now().UnixNano())
-	signup := call(t, "POST", api+"/accounts", "", map[string]any{"companyName": "Acme", "email": admin, "password": "correct horse battery", "plan": "basic", "language": "en"})
-	if signup.Status != 201 {
-		t.Fatalf("sign-up: %+v", signup)
-	}
-	token := signup.Body["token"].(string)
-	accountID := signup.Body["account"].(map[string]any)["id"].(string)
+	client := testkit.Client{Base: s.HTTPURL, StrictJSON: true}
+	signup := client.SignUp(t, testkit.SignUp{})
+	admin, token, accountID := signup.Email, signup.Token, signup.ID
 
 	// The authorizer: no token is refused by the gateway, a bad one by the
 	// authorizer.
-	if r := call(t, "GET", api+"/settings/company", "", nil); r.Status != 401 {
+	if r := testkit.Call(t, "GET", api+"/settings/company", "", nil); r.Status != 401 {
 		t.Fatalf("no token: %d", r.Status)
 	}
-	if r := call(t, "GET", api+"/settings/company", "not-a-token", nil); r.Status != 403 {
+	if r := testkit.Call(t, "GET", api+"/settings/company", "not-a-token", nil); r.Status != 403 {
 		t.Fatalf("bad token: %d", r.Status)
 	}
 
-	got := call(t, "GET", api+"/settings/company", token, nil)
-	if got.Status != 200 || got.Body["timezone"] != "Europe/Moscow" || got.Body["language"] != "en" || got.ETag == "" {
+	got := testkit.Call(t, "GET", api+"/settings/company", token, nil)
+	if got.Status != 200 || got.Body["timezone"] != "Europe/Moscow" || got.Body["language"] != "en" || got.ETag() == "" {
 		t.Fatalf("GET company: %+v", got)
 	}
 
-	bad := call(t, "PUT", api+"/settings/company", token, map[string]any{"name": "", "timezone": "Mars/Olympus", "website": "ftp://x", "language": "en"})
+	bad := testkit.Call(t, "PUT", api+"/settings/company", token, map[string]any{"name": "", "timezone": "Mars/Olympus", "website": "ftp://x", "language": "en"})
 	if bad.Status != 422 {
 		t.Fatalf("bad PUT: %+v", bad)
 	}
@@ -136,39 +59,30 @@ func TestWalkingSkeleton(t *testing.T) {
 			t.Errorf("bad PUT: no message for %s in %v", k, fields)
 		}
 	}
-	if again := call(t, "GET", api+"/settings/company", token, nil); again.ETag != got.ETag || again.Body["timezone"] != "Europe/Moscow" {
+	if again := testkit.Call(t, "GET", api+"/settings/company", token, nil); again.ETag() != got.ETag() || again.Body["timezone"] != "Europe/Moscow" {
 		t.Fatalf("a refused write changed the settings: %+v", again)
 	}
 
-	put := call(t, "PUT", api+"/settings/company", token, map[string]any{"name": "Acme Ltd", "timezone": "Europe/Berlin", "website": "https://acme.example", "language": "en"}, "if-match", got.ETag)
-	if put.Status != 200 || put.Body["name"] != "Acme Ltd" || put.ETag == got.ETag {
+	put := testkit.Call(t, "PUT", api+"/settings/company", token, map[string]any{"name": "Acme Ltd", "timezone": "Europe/Berlin", "website": "https://acme.example", "language": "en"}, "if-match", got.ETag())
+	if put.Status != 200 || put.Body["name"] != "Acme Ltd" || put.ETag() == got.ETag() {
 		t.Fatalf("PUT: %+v", put)
 	}
-	if stale := call(t, "PATCH", api+"/settings/company", token, map[string]any{"name": "Late"}, "if-match", got.ETag); stale.Status != 412 {
+	if stale := testkit.Call(t, "PATCH", api+"/settings/company", token, map[string]any{"name": "Late"}, "if-match", got.ETag()); stale.Status != 412 {
 		t.Fatalf("stale If-Match: %+v", stale)
 	}
-	if r := call(t, "GET", api+"/settings/company", token, nil); r.Body["timezone"] != "Europe/Berlin" {
+	if r := testkit.Call(t, "GET", api+"/settings/company", token, nil); r.Body["timezone"] != "Europe/Berlin" {
 		t.Fatalf("PUT did not round-trip: %+v", r)
 	}
 
 	// The stream consumer: the write becomes an audit entry, and the
 	// welcome mail queued at sign-up goes out through SES.
-	eventually(t, "the audit entry", func() bool {
-		r := call(t, "GET", api+"/audit", token, nil)
+	testkit.Eventually(t, "the audit entry", func() bool {
+		r := testkit.Call(t, "GET", api+"/audit", token, nil)
 		items, _ := r.Body["items"].([]any)
 		return r.Status == 200 && len(items) == 1
 	})
-	eventually(t, "the welcome mail in the local SES", func() bool {
-		mails, err := seslocal.Store(context.Background(), s.SESEndpoint)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range mails {
-			if slices.Contains(m.To(), admin) && strings.Contains(m.Body.Text, "Powered by Parley") {
-				return true
-			}
-		}
-		return false
+	testkit.WaitMail(t, s.SESEndpoint, "the welcome mail in the local SES", func(m seslocal.Mail) bool {
+		return slices.Contains(m.To(), admin) && strings.Contains(m.Body.Text, "Powered by Parley")
 	})
 
 	// The WebSocket API: an operator and a visitor exchange messages
@@ -183,7 +97,7 @@ func TestWalkingSkeleton(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer op.CloseNow()
-	widget := call(t, "GET", api+"/widget/"+accountID+"/config", "", nil)
+	widget := testkit.Call(t, "GET", api+"/widget/"+accountID+"/config", "", nil)
 	if widget.Status != 200 || widget.Body["button"] != "online" {
 		t.Fatalf("widget config with an operator online: %+v", widget)
 	}
@@ -213,7 +127,7 @@ func TestWalkingSkeleton(t *testing.T) {
 	if err := s.Store.PutTimer(ctx, tm); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the timer to fire", func() bool {
+	testkit.Eventually(t, "the timer to fire", func() bool {
 		fired, err := s.Store.TimerFired(ctx, tm)
 		return err == nil && fired
 	})

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"parley/internal/apperr"
+	"parley/internal/testkit"
 )
 
 // TestOwnerlessTemplatesGo: deleting a department deletes its templates,
@@ -11,14 +12,14 @@ import (
 // does it); otherwise they would stay in managers' lists with no owner.
 func TestOwnerlessTemplatesGo(t *testing.T) {
 	w := newChatWorld(t)
-	dept := call(t, "POST", w.api+"/departments", w.admin, map[string]any{"name": "Billing"})
+	dept := testkit.Call(t, "POST", w.api+"/departments", w.admin, map[string]any{"name": "Billing"})
 	if dept.Status != 201 {
 		t.Fatalf("department: %+v", dept)
 	}
 	deptID := dept.Body["id"].(string)
 	created := func(token string, body map[string]any) string {
 		t.Helper()
-		r := call(t, "POST", w.api+"/templates", token, body)
+		r := testkit.Call(t, "POST", w.api+"/templates", token, body)
 		if r.Status != 201 {
 			t.Fatalf("template %v: %+v", body, r)
 		}
@@ -28,10 +29,10 @@ func TestOwnerlessTemplatesGo(t *testing.T) {
 	personal := created(w.op2.token, map[string]any{"level": "personal", "language": "en", "text": "Give me a minute, please."})
 	kept := created(w.op1.token, map[string]any{"level": "personal", "language": "en", "text": "Hello from op1."})
 
-	if r := call(t, "DELETE", w.api+"/departments/"+deptID, w.admin, nil); r.Status != 204 {
+	if r := testkit.Call(t, "DELETE", w.api+"/departments/"+deptID, w.admin, nil); r.Status != 204 {
 		t.Fatalf("delete department: %+v", r)
 	}
-	if r := call(t, "DELETE", w.api+"/people/"+w.op2.id, w.admin, nil); r.Status != 204 {
+	if r := testkit.Call(t, "DELETE", w.api+"/people/"+w.op2.id, w.admin, nil); r.Status != 204 {
 		t.Fatalf("remove op2: %+v", r)
 	}
 	gone := func(id string) bool {
@@ -41,8 +42,8 @@ func TestOwnerlessTemplatesGo(t *testing.T) {
 		}
 		return apperr.CodeOf(err) == apperr.NotFound
 	}
-	eventually(t, "the department's template deleted", func() bool { return gone(deptTpl) })
-	eventually(t, "the removed person's template deleted", func() bool { return gone(personal) })
+	testkit.Eventually(t, "the department's template deleted", func() bool { return gone(deptTpl) })
+	testkit.Eventually(t, "the removed person's template deleted", func() bool { return gone(personal) })
 	if gone(kept) {
 		t.Fatal("another person's template was deleted too")
 	}

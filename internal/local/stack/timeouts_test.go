@@ -10,6 +10,7 @@ import (
 
 	"parley/internal/local/seslocal"
 	"parley/internal/local/stack"
+	"parley/internal/testkit"
 )
 
 // TestBusyMessageLive: with firstResponseTimeout at 5 s and nobody
@@ -56,7 +57,7 @@ func TestBusyMessageLive(t *testing.T) {
 	signed(t, m)
 
 	// In the history, once; and the visitor leaving now is missed.
-	r := call(t, "GET", w.api+"/chats/"+chatID, w.admin, nil)
+	r := testkit.Call(t, "GET", w.api+"/chats/"+chatID, w.admin, nil)
 	n := 0
 	for _, m := range r.Body["messages"].([]any) {
 		if m.(map[string]any)["text"] == busy {
@@ -68,15 +69,15 @@ func TestBusyMessageLive(t *testing.T) {
 	}
 	vis.Call("chat", map[string]any{"action": "closeChat", "chatId": chatID})
 	day := time.Now().UTC().Format("2006-01-02")
-	eventually(t, "the missed chat in the history", func() bool {
-		r := call(t, "GET", w.api+"/chats?from="+day+"&to="+day+"&outcome=missed", w.admin, nil)
+	testkit.Eventually(t, "the missed chat in the history", func() bool {
+		r := testkit.Call(t, "GET", w.api+"/chats?from="+day+"&to="+day+"&outcome=missed", w.admin, nil)
 		chats, _ := r.Body["items"].([]any)
 		return r.Status == 200 && len(chats) == 1 && chats[0].(map[string]any)["id"] == chatID
 	})
-	if r := call(t, "GET", w.api+"/chats?from="+day+"&to="+day+"&outcome=refusal", w.admin, nil); r.Status != 200 || len(r.Body["items"].([]any)) != 0 {
+	if r := testkit.Call(t, "GET", w.api+"/chats?from="+day+"&to="+day+"&outcome=refusal", w.admin, nil); r.Status != 200 || len(r.Body["items"].([]any)) != 0 {
 		t.Fatalf("refusals: %+v", r)
 	}
-	if r := call(t, "GET", w.api+"/chats?from="+day+"&to="+day+"&outcome=later", w.admin, nil); r.Status != 422 {
+	if r := testkit.Call(t, "GET", w.api+"/chats?from="+day+"&to="+day+"&outcome=later", w.admin, nil); r.Status != 422 {
 		t.Fatalf("a bad outcome: %+v", r)
 	}
 	st := op1.Call("state", map[string]any{"action": "hello"})

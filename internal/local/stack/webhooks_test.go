@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"parley/internal/local/stack"
+	"parley/internal/testkit"
 	"parley/internal/webhook"
 )
 
@@ -84,12 +85,12 @@ func webhookWorld(t *testing.T, status func(path string, n int) int) (*chatWorld
 			Jitter: func(d time.Duration) time.Duration { return d }}
 	})
 	rc := newReceiver(t, status)
-	r := call(t, "POST", w.api+"/settings/integration/webhooks/signing-secret/regenerate", w.admin, nil)
+	r := testkit.Call(t, "POST", w.api+"/settings/integration/webhooks/signing-secret/regenerate", w.admin, nil)
 	secret, _ := r.Body["signingSecret"].(string)
 	if r.Status != 200 || !strings.HasPrefix(secret, "whsec_") {
 		t.Fatalf("regenerate the signing secret: %+v", r)
 	}
-	if r := call(t, "GET", w.api+"/settings/integration", w.admin, nil); strings.Contains(mustJSON(r.Body), secret) ||
+	if r := testkit.Call(t, "GET", w.api+"/settings/integration", w.admin, nil); strings.Contains(mustJSON(r.Body), secret) ||
 		!strings.HasPrefix(r.Body["webhooks"].(map[string]any)["signingSecret"].(string), "••••") {
 		t.Fatalf("the signing secret reads back unmasked: %+v", r.Body["webhooks"])
 	}
@@ -106,7 +107,7 @@ func mustJSON(v any) string {
 // see that no others follow.
 func waitHits(t *testing.T, rc *receiver, n int) []hit {
 	t.Helper()
-	eventually(t, "the webhook deliveries", func() bool { return len(rc.all()) >= n })
+	testkit.Eventually(t, "the webhook deliveries", func() bool { return len(rc.all()) >= n })
 	time.Sleep(2500 * time.Millisecond) // two dispatcher runs and a retry's delay
 	return rc.all()
 }
@@ -142,11 +143,11 @@ func TestWebhookEvents(t *testing.T) {
 	op2 := w.staff(t, ctx, "op2", w.op2.token)
 
 	// An identified visitor (SPEC §4.11): the events carry their fields.
-	key := call(t, "POST", w.api+"/settings/integration/private-key/regenerate", w.admin, nil).Body["privateKey"].(string)
+	key := testkit.Call(t, "POST", w.api+"/settings/integration/private-key/regenerate", w.admin, nil).Body["privateKey"].(string)
 	vtoken := w.config(t, "").Body["visitorToken"].(string)
 	mac := hmac.New(sha256.New, []byte(key))
 	mac.Write([]byte("id=42\nname=Ann"))
-	if r := call(t, "POST", w.api+"/widget/"+w.account+"/identify", "", map[string]any{"visitorToken": vtoken,
+	if r := testkit.Call(t, "POST", w.api+"/widget/"+w.account+"/identify", "", map[string]any{"visitorToken": vtoken,
 		"fields": map[string]string{"id": "42", "name": "Ann"}, "signature": hex.EncodeToString(mac.Sum(nil))}); r.Status != 200 {
 		t.Fatalf("identify: %+v", r)
 	}
@@ -210,7 +211,7 @@ func TestWebhookEvents(t *testing.T) {
 
 	// The log: four real deliveries, each delivered at the first attempt
 	// with a 200; no integration failing; no credential anywhere.
-	r := call(t, "GET", w.api+"/integrations/deliveries", w.admin, nil)
+	r := testkit.Call(t, "GET", w.api+"/integrations/deliveries", w.admin, nil)
 	if r.Status != 200 {
 		t.Fatalf("log: %+v", r)
 	}
@@ -250,15 +251,15 @@ func TestWebhookRetries(t *testing.T) {
 		}
 		return 200
 	})
-	r := call(t, "POST", w.api+"/integrations/deliveries/test", w.admin, map[string]any{"event": "chatStart"})
+	r := testkit.Call(t, "POST", w.api+"/integrations/deliveries/test", w.admin, map[string]any{"event": "chatStart"})
 	if r.Status != 202 || r.Body["status"] != "pending" || r.Body["test"] != true {
 		t.Fatalf("send a test event: %+v", r)
 	}
 	id := r.Body["id"].(string)
-	if r := call(t, "POST", w.api+"/integrations/deliveries/test", w.admin, map[string]any{"event": "chatAssign"}); r.Status != 202 {
+	if r := testkit.Call(t, "POST", w.api+"/integrations/deliveries/test", w.admin, map[string]any{"event": "chatAssign"}); r.Status != 202 {
 		t.Fatalf("send a test chatAssign: %+v", r)
 	}
-	if r := call(t, "POST", w.api+"/integrations/deliveries/test", w.admin, map[string]any{"event": "nope"}); r.Status != 422 || r.Body["error"].(map[string]any)["fields"].(map[string]any)["event"] == nil {
+	if r := testkit.Call(t, "POST", w.api+"/integrations/deliveries/test", w.admin, map[string]any{"event": "nope"}); r.Status != 422 || r.Body["error"].(map[string]any)["fields"].(map[string]any)["event"] == nil {
 		t.Fatalf("a test of an unknown event: %+v", r)
 	}
 	hits := waitHits(t, rc, 4)
@@ -280,7 +281,7 @@ func TestWebhookRetries(t *testing.T) {
 	if gap := starts[1].At.Sub(starts[0].At); gap < 500*time.Millisecond {
 		t.Fatalf("retried after %v: no back-off", gap)
 	}
-	log := call(t, "GET", w.api+"/integrations/deliveries", w.admin, nil)
+	log := testkit.Call(t, "GET", w.api+"/integrations/deliveries", w.admin, nil)
 	var start, assign map[string]any
 	for _, it := range log.Body["items"].([]any) {
 		d := it.(map[string]any)
@@ -297,10 +298,10 @@ func TestWebhookRetries(t *testing.T) {
 	if assign["status"] != "failed" || assign["attempts"] != float64(1) || assign["lastResponseCode"] != float64(400) {
 		t.Fatalf("the refused delivery: %v", assign)
 	}
-	if r := call(t, "POST", w.api+"/integrations/deliveries/"+id+"/redeliver", w.admin, nil); r.Status != 202 || r.Body["status"] != "pending" {
+	if r := testkit.Call(t, "POST", w.api+"/integrations/deliveries/"+id+"/redeliver", w.admin, nil); r.Status != 202 || r.Body["status"] != "pending" {
 		t.Fatalf("redeliver: %+v", r)
 	}
-	if r := call(t, "POST", w.api+"/integrations/deliveries/msg_nope/redeliver", w.admin, nil); r.Status != 404 {
+	if r := testkit.Call(t, "POST", w.api+"/integrations/deliveries/msg_nope/redeliver", w.admin, nil); r.Status != 404 {
 		t.Fatalf("redeliver an unknown delivery: %+v", r)
 	}
 	hits = waitHits(t, rc, 5)
