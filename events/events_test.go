@@ -294,7 +294,7 @@ func checkConnect(t *testing.T, h *harness, raw []byte) {
 func checkMessage(t *testing.T, h *harness, raw []byte) {
 	ev := strict[events.APIGatewayWebsocketProxyRequest](t, raw)
 	wsRoute(t, h.fn, ev, "sendMessage", "MESSAGE")
-	var in realtime.Inbound
+	var in realtime.Frame
 	if err := json.Unmarshal([]byte(ev.Body), &in); err != nil || in.Action != ev.RequestContext.RouteKey || in.Text == "" {
 		t.Fatalf("body %q: want a %s frame with text (%v)", ev.Body, ev.RequestContext.RouteKey, err)
 	}
@@ -302,7 +302,7 @@ func checkMessage(t *testing.T, h *harness, raw []byte) {
 		t.Fatalf("sent from %q, want the demo visitor's %s", ev.RequestContext.ConnectionID, e2e.DemoVisitorConnection)
 	}
 	resp := invoke[events.APIGatewayProxyResponse](t, h, raw)
-	var reply realtime.Outbound
+	var reply realtime.ChatFrame
 	if resp.StatusCode != 200 || json.Unmarshal([]byte(resp.Body), &reply) != nil || reply.Type != "sent" || reply.ClientID != in.ClientID {
 		t.Fatalf("sendMessage: %d %s, want 200 and a sent frame for %q", resp.StatusCode, resp.Body, in.ClientID)
 	}
