@@ -98,7 +98,8 @@ func (w *chatWorld) addOperator(t *testing.T) (string, string) {
 func (w *chatWorld) addStaff(t *testing.T, role routes.Role) (string, string) {
 	t.Helper()
 	email := fmt.Sprintf("op-%d@acme.example", time.Now().UnixNano())
-	r := testkit.Call(t, "POST", w.api+"/people", w.admin, map[string]any{"email": email, "name": "Operator " + email, "role": role})
+	kit := testkit.Client{Base: w.s.HTTPURL, StrictJSON: true}
+	r := kit.Invite(t, w.admin, map[string]any{"email": email, "name": "Operator " + email, "role": role})
 	if r.Status != 201 {
 		t.Fatalf("invite: %+v", r)
 	}
@@ -110,7 +111,7 @@ func (w *chatWorld) addStaff(t *testing.T, role routes.Role) (string, string) {
 	if r := testkit.Call(t, "POST", w.api+"/auth/password", "", map[string]any{"token": secret, "password": "correct horse battery"}); r.Status != 200 {
 		t.Fatalf("set password: %+v", r)
 	}
-	r = testkit.Call(t, "POST", w.api+"/auth/login", "", map[string]any{"email": email, "password": "correct horse battery"})
+	r = kit.SignIn(t, email, testkit.Password)
 	if r.Status != 200 {
 		t.Fatalf("login: %+v", r)
 	}

@@ -68,7 +68,8 @@ func TestCompanyLanguageReachesPeople(t *testing.T) {
 	w := newChatWorld(t) // signed up in English
 	w.patch(t, "company", map[string]any{"language": "ru"})
 	email := fmt.Sprintf("new-%d@acme.example", time.Now().UnixNano())
-	r := testkit.Call(t, "POST", w.api+"/people", w.admin, map[string]any{"email": email, "name": "Вера", "role": "operator"})
+	kit := testkit.Client{Base: w.s.HTTPURL, StrictJSON: true}
+	r := kit.Invite(t, w.admin, map[string]any{"email": email, "name": "Вера", "role": "operator"})
 	if r.Status != 201 {
 		t.Fatalf("invite: %+v", r)
 	}

@@ -24,7 +24,7 @@ func TestStaffSocketsFollowSessionAndAllowlist(t *testing.T) {
 	client := testkit.Client{Base: s.HTTPURL, StrictJSON: true}
 	email := client.SignUp(t, testkit.SignUp{Email: testkit.UniqueEmail("admin", "acme.example")}).Email
 	login := func() (token, refresh string) {
-		r := testkit.Call(t, "POST", api+"/auth/login", "", map[string]any{"email": email, "password": "correct horse battery"})
+		r := client.SignIn(t, email, testkit.Password)
 		if r.Status != 200 {
 			t.Fatalf("sign-in: %+v", r)
 		}

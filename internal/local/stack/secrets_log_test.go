@@ -62,10 +62,10 @@ func TestSecretsNeverLogged(t *testing.T) {
 	const password = "Password-7f3a-never-logged"
 	client := testkit.Client{Base: s.HTTPURL, StrictJSON: true}
 	admin := client.SignUp(t, testkit.SignUp{Email: testkit.UniqueEmail("admin", "acme.example"), Password: password, Plan: "corporate"}).Email
-	if r := testkit.Call(t, "POST", api+"/auth/login", "", map[string]any{"email": admin, "password": password + "-wrong"}); r.Status != 401 {
+	if r := client.SignIn(t, admin, password+"-wrong"); r.Status != 401 {
 		t.Fatalf("a wrong password: %+v", r)
 	}
-	r := testkit.Call(t, "POST", api+"/auth/login", "", map[string]any{"email": admin, "password": password})
+	r := client.SignIn(t, admin, password)
 	if r.Status != 200 {
 		t.Fatalf("sign-in: %+v", r)
 	}
