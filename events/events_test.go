@@ -424,7 +424,15 @@ func checkSettingsModify(t *testing.T, h *harness, raw []byte) {
 
 func checkMailInsert(t *testing.T, h *harness, raw []byte) {
 	r := streamRecord(t, h, raw, "INSERT")
-	var m dynamo.MailRow
+	var m struct { // the queued mail as its writer stores it
+		Type      string   `dynamodbav:"type"`
+		AccountID string   `dynamodbav:"accountId"`
+		ID        string   `dynamodbav:"id"`
+		To        []string `dynamodbav:"to"`
+		Subject   string   `dynamodbav:"subject"`
+		Text      string   `dynamodbav:"text"`
+		Status    string   `dynamodbav:"status"`
+	}
 	if err := dynamo.UnmarshalStreamImage(r.Change.NewImage, &m); err != nil {
 		t.Fatal(err)
 	}

@@ -122,7 +122,7 @@ func runWebhooks(ctx context.Context, endpoint string, o WebhookOptions, progres
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	r := &stream.Consumer{Audit: store, Outbox: store, Log: quiet,
 		Webhooks: &webhook.Enqueuer{Store: store, Settings: store.SettingsDocument, Facts: store, Now: time.Now}}
-	p := &streams.Poller{DynamoDB: db, Streams: localaws.NewStreamsClient(endpoint), Table: table, Consumer: lambda.NewHandler(r.Handle),
+	p := &streams.Poller{DynamoDB: db, Streams: localaws.NewStreamsClient(endpoint), Table: table, Consumer: lambda.NewHandler(lambdas.StreamHandler(r)),
 		BatchSize: 100, MaxRetries: 5, StartingPosition: streams.TrimHorizon, Logger: quiet}
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()

@@ -58,7 +58,7 @@ type emailRow struct {
 }
 
 func toAccountRow(a account.Account) accountRow {
-	return accountRow{Type: "account", ID: a.ID, Name: a.Name, Plan: a.Plan, Language: a.Language, CreatedAt: a.CreatedAt}
+	return accountRow{Type: typeAccount, ID: a.ID, Name: a.Name, Plan: a.Plan, Language: a.Language, CreatedAt: a.CreatedAt}
 }
 
 func fromAccountRow(r accountRow) account.Account {
@@ -66,7 +66,7 @@ func fromAccountRow(r accountRow) account.Account {
 }
 
 func toPersonRow(p account.Person) personRow {
-	return personRow{Type: "person", AccountID: p.AccountID, ID: p.ID, Email: p.Email, Name: p.Name, Role: string(p.Role), PasswordHash: p.PasswordHash,
+	return personRow{Type: typePerson, AccountID: p.AccountID, ID: p.ID, Email: p.Email, Name: p.Name, Role: string(p.Role), PasswordHash: p.PasswordHash,
 		Status: string(p.Status), InterfaceLanguage: p.InterfaceLanguage, Languages: p.Languages, Departments: p.Departments, ChatLimit: p.ChatLimit,
 		Photo: p.Photo, LinkHash: p.LinkHash, Version: p.Version, CreatedAt: p.CreatedAt}
 }
@@ -172,7 +172,7 @@ func (s *Store) PersonByEmail(ctx context.Context, email string) (account.Person
 // Person returns one person of an account. Errors: apperr.NotFound.
 func (s *Store) Person(ctx context.Context, accountID, personID string) (account.Person, error) {
 	var r personRow
-	if err := s.get(ctx, accountPK(accountID), personSK(personID), &r, "person"); err != nil {
+	if err := s.get(ctx, accountPK(accountID), personSK(personID), &r, typePerson); err != nil {
 		return account.Person{}, err
 	}
 	return fromPersonRow(r), nil
@@ -181,7 +181,7 @@ func (s *Store) Person(ctx context.Context, accountID, personID string) (account
 // Account returns an account. Errors: apperr.NotFound.
 func (s *Store) Account(ctx context.Context, id string) (account.Account, error) {
 	var r accountRow
-	if err := s.get(ctx, accountPK(id), "ACCOUNT", &r, "account"); err != nil {
+	if err := s.get(ctx, accountPK(id), "ACCOUNT", &r, typeAccount); err != nil {
 		return account.Account{}, err
 	}
 	return fromAccountRow(r), nil

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"parley/internal/schema"
+	"parley/internal/settings"
 )
 
 // AuditEntry records one settings write: who, when, which keys with their old
@@ -75,4 +76,9 @@ func (s *Store) Audit(ctx context.Context, accountID string, before int64, limit
 		out = append(out, e)
 	}
 	return out, nil
+}
+
+// RecordAudit is PutAudit of the domain's entry (the stream consumer's).
+func (s *Store) RecordAudit(ctx context.Context, e settings.AuditEntry) (bool, error) {
+	return s.PutAudit(ctx, AuditEntry{AccountID: e.AccountID, Version: e.Version, At: e.At, By: e.By, Changes: string(e.Changes)})
 }

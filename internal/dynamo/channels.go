@@ -56,10 +56,10 @@ func (s *Store) PutInbound(ctx context.Context, in channel.Inbound) (bool, error
 	return true, nil
 }
 
-// ChannelChange decodes a stream record into what the channels act on:
+// channelChange decodes a stream record into what the channels act on:
 // an accepted update inserted (in), or a message of a messenger's chat
 // inserted (posted). Both nil for every other record.
-func ChannelChange(rec events.DynamoDBEventRecord) (in *channel.Inbound, posted *channel.Posted, err error) {
+func channelChange(rec events.DynamoDBEventRecord) (in *channel.Inbound, posted *channel.Posted, err error) {
 	img := rec.Change.NewImage
 	typ, has := img["type"]
 	if rec.EventName != string(events.DynamoDBOperationTypeInsert) || !has || typ.DataType() != events.DataTypeString {
@@ -73,7 +73,7 @@ func ChannelChange(rec events.DynamoDBEventRecord) (in *channel.Inbound, posted 
 		}
 		return &channel.Inbound{AccountID: r.AccountID, Channel: r.Channel, ExternalID: r.ExternalID, VisitorID: r.VisitorID, Name: r.Name,
 			Username: r.Username, Language: r.Language, Text: r.Text, Kind: r.Kind, At: r.At}, nil, nil
-	case "message":
+	case typeMessage:
 		if ch, ok := img["channel"]; !ok || ch.DataType() != events.DataTypeString {
 			return nil, nil, nil // a widget chat's
 		}

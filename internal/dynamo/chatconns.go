@@ -155,7 +155,7 @@ func (s *Store) StaffPresence(ctx context.Context, accountID string) ([]realtime
 				}
 				_ = attributevalue.UnmarshalMap(it, &a)
 				away[a.PersonID] = true
-			case "connection":
+			case typeConnection:
 				if r.ExpiresAt > now {
 					conns = append(conns, fromConnectionRow(r))
 				}

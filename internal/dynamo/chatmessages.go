@@ -86,7 +86,7 @@ func (s *Store) messageByClientID(ctx context.Context, m chat.Message) (chat.Mes
 		return chat.Message{}, err
 	}
 	var r messageRow
-	if err := s.get(ctx, chatPK(m.AccountID, m.ChatID), messageSK(ref.Seq), &r, "message"); err != nil {
+	if err := s.get(ctx, chatPK(m.AccountID, m.ChatID), messageSK(ref.Seq), &r, typeMessage); err != nil {
 		return chat.Message{}, err
 	}
 	return fromMessageRow(r), nil

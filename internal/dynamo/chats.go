@@ -116,7 +116,7 @@ func clientIDSK(m chat.Message) string {
 }
 
 func toChatRow(c chat.Chat) chatRow {
-	r := chatRow{Type: "chat", AccountID: c.AccountID, ID: c.ID, VisitorID: c.VisitorID, Status: string(c.Status), OperatorID: c.OperatorID,
+	r := chatRow{Type: typeChat, AccountID: c.AccountID, ID: c.ID, VisitorID: c.VisitorID, Status: string(c.Status), OperatorID: c.OperatorID,
 		DepartmentID: c.DepartmentID, Language: c.Language, Category: c.Category, Priority: c.Priority, Page: c.Page, Rating: string(c.Rating),
 		Question: c.Question, Offline: c.Offline, Unanswered: c.Unanswered, OfflineName: c.OfflineName, OfflineContact: c.OfflineContact, StartedAt: c.StartedAt,
 		AssignedAt: c.AssignedAt, AnsweredAt: c.AnsweredAt, ClosedAt: c.ClosedAt, VisitorClosed: c.VisitorClosed, Seq: c.Seq,
@@ -145,7 +145,7 @@ func fromChatRow(r chatRow) chat.Chat {
 
 // toMessageRow is m as stored in chat c.
 func toMessageRow(c chat.Chat, m chat.Message) messageRow {
-	r := messageRow{Type: "message", AccountID: m.AccountID, ChatID: m.ChatID, Seq: m.Seq, From: string(m.From), SenderID: m.SenderID,
+	r := messageRow{Type: typeMessage, AccountID: m.AccountID, ChatID: m.ChatID, Seq: m.Seq, From: string(m.From), SenderID: m.SenderID,
 		ClientID: m.ClientID, Text: m.Text, At: m.At}
 	if c.Channel != "" {
 		r.Channel, r.VisitorID = c.Channel, c.VisitorID
@@ -202,7 +202,7 @@ func (s *Store) OpenChatID(ctx context.Context, accountID, visitorID string) (st
 // Chat returns one chat: one GetItem. Errors: apperr.NotFound.
 func (s *Store) Chat(ctx context.Context, accountID, id string) (chat.Chat, error) {
 	var r chatRow
-	if err := s.get(ctx, accountPK(accountID), chatSK(id), &r, "chat"); err != nil {
+	if err := s.get(ctx, accountPK(accountID), chatSK(id), &r, typeChat); err != nil {
 		return chat.Chat{}, err
 	}
 	return fromChatRow(r), nil

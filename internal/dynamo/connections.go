@@ -51,7 +51,7 @@ func connectionSet(c realtime.Connection) string {
 
 // PutConnection stores a connection and its set membership together.
 func (s *Store) PutConnection(ctx context.Context, c realtime.Connection) error {
-	row := connectionRow{Type: "connection", ID: c.ID, AccountID: c.AccountID, Kind: string(c.Kind), Subject: c.Subject, Role: c.Role,
+	row := connectionRow{Type: typeConnection, ID: c.ID, AccountID: c.AccountID, Kind: string(c.Kind), Subject: c.Subject, Role: c.Role,
 		SourceIP: c.SourceIP, Session: c.Session, ConnectedAt: c.ConnectedAt, SetPK: connectionSet(c), ExpiresAt: c.ConnectedAt.Add(connectionTTL).Unix()}
 	byID, err := marshal(row, connectionPK(c.ID), "CONN")
 	if err != nil {
@@ -83,7 +83,7 @@ func (s *Store) PutConnection(ctx context.Context, c realtime.Connection) error 
 // Connection returns a connection by id. Errors: apperr.NotFound.
 func (s *Store) Connection(ctx context.Context, id string) (realtime.Connection, error) {
 	var r connectionRow
-	if err := s.get(ctx, connectionPK(id), "CONN", &r, "connection"); err != nil {
+	if err := s.get(ctx, connectionPK(id), "CONN", &r, typeConnection); err != nil {
 		return realtime.Connection{}, err
 	}
 	return fromConnectionRow(r), nil

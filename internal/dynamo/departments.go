@@ -81,7 +81,7 @@ func isDeptCheck(it types.TransactWriteItem) bool {
 // CreateDepartment stores a department and reserves its name. Errors:
 // apperr.Conflict (name taken).
 func (s *Store) CreateDepartment(ctx context.Context, d account.Department) error {
-	dept, err := marshal(departmentRow{Type: "department", AccountID: d.AccountID, ID: d.ID, Name: d.Name, CreatedAt: d.CreatedAt}, accountPK(d.AccountID), departmentSK(d.ID))
+	dept, err := marshal(departmentRow{Type: typeDepartment, AccountID: d.AccountID, ID: d.ID, Name: d.Name, CreatedAt: d.CreatedAt}, accountPK(d.AccountID), departmentSK(d.ID))
 	if err != nil {
 		return err
 	}
@@ -108,7 +108,7 @@ var errDepartmentName = &apperr.Error{Code: apperr.Conflict, Message: "the accou
 // Department returns one department. Errors: apperr.NotFound.
 func (s *Store) Department(ctx context.Context, accountID, id string) (account.Department, error) {
 	var r departmentRow
-	if err := s.get(ctx, accountPK(accountID), departmentSK(id), &r, "department"); err != nil {
+	if err := s.get(ctx, accountPK(accountID), departmentSK(id), &r, typeDepartment); err != nil {
 		return account.Department{}, err
 	}
 	return account.Department{AccountID: r.AccountID, ID: r.ID, Name: r.Name, CreatedAt: r.CreatedAt}, nil

@@ -51,10 +51,6 @@ type attachmentRow struct {
 	Data        []byte `dynamodbav:"data"`
 }
 
-// MailRow is the exported view of a queued mail for the stream consumer,
-// which decodes stream images with it.
-type MailRow = mailRow
-
 // ToMessage converts a stored mail to the domain message.
 func (r mailRow) ToMessage() mail.Message {
 	m := mail.Message{AccountID: r.AccountID, ID: r.ID, To: r.To, ReplyTo: r.ReplyTo, Subject: r.Subject, Text: r.Text, CreatedAt: r.CreatedAt}
@@ -69,8 +65,8 @@ func (s *Store) Enqueue(ctx context.Context, m mail.Message) error {
 	if m.CreatedAt.IsZero() {
 		m.CreatedAt = s.Now().UTC()
 	}
-	row := mailRow{Type: "mail", AccountID: m.AccountID, ID: m.ID, To: m.To, ReplyTo: m.ReplyTo, Subject: m.Subject, Text: m.Text,
-		Status: "pending", CreatedAt: m.CreatedAt, ExpiresAt: m.CreatedAt.Add(30 * 24 * time.Hour).Unix(),
+	row := mailRow{Type: typeMail, AccountID: m.AccountID, ID: m.ID, To: m.To, ReplyTo: m.ReplyTo, Subject: m.Subject, Text: m.Text,
+		Status: mailPending, CreatedAt: m.CreatedAt, ExpiresAt: m.CreatedAt.Add(30 * 24 * time.Hour).Unix(),
 		GSI1PK: pendingMailPK, GSI1SK: pendingMailSK(m.CreatedAt, m.AccountID, m.ID)}
 	for _, a := range m.Attachments {
 		row.Attachments = append(row.Attachments, attachmentRow{Name: a.Name, ContentType: a.ContentType, Data: a.Data})
@@ -111,7 +107,7 @@ func (s *Store) MarkSent(ctx context.Context, accountID, id string) (bool, error
 // MailStatus returns a queued mail's status (for tests and the console).
 func (s *Store) MailStatus(ctx context.Context, accountID, id string) (string, error) {
 	var r mailRow
-	if err := s.get(ctx, accountPK(accountID), "MAIL#"+id, &r, "mail"); err != nil {
+	if err := s.get(ctx, accountPK(accountID), "MAIL#"+id, &r, typeMail); err != nil {
 		return "", err
 	}
 	return r.Status, nil

@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"parley/internal/schema"
-	"parley/internal/settings"
 	"parley/internal/stats"
 )
 
@@ -72,39 +70,4 @@ func (s *Store) PeopleNames(ctx context.Context, accountID string) (map[string]s
 		out[p.ID] = p.Name
 	}
 	return out, nil
-}
-
-// ZoneChanged tells from an account's or settings item's images whether
-// the account's zone is new: the account was created, or its settings'
-// company.timezone differs from before.
-func ZoneChanged(old, img map[string]events.DynamoDBAttributeValue) (accountID string, changed bool, err error) {
-	var after struct {
-		Type      string `dynamodbav:"type"`
-		AccountID string `dynamodbav:"accountId"`
-		ID        string `dynamodbav:"id"`
-		Doc       string `dynamodbav:"doc"`
-	}
-	if err := UnmarshalStreamImage(img, &after); err != nil {
-		return "", false, err
-	}
-	switch after.Type {
-	case "account":
-		id := after.ID
-		if id == "" {
-			id = after.AccountID
-		}
-		return id, old == nil, nil
-	case "settings":
-		if old == nil {
-			return after.AccountID, true, nil
-		}
-		before := after
-		if err := UnmarshalStreamImage(old, &before); err != nil {
-			return "", false, err
-		}
-		a, errA := settings.Load([]byte(after.Doc))
-		b, errB := settings.Load([]byte(before.Doc))
-		return after.AccountID, errA == nil && (errB != nil || a.Company.Timezone != b.Company.Timezone), nil
-	}
-	return "", false, nil
 }

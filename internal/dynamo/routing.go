@@ -48,7 +48,7 @@ func (s *Store) assignEvent(accountID, operatorID, chatID string, at time.Time, 
 		return types.TransactWriteItem{}, err
 	}
 	sk := "EVT#" + at.UTC().Format("20060102T150405.000000000Z") + "#" + chatID + "#" + hex.EncodeToString(b)
-	return s.put(map[string]any{"type": "event", "eventType": "chatAssign", "accountId": accountID, "chatId": chatID,
+	return s.put(map[string]any{"type": typeEvent, "eventType": "chatAssign", "accountId": accountID, "chatId": chatID,
 		"operatorId": operatorID, "via": via, "at": at.UTC(), schema.TTL: at.Add(eventTTL).Unix()}, eventPK(accountID), sk, nil, nil, nil)
 }
 
@@ -162,7 +162,7 @@ func (s *Store) EnqueueChat(ctx context.Context, c chat.Chat) (int64, error) {
 			ConditionExpression:       aws.String("#st = :waiting AND attribute_not_exists(operatorId) AND attribute_not_exists(queueSeq)"),
 			ExpressionAttributeNames:  map[string]string{"#st": "status"},
 			ExpressionAttributeValues: map[string]types.AttributeValue{":qs": num(seq), ":waiting": str(string(chat.Waiting))}}}, chat.ErrTaken)
-		it, err := s.put(queueRow{Type: "queued", AccountID: c.AccountID, Seq: seq, ChatID: c.ID, Language: c.Language, DepartmentID: c.DepartmentID},
+		it, err := s.put(queueRow{Type: typeQueued, AccountID: c.AccountID, Seq: seq, ChatID: c.ID, Language: c.Language, DepartmentID: c.DepartmentID},
 			queuePK(c.AccountID), queueItemSK(seq), notExists, nil, nil)
 		if err != nil {
 			return 0, err

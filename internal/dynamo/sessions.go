@@ -34,7 +34,7 @@ func sessionSK(person, id string) string { return "SESSION#" + person + "#" + id
 
 // PutSession stores a new session.
 func (s *Store) PutSession(ctx context.Context, ss account.Session) error {
-	row := sessionRow{Type: "session", AccountID: ss.AccountID, PersonID: ss.PersonID, ID: ss.ID, RefreshHash: ss.RefreshHash,
+	row := sessionRow{Type: typeSession, AccountID: ss.AccountID, PersonID: ss.PersonID, ID: ss.ID, RefreshHash: ss.RefreshHash,
 		PrevHash: ss.PrevHash, CreatedAt: ss.CreatedAt, ExpiresAt: ss.ExpiresAt.Unix()}
 	item, err := marshal(row, accountPK(ss.AccountID), sessionSK(ss.PersonID, ss.ID))
 	if err != nil {
@@ -50,7 +50,7 @@ func (s *Store) PutSession(ctx context.Context, ss account.Session) error {
 // compare ExpiresAt). Errors: apperr.NotFound.
 func (s *Store) Session(ctx context.Context, accountID, personID, id string) (account.Session, error) {
 	var r sessionRow
-	if err := s.get(ctx, accountPK(accountID), sessionSK(personID, id), &r, "session"); err != nil {
+	if err := s.get(ctx, accountPK(accountID), sessionSK(personID, id), &r, typeSession); err != nil {
 		return account.Session{}, err
 	}
 	return account.Session{AccountID: r.AccountID, PersonID: r.PersonID, ID: r.ID, RefreshHash: r.RefreshHash, PrevHash: r.PrevHash,

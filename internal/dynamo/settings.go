@@ -34,7 +34,7 @@ const settingsSK = "SETTINGS"
 // Settings returns the account's settings record. Errors: apperr.NotFound.
 func (s *Store) Settings(ctx context.Context, accountID string) (SettingsRecord, error) {
 	var r SettingsRecord
-	err := s.get(ctx, accountPK(accountID), settingsSK, &r, "settings")
+	err := s.get(ctx, accountPK(accountID), settingsSK, &r, typeSettings)
 	return r, err
 }
 
@@ -61,7 +61,7 @@ var errSettingsChanged = apperr.New(apperr.PreconditionFailed, "the settings wer
 // settingsPut is the conditional put of SaveSettings, also used inside
 // transactions that change the settings with another item.
 func (s *Store) settingsPut(rec SettingsRecord, expected int64) (*types.Put, SettingsRecord, error) {
-	rec.Type = "settings"
+	rec.Type = typeSettings
 	rec.Version = expected + 1
 	item, err := marshal(rec, accountPK(rec.AccountID), settingsSK)
 	if err != nil {

@@ -6,12 +6,10 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"parley/internal/auth"
 	"parley/internal/schema"
 	"parley/internal/stats"
 )
@@ -109,21 +107,4 @@ func (s *Store) Days(ctx context.Context, accountID, from, to string) ([]stats.D
 		}
 	}
 	return out, nil
-}
-
-// EndedStaffConnection decodes the old image of a removed connection item
-// when it is a staff member's (its by-id copy only, so each connection
-// counts once): whose it was and when it opened.
-func EndedStaffConnection(old map[string]events.DynamoDBAttributeValue) (accountID, personID string, since time.Time, ok bool, err error) {
-	var r struct {
-		connectionRow
-		SK string `dynamodbav:"sk"`
-	}
-	if err := UnmarshalStreamImage(old, &r); err != nil {
-		return "", "", time.Time{}, false, err
-	}
-	if r.Type != "connection" || r.SK != "CONN" || r.Kind == string(auth.Visitor) || r.ConnectedAt.IsZero() {
-		return "", "", time.Time{}, false, nil
-	}
-	return r.AccountID, r.Subject, r.ConnectedAt, true, nil
 }

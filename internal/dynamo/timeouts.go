@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -131,10 +130,6 @@ type eventRow struct {
 	Language     string `dynamodbav:"language,omitempty"`
 }
 
-// EventRow is the exported view of an event record, for the stream
-// consumer to decode stream images with.
-type EventRow = eventRow
-
 // ToEvent converts a stored event to the domain's.
 func (r eventRow) ToEvent() chat.Event {
 	return chat.Event{AccountID: r.AccountID, ChatID: r.ChatID, Kind: r.Kind, Outcome: chat.Outcome(r.Outcome), At: ptime(r.At),
@@ -143,7 +138,7 @@ func (r eventRow) ToEvent() chat.Event {
 
 func (s *Store) eventPut(e chat.Event) (types.TransactWriteItem, error) {
 	at := e.At.UTC().Format(eventTime)
-	return s.put(eventRow{Type: "chatEvent", AccountID: e.AccountID, ChatID: e.ChatID, Kind: e.Kind, Outcome: string(e.Outcome),
+	return s.put(eventRow{Type: typeChatEvent, AccountID: e.AccountID, ChatID: e.ChatID, Kind: e.Kind, Outcome: string(e.Outcome),
 		At: tstr(e.At), OperatorID: e.OperatorID, DepartmentID: e.DepartmentID, Language: e.Language},
 		eventsPK(e.AccountID), at+"#"+e.Kind+"#"+e.ChatID, notExists, nil, nil)
 }
@@ -265,25 +260,15 @@ func (s *Store) ClaimAlert(ctx context.Context, accountID, alertKey string, at t
 // timerDue is the due second of a fired timer's stream image.
 func timerDue(due int64) time.Time { return time.Unix(due, 0).UTC() }
 
-// FiredTimer is a fired timer's record as the stream consumer decodes it.
-type FiredTimer struct {
+// firedTimer is a fired timer's record as the stream decodes it.
+type firedTimer struct {
 	AccountID string `dynamodbav:"accountId"`
 	Subject   string `dynamodbav:"subject"`
 	Kind      string `dynamodbav:"kind"`
 	Due       int64  `dynamodbav:"due"`
 }
 
-// Timer is the fired timer.
-func (f FiredTimer) Timer() timers.Timer {
+// timer is the fired timer.
+func (f firedTimer) timer() timers.Timer {
 	return timers.Timer{AccountID: f.AccountID, Subject: f.Subject, Kind: f.Kind, Due: timerDue(f.Due)}
-}
-
-// ChatFromImage decodes a chat item's stream image, for the stream
-// consumer.
-func ChatFromImage(img map[string]events.DynamoDBAttributeValue) (chat.Chat, error) {
-	var r chatRow
-	if err := UnmarshalStreamImage(img, &r); err != nil {
-		return chat.Chat{}, err
-	}
-	return fromChatRow(r), nil
 }

@@ -72,7 +72,7 @@ func (s *Store) DueTimers(ctx context.Context, second int64) ([]timers.Timer, er
 // transaction, both conditional, so it acts at most once.
 func (s *Store) FireTimer(ctx context.Context, t timers.Timer) (bool, error) {
 	pk, sk := timerKey(t)
-	fired, err := marshal(timerRow{Type: "timerFired", AccountID: t.AccountID, Subject: t.Subject, Kind: t.Kind, Due: t.Due.Unix(),
+	fired, err := marshal(timerRow{Type: typeTimerFired, AccountID: t.AccountID, Subject: t.Subject, Kind: t.Kind, Due: t.Due.Unix(),
 		ExpiresAt: s.Now().Add(30 * 24 * time.Hour).Unix()}, accountPK(t.AccountID), "FIRED#"+t.Kind+"#"+t.Subject+"#"+strconv.FormatInt(t.Due.Unix(), 10))
 	if err != nil {
 		return false, err

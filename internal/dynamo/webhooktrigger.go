@@ -8,13 +8,13 @@ import (
 	"parley/internal/webhook"
 )
 
-// WebhookTrigger decodes a stream record into the webhook event it is, if
+// webhookTrigger decodes a stream record into the webhook event it is, if
 // any (SPEC §3): a chat item inserted is a chatStart (offline requests are
 // chats too; a resumed chat writes no new item), a chatAssign event item
 // inserted is a chatAssign (every assignment writes one, redirects
 // included), a chat item modified into closed for good (finalAt set) is a
 // chatClose. ok is false for every other record.
-func WebhookTrigger(rec events.DynamoDBEventRecord) (t webhook.Trigger, ok bool, err error) {
+func webhookTrigger(rec events.DynamoDBEventRecord) (t webhook.Trigger, ok bool, err error) {
 	img := rec.Change.NewImage
 	typ, has := img["type"]
 	if img == nil || !has || typ.DataType() != events.DataTypeString {
@@ -23,7 +23,7 @@ func WebhookTrigger(rec events.DynamoDBEventRecord) (t webhook.Trigger, ok bool,
 	insert := rec.EventName == string(events.DynamoDBOperationTypeInsert)
 	modify := rec.EventName == string(events.DynamoDBOperationTypeModify)
 	switch typ.String() {
-	case "chat":
+	case typeChat:
 		if !insert && !modify {
 			return t, false, nil
 		}
@@ -43,7 +43,7 @@ func WebhookTrigger(rec events.DynamoDBEventRecord) (t webhook.Trigger, ok bool,
 		}
 		return webhook.Trigger{Event: webhook.ChatClose, AccountID: c.AccountID, Chat: c, ChatID: c.ID, At: c.FinalAt,
 			Source: "chat#" + c.ID + "#close"}, true, nil
-	case "event":
+	case typeEvent:
 		if !insert {
 			return t, false, nil
 		}

@@ -142,7 +142,7 @@ func (w *world) runWith(ctx context.Context, db *dynamodb.Client, ses *sesv2.Cli
 		edit(r, store)
 	}
 	p := &streams.Poller{DynamoDB: w.clean, Streams: localaws.NewStreamsClient(testenv.DynamoDBEndpoint(w.t)), Table: w.table,
-		Consumer: counting{lambda.NewHandler(r.Handle), w}, MaxRetries: -1, StartingPosition: streams.TrimHorizon,
+		Consumer: counting{lambda.NewHandler(lambdas.StreamHandler(r)), w}, MaxRetries: -1, StartingPosition: streams.TrimHorizon,
 		RetryDelay: 5 * time.Millisecond, PollInterval: 20 * time.Millisecond, Replay: replay,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	runCtx, stop := context.WithCancel(ctx)

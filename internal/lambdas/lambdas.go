@@ -246,11 +246,11 @@ func Stream(d Deps) (any, error) {
 	store := d.store()
 	mailer := d.mailer()
 	hub := d.hub(store)
-	return (&stream.Consumer{Audit: store, Outbox: store, Mailer: mailer, Log: d.Log, Live: hub,
+	return StreamHandler(&stream.Consumer{Audit: store, Outbox: store, Mailer: mailer, Log: d.Log, Live: hub,
 		Templates: &templates.Service{Store: store, Members: store, Now: d.Now, NewID: account.NewID},
 		Waits:     hub, Events: store, Alerts: hub.Chats.Service, Webhooks: d.enqueuer(store),
 		Stats: store, Zone: zone(store), Reports: d.daily(store),
-		Channels: d.channelConsumer(store, hub)}).Handle, nil
+		Channels: d.channelConsumer(store, hub)}), nil
 }
 
 // Sweeper builds the timer sweeper.

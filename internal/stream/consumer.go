@@ -2,23 +2,25 @@
 // change (the audit trail of settings writes, sending queued mail) so that
 // requests stay fast and side effects are retried until they succeed. Every
 // reaction is idempotent, because Lambda delivers a record at least once.
+// It reads no storage rows: the store's adapter decodes each record into
+// typed changes (internal/change), and the consumer switches on their
+// types; internal/lambdas joins the two.
 package stream
 
 import (
 	"context"
 	"log/slog"
 
-	"github.com/aws/aws-lambda-go/events"
-
-	"parley/internal/dynamo"
+	"parley/internal/change"
 	"parley/internal/mail"
+	"parley/internal/settings"
 	"parley/internal/stats"
 	"parley/internal/templates"
 )
 
 // Audit stores audit entries once per settings version.
 type Audit interface {
-	PutAudit(ctx context.Context, e dynamo.AuditEntry) (bool, error)
+	RecordAudit(ctx context.Context, e settings.AuditEntry) (bool, error)
 }
 
 // Consumer handles stream batches.
@@ -56,131 +58,95 @@ type TemplateScopes interface {
 	DropScope(ctx context.Context, accountID string, scope templates.Scope) error
 }
 
-// removed acts on the removals that matter: an ended session's sockets
-// close; a deleted department's or person's templates go.
-func (r *Consumer) removed(ctx context.Context, rec events.DynamoDBEventRecord) error {
-	typ, ok := rec.Change.OldImage["type"]
-	if !ok || typ.DataType() != events.DataTypeString {
-		return nil
-	}
-	var owner struct {
-		AccountID string `dynamodbav:"accountId"`
-		ID        string `dynamodbav:"id"`
-	}
-	switch typ.String() {
-	case "session":
-		return r.sessionEnded(ctx, rec)
-	case "connection":
-		return r.countOnline(ctx, rec)
-	case "department", "person":
-		if r.Templates == nil {
-			return nil
-		}
-		if err := dynamo.UnmarshalStreamImage(rec.Change.OldImage, &owner); err != nil {
-			return err
-		}
-		level := templates.Department
-		if typ.String() == "person" {
-			level = templates.Personal
-		}
-		return r.Templates.DropScope(ctx, owner.AccountID, templates.Scope{Level: level, Owner: owner.ID})
-	}
-	return nil
-}
-
-// Handle processes a batch in order. On the first failing record it stops
-// and reports that record and every later one as failed: Lambda then
-// resumes from it, which keeps each item's changes in order.
-func (r *Consumer) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
-	var resp events.DynamoDBEventResponse
+// Handle reacts to a batch of records in order and returns how many
+// succeeded: on the first failing record it stops, and that record and
+// every later one are to be reported as failed, so that Lambda resumes
+// from it and each item's changes stay in order.
+func (r *Consumer) Handle(ctx context.Context, batch []change.Record) int {
 	moves := queueMoves{}
 	if r.Live != nil {
 		defer moves.tell(ctx, r.Live)
 	}
-	for i, rec := range ev.Records {
+	for i, rec := range batch {
 		moves.note(rec)
 		if err := r.react(ctx, rec); err != nil {
-			r.Log.ErrorContext(ctx, "stream record failed", "eventID", rec.EventID, "sequence", rec.Change.SequenceNumber, "err", err)
-			for _, rest := range ev.Records[i:] {
-				resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: rest.Change.SequenceNumber})
-			}
-			return resp, nil
+			r.Log.ErrorContext(ctx, "stream record failed", "eventID", rec.ID, "sequence", rec.Sequence, "err", err)
+			return i
 		}
 	}
-	return resp, nil
+	return len(batch)
 }
 
-func (r *Consumer) react(ctx context.Context, rec events.DynamoDBEventRecord) error {
-	img := rec.Change.NewImage
-	if rec.EventName == string(events.DynamoDBOperationTypeRemove) {
-		return r.removed(ctx, rec)
-	}
-	if img == nil {
-		return nil
-	}
-	if err := r.webhooks(ctx, rec); err != nil {
-		return err
-	}
-	if err := r.channels(ctx, rec); err != nil {
-		return err
-	}
-	typ, ok := img["type"]
-	if !ok || typ.DataType() != events.DataTypeString {
-		return nil
-	}
-	switch typ.String() {
-	case "account":
-		return r.scheduleReport(ctx, rec)
-	case "settings":
-		if err := r.audit(ctx, img); err != nil {
+func (r *Consumer) react(ctx context.Context, rec change.Record) error {
+	for _, c := range rec.Changes {
+		if err := r.act(ctx, rec, c); err != nil {
 			return err
-		}
-		if err := r.scheduleReport(ctx, rec); err != nil {
-			return err
-		}
-		return r.settingsRouting(ctx, rec)
-	case "person":
-		return r.personRouting(ctx, rec)
-	case "timerFired":
-		if rec.EventName == string(events.DynamoDBOperationTypeInsert) {
-			return r.timerFired(ctx, img)
-		}
-	case "mail":
-		if rec.EventName == string(events.DynamoDBOperationTypeInsert) {
-			return r.sendMail(ctx, img)
-		}
-	case "chat":
-		if err := r.countChat(ctx, rec); err != nil {
-			return err
-		}
-		return r.chatChanged(ctx, rec)
-	case "chatEvent":
-		if rec.EventName == string(events.DynamoDBOperationTypeInsert) {
-			return r.chatEvent(ctx, img)
 		}
 	}
 	return nil
 }
 
-func (r *Consumer) audit(ctx context.Context, img map[string]events.DynamoDBAttributeValue) error {
-	var s dynamo.SettingsRecord
-	if err := dynamo.UnmarshalStreamImage(img, &s); err != nil {
-		return err
+func (r *Consumer) act(ctx context.Context, rec change.Record, c change.Change) error {
+	switch c := c.(type) {
+	case change.WebhookTrigger:
+		return r.webhook(ctx, c)
+	case change.ChannelUpdate:
+		if r.Channels != nil {
+			return r.Channels.Receive(ctx, c.Inbound)
+		}
+	case change.ChannelMessage:
+		if r.Channels != nil {
+			return r.Channels.Posted(ctx, c.Posted)
+		}
+	case change.ZoneChanged:
+		if r.Reports != nil {
+			return r.Reports.Schedule(ctx, c.AccountID)
+		}
+	case change.SettingsAudited:
+		return r.audit(ctx, c.Entry)
+	case change.SettingsChanged:
+		return r.settingsRouting(ctx, c)
+	case change.PersonChanged:
+		return r.personRouting(ctx, c)
+	case change.PersonRemoved:
+		return r.dropTemplates(ctx, c.AccountID, templates.Scope{Level: templates.Personal, Owner: c.PersonID})
+	case change.DepartmentRemoved:
+		return r.dropTemplates(ctx, c.AccountID, templates.Scope{Level: templates.Department, Owner: c.DepartmentID})
+	case change.SessionEnded:
+		if r.Live != nil {
+			return r.Live.SessionEnded(ctx, c.AccountID, c.PersonID, c.SessionID)
+		}
+	case change.StaffConnectionEnded:
+		return r.countOnline(ctx, rec, c)
+	case change.TimerFired:
+		return r.timerFired(ctx, c)
+	case change.MailQueued:
+		if c.Pending {
+			return mail.Deliver(ctx, r.Outbox, r.Mailer, c.Message)
+		}
+	case change.ChatChanged:
+		if err := r.countChat(ctx, rec, c); err != nil {
+			return err
+		}
+		return r.chatChanged(ctx, c)
+	case change.EventRecorded:
+		return r.chatEvent(ctx, c)
 	}
-	if s.Changes == "" || s.Changes == "[]" || s.Changes == "null" {
-		return nil
-	}
-	_, err := r.Audit.PutAudit(ctx, dynamo.AuditEntry{AccountID: s.AccountID, Version: s.Version, At: s.UpdatedAt, By: s.UpdatedBy, Changes: s.Changes})
-	return err
+	return nil
 }
 
-func (r *Consumer) sendMail(ctx context.Context, img map[string]events.DynamoDBAttributeValue) error {
-	var m dynamo.MailRow
-	if err := dynamo.UnmarshalStreamImage(img, &m); err != nil {
-		return err
-	}
-	if m.Status != "pending" {
+// dropTemplates deletes the templates of a deleted department or person.
+func (r *Consumer) dropTemplates(ctx context.Context, accountID string, scope templates.Scope) error {
+	if r.Templates == nil {
 		return nil
 	}
-	return mail.Deliver(ctx, r.Outbox, r.Mailer, m.ToMessage())
+	return r.Templates.DropScope(ctx, accountID, scope)
+}
+
+func (r *Consumer) audit(ctx context.Context, e settings.AuditEntry) error {
+	if ch := string(e.Changes); ch == "" || ch == "[]" || ch == "null" {
+		return nil
+	}
+	_, err := r.Audit.RecordAudit(ctx, e)
+	return err
 }

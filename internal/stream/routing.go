@@ -4,11 +4,8 @@ import (
 	"context"
 	"slices"
 
-	"github.com/aws/aws-lambda-go/events"
-
+	"parley/internal/change"
 	"parley/internal/chat"
-	"parley/internal/dynamo"
-	"parley/internal/settings"
 )
 
 // Live is the live side of routing (realtime.Hub) that changes in the
@@ -36,27 +33,21 @@ type Live interface {
 // once per record.
 type queueMoves map[string]int64
 
-// note records a change to a queue item: a chat that joined at seq is told
-// its place; one that left moves everyone after it.
-func (m queueMoves) note(rec events.DynamoDBEventRecord) {
-	img, from := rec.Change.NewImage, int64(0)
-	if rec.EventName == string(events.DynamoDBOperationTypeRemove) {
-		img = rec.Change.OldImage
-	}
-	var q struct {
-		Type      string `dynamodbav:"type"`
-		AccountID string `dynamodbav:"accountId"`
-		Seq       int64  `dynamodbav:"seq"`
-	}
-	if img == nil || dynamo.UnmarshalStreamImage(img, &q) != nil || q.Type != "queued" || q.AccountID == "" {
-		return
-	}
-	from = q.Seq
-	if rec.EventName == string(events.DynamoDBOperationTypeRemove) {
-		from++
-	}
-	if prev, ok := m[q.AccountID]; !ok || from < prev {
-		m[q.AccountID] = from
+// note records a record's changes to the queue: a chat that joined at
+// seq is told its place; one that left moves everyone after it.
+func (m queueMoves) note(rec change.Record) {
+	for _, c := range rec.Changes {
+		q, ok := c.(change.QueueChanged)
+		if !ok {
+			continue
+		}
+		from := q.Seq
+		if q.Left {
+			from++
+		}
+		if prev, ok := m[q.AccountID]; !ok || from < prev {
+			m[q.AccountID] = from
+		}
 	}
 }
 
@@ -69,100 +60,49 @@ func (m queueMoves) tell(ctx context.Context, live Live) {
 }
 
 // timerFired acts on a fired timer the live side owns.
-func (r *Consumer) timerFired(ctx context.Context, img map[string]events.DynamoDBAttributeValue) error {
-	var t struct {
-		AccountID string `dynamodbav:"accountId"`
-		Subject   string `dynamodbav:"subject"`
-		Kind      string `dynamodbav:"kind"`
-	}
-	if err := dynamo.UnmarshalStreamImage(img, &t); err != nil {
-		return err
-	}
-	if t.Kind == chat.TimerOperatorOffline && r.Live != nil {
+func (r *Consumer) timerFired(ctx context.Context, c change.TimerFired) error {
+	if t := c.Timer; t.Kind == chat.TimerOperatorOffline && r.Live != nil {
 		return r.Live.OperatorOffline(ctx, t.AccountID, t.Subject)
 	}
-	return r.waitFired(ctx, img)
+	return r.waitFired(ctx, c)
 }
 
 // settingsRouting drains the queue when a settings write gave operators
 // room: auto-assignment switched on, or features.maxChatsPerOperator
 // raised (SPEC §4.2: "as soon as ... the limit rises").
-func (r *Consumer) settingsRouting(ctx context.Context, rec events.DynamoDBEventRecord) error {
-	if r.Live == nil || rec.Change.OldImage == nil {
-		return nil
-	}
-	var before, after dynamo.SettingsRecord
-	if err := dynamo.UnmarshalStreamImage(rec.Change.OldImage, &before); err != nil {
-		return err
-	}
-	if err := dynamo.UnmarshalStreamImage(rec.Change.NewImage, &after); err != nil {
-		return err
-	}
-	old, err := settings.Load([]byte(before.Doc))
-	if err != nil {
+func (r *Consumer) settingsRouting(ctx context.Context, c change.SettingsChanged) error {
+	if r.Live == nil || c.Before == nil {
 		return nil // an unreadable old version has nothing to compare
 	}
-	doc, err := settings.Load([]byte(after.Doc))
-	if err != nil {
-		return err
-	}
+	doc, old := c.After, *c.Before
 	if doc.Security.AllowedIPs != old.Security.AllowedIPs {
 		ranges, err := doc.Security.Ranges()
 		if err != nil {
 			return err // saved only after the same parse succeeded
 		}
-		if err := r.Live.AllowlistChanged(ctx, after.AccountID, ranges.Allows); err != nil {
+		if err := r.Live.AllowlistChanged(ctx, c.AccountID, ranges.Allows); err != nil {
 			return err
 		}
 	}
 	f, o := doc.Features, old.Features
 	if f.HideOthersChats != o.HideOthersChats || f.Multilingual != o.Multilingual {
-		if err := r.Live.VisibilityChanged(ctx, after.AccountID, ""); err != nil {
+		if err := r.Live.VisibilityChanged(ctx, c.AccountID, ""); err != nil {
 			return err
 		}
 	}
 	if f.AutoAssign && (!o.AutoAssign || f.MaxChatsPerOperator > o.MaxChatsPerOperator || f.Multilingual != o.Multilingual) {
-		return r.Live.Drain(ctx, after.AccountID, "")
+		return r.Live.Drain(ctx, c.AccountID, "")
 	}
 	return nil
 }
 
-// sessionEnded closes what a deleted session item had open.
-func (r *Consumer) sessionEnded(ctx context.Context, rec events.DynamoDBEventRecord) error {
+// personRouting drains the queue for a person whose own limit rose or who
+// now speaks more languages.
+func (r *Consumer) personRouting(ctx context.Context, c change.PersonChanged) error {
 	if r.Live == nil {
 		return nil
 	}
-	var ss struct {
-		AccountID string `dynamodbav:"accountId"`
-		PersonID  string `dynamodbav:"personId"`
-		ID        string `dynamodbav:"id"`
-	}
-	if err := dynamo.UnmarshalStreamImage(rec.Change.OldImage, &ss); err != nil {
-		return err
-	}
-	return r.Live.SessionEnded(ctx, ss.AccountID, ss.PersonID, ss.ID)
-}
-
-// personRouting drains the queue for a person whose own limit rose or who
-// now speaks more languages.
-func (r *Consumer) personRouting(ctx context.Context, rec events.DynamoDBEventRecord) error {
-	if r.Live == nil || rec.Change.OldImage == nil {
-		return nil
-	}
-	type person struct {
-		AccountID   string   `dynamodbav:"accountId"`
-		ID          string   `dynamodbav:"id"`
-		Languages   []string `dynamodbav:"languages"`
-		Departments []string `dynamodbav:"departments"`
-		ChatLimit   *int     `dynamodbav:"chatLimit"`
-	}
-	var before, after person
-	if err := dynamo.UnmarshalStreamImage(rec.Change.OldImage, &before); err != nil {
-		return err
-	}
-	if err := dynamo.UnmarshalStreamImage(rec.Change.NewImage, &after); err != nil {
-		return err
-	}
+	before, after := c.Before, c.After
 	// No personal limit means the account's; either way a rise, or a
 	// removed lower one, may give room.
 	roomier := (before.ChatLimit != nil && (after.ChatLimit == nil || *after.ChatLimit > *before.ChatLimit))
@@ -171,12 +111,12 @@ func (r *Consumer) personRouting(ctx context.Context, rec events.DynamoDBEventRe
 		return slices.ContainsFunc(was, func(x string) bool { return !slices.Contains(is, x) })
 	}
 	if lost(before.Languages, after.Languages) || lost(before.Departments, after.Departments) {
-		if err := r.Live.VisibilityChanged(ctx, after.AccountID, after.ID); err != nil {
+		if err := r.Live.VisibilityChanged(ctx, c.AccountID, c.PersonID); err != nil {
 			return err
 		}
 	}
 	if !roomier && !moreLanguages {
 		return nil
 	}
-	return r.Live.Drain(ctx, after.AccountID, after.ID)
+	return r.Live.Drain(ctx, c.AccountID, c.PersonID)
 }

@@ -1,21 +1,21 @@
 package stream
 
 import (
+	"strconv"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"parley/internal/change"
+	"parley/internal/chat"
 )
 
-func queueRecord(name events.DynamoDBOperationType, typ, account string, seq string) events.DynamoDBEventRecord {
-	img := map[string]events.DynamoDBAttributeValue{
-		"type": events.NewStringAttribute(typ), "accountId": events.NewStringAttribute(account), "seq": events.NewNumberAttribute(seq)}
-	rec := events.DynamoDBEventRecord{EventName: string(name)}
-	if name == events.DynamoDBOperationTypeRemove {
-		rec.Change.OldImage = img
-	} else {
-		rec.Change.NewImage = img
+func queueRecord(name events.DynamoDBOperationType, typ, account string, seq string) change.Record {
+	n, _ := strconv.ParseInt(seq, 10, 64)
+	if typ != "queued" {
+		return change.Record{Changes: []change.Change{change.ChatChanged{After: chat.Chat{AccountID: account}}}}
 	}
-	return rec
+	return change.Record{Changes: []change.Change{change.QueueChanged{AccountID: account, Seq: n, Left: name == events.DynamoDBOperationTypeRemove}}}
 }
 
 // TestQueueMoves: over a batch, each account's queue is told once, from
@@ -23,7 +23,7 @@ func queueRecord(name events.DynamoDBOperationType, typ, account string, seq str
 // chat that left.
 func TestQueueMoves(t *testing.T) {
 	m := queueMoves{}
-	for _, rec := range []events.DynamoDBEventRecord{
+	for _, rec := range []change.Record{
 		queueRecord(events.DynamoDBOperationTypeInsert, "queued", "a", "9"),
 		queueRecord(events.DynamoDBOperationTypeRemove, "queued", "a", "5"),
 		queueRecord(events.DynamoDBOperationTypeInsert, "queued", "a", "12"),

@@ -4,10 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-
-	"parley/internal/chat"
-	"parley/internal/dynamo"
+	"parley/internal/change"
 	"parley/internal/stats"
 )
 
@@ -16,7 +13,7 @@ import (
 // connection its online time; the store applies each record once, keyed
 // by the stream record's id.
 
-// Stats stores counters once per stream record (dynamo.Store).
+// Stats stores counters once per stream record (the store).
 type Stats interface {
 	Count(ctx context.Context, accountID, recordID string, deltas []stats.DayDelta) error
 }
@@ -25,58 +22,29 @@ type Stats interface {
 // connection whose end was lost (removed by TTL later) counts no longer.
 const maxConnection = 2 * time.Hour
 
-func (r *Consumer) countChat(ctx context.Context, rec events.DynamoDBEventRecord) error {
+func (r *Consumer) countChat(ctx context.Context, rec change.Record, c change.ChatChanged) error {
 	if r.Stats == nil {
 		return nil
 	}
-	after, err := dynamo.ChatFromImage(rec.Change.NewImage)
-	if err != nil {
-		return err
-	}
-	var before *chat.Chat
-	if rec.Change.OldImage != nil {
-		b, err := dynamo.ChatFromImage(rec.Change.OldImage)
-		if err != nil {
-			return err
-		}
-		before = &b
-	}
-	return r.Stats.Count(ctx, after.AccountID, rec.EventID, stats.ChatDelta(before, after))
+	return r.Stats.Count(ctx, c.After.AccountID, rec.ID, stats.ChatDelta(c.Before, c.After))
 }
 
-func (r *Consumer) countOnline(ctx context.Context, rec events.DynamoDBEventRecord) error {
+func (r *Consumer) countOnline(ctx context.Context, rec change.Record, c change.StaffConnectionEnded) error {
 	if r.Stats == nil || r.Zone == nil {
 		return nil
 	}
-	accountID, personID, since, ok, err := dynamo.EndedStaffConnection(rec.Change.OldImage)
-	if err != nil || !ok {
-		return err
+	end := rec.At
+	if end.IsZero() || end.Sub(c.Since) > maxConnection {
+		end = c.Since.Add(maxConnection)
 	}
-	end := rec.Change.ApproximateCreationDateTime.Time
-	if end.IsZero() || end.Sub(since) > maxConnection {
-		end = since.Add(maxConnection)
-	}
-	loc, err := r.Zone(ctx, accountID)
+	loc, err := r.Zone(ctx, c.AccountID)
 	if err != nil {
 		return err
 	}
-	return r.Stats.Count(ctx, accountID, rec.EventID, stats.Online(personID, since, end, loc))
+	return r.Stats.Count(ctx, c.AccountID, rec.ID, stats.Online(c.PersonID, c.Since, end, loc))
 }
 
 // Reports schedules an account's daily report (stats.Daily).
 type Reports interface {
 	Schedule(ctx context.Context, accountID string) error
-}
-
-// scheduleReport writes the account's next report due item when the
-// account is created or its zone changes.
-func (r *Consumer) scheduleReport(ctx context.Context, rec events.DynamoDBEventRecord) error {
-	if r.Reports == nil {
-		return nil
-	}
-	accountID, changed, err := dynamo.ZoneChanged(rec.Change.OldImage, rec.Change.NewImage)
-	if err != nil || !changed {
-		return err
-	}
-	return r.Reports.Schedule(ctx, accountID)
 }

@@ -4,10 +4,8 @@ import (
 	"context"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-
+	"parley/internal/change"
 	"parley/internal/chat"
-	"parley/internal/dynamo"
 )
 
 // The consumer's part of the timeouts and of leaving (issue 14): a fired
@@ -25,7 +23,7 @@ type Waits interface {
 	VisitorGone(ctx context.Context, accountID, visitorID string, due time.Time) error
 }
 
-// Events stores event records once each (dynamo.Store).
+// Events stores event records once each (the store).
 type Events interface {
 	RecordEvent(ctx context.Context, e chat.Event) error
 }
@@ -37,15 +35,11 @@ type Alerts interface {
 }
 
 // waitFired acts on a fired timer of a chat's wait or a visitor's grace.
-func (r *Consumer) waitFired(ctx context.Context, img map[string]events.DynamoDBAttributeValue) error {
+func (r *Consumer) waitFired(ctx context.Context, c change.TimerFired) error {
 	if r.Waits == nil {
 		return nil
 	}
-	var f dynamo.FiredTimer
-	if err := dynamo.UnmarshalStreamImage(img, &f); err != nil {
-		return err
-	}
-	t := f.Timer()
+	t := c.Timer
 	switch t.Kind {
 	case chat.TimerFirstResponse, chat.TimerAnswer, chat.TimerClosedForGood:
 		return r.Waits.TimedOut(ctx, t.AccountID, t.Subject, t.Kind, t.Due)
@@ -56,42 +50,24 @@ func (r *Consumer) waitFired(ctx context.Context, img map[string]events.DynamoDB
 }
 
 // chatChanged records the outcome a chat has just got.
-func (r *Consumer) chatChanged(ctx context.Context, rec events.DynamoDBEventRecord) error {
+func (r *Consumer) chatChanged(ctx context.Context, c change.ChatChanged) error {
 	if r.Events == nil {
 		return nil
 	}
-	after, err := dynamo.ChatFromImage(rec.Change.NewImage)
-	if err != nil {
-		return err
-	}
-	e, ok := chat.OutcomeEvent(after)
-	if !ok {
+	e, ok := chat.OutcomeEvent(c.After)
+	if !ok || c.Before != nil && c.Before.Outcome != "" {
 		return nil
-	}
-	if rec.Change.OldImage != nil {
-		before, err := dynamo.ChatFromImage(rec.Change.OldImage)
-		if err != nil {
-			return err
-		}
-		if before.Outcome != "" {
-			return nil
-		}
 	}
 	return r.Events.RecordEvent(ctx, e)
 }
 
 // chatEvent mails the alert of a new busy event.
-func (r *Consumer) chatEvent(ctx context.Context, img map[string]events.DynamoDBAttributeValue) error {
+func (r *Consumer) chatEvent(ctx context.Context, c change.EventRecorded) error {
 	if r.Alerts == nil {
 		return nil
 	}
-	var row dynamo.EventRow
-	if err := dynamo.UnmarshalStreamImage(img, &row); err != nil {
-		return err
+	if e := c.Event; e.Kind == chat.EventBusyFirst || e.Kind == chat.EventBusyAnswer {
+		return r.Alerts.AlertBusy(ctx, e)
 	}
-	e := row.ToEvent()
-	if e.Kind != chat.EventBusyFirst && e.Kind != chat.EventBusyAnswer {
-		return nil
-	}
-	return r.Alerts.AlertBusy(ctx, e)
+	return nil
 }

@@ -3,9 +3,7 @@ package stream
 import (
 	"context"
 
-	"github.com/aws/aws-lambda-go/events"
-
-	"parley/internal/dynamo"
+	"parley/internal/change"
 	"parley/internal/webhook"
 )
 
@@ -16,15 +14,11 @@ type Webhooks interface {
 	Enqueue(ctx context.Context, t webhook.Trigger) error
 }
 
-// webhooks enqueues the delivery of a record that is a webhook event. A
-// replayed record enqueues nothing new (the delivery id is the record's).
-func (r *Consumer) webhooks(ctx context.Context, rec events.DynamoDBEventRecord) error {
+// webhook enqueues the delivery of a webhook event. A replayed record
+// enqueues nothing new (the delivery id is the record's).
+func (r *Consumer) webhook(ctx context.Context, c change.WebhookTrigger) error {
 	if r.Webhooks == nil {
 		return nil
 	}
-	t, ok, err := dynamo.WebhookTrigger(rec)
-	if err != nil || !ok {
-		return err
-	}
-	return r.Webhooks.Enqueue(ctx, t)
+	return r.Webhooks.Enqueue(ctx, c.Trigger)
 }
